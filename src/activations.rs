@@ -1,0 +1,327 @@
+//! Activation functions: the `ActivationFn` trait and its PyTorch-exact implementations.
+//!
+//! Each activation computes `y = f(z)` over a vector and the vector-Jacobian product
+//! `dz = J(z)ᵀ·dy` from the saved pre-activation `z` and output `y`. Elementwise functions
+//! implement the smaller [`Pointwise`] trait and get the vector form for free; `Softmax` is
+//! per vector. Derivatives at kinks follow PyTorch (ReLU' (0) = 0, LeakyReLU'(0) = slope,
+//! ELU'(0) = 1).
+
+use crate::scalar::Scalar;
+
+/// A vector activation function fused into [`Dense`](crate::Dense) or used standalone through
+/// [`Activation`](crate::Activation).
+pub trait ActivationFn<T: Scalar>: Copy + Default + core::fmt::Debug {
+    /// `y = f(z)`.
+    fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]);
+    /// `dz = J(z)ᵀ·dy`, given the saved `z` and `y = f(z)`.
+    fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]);
+}
+
+/// An elementwise activation: `f(x)` and `f'(x)` from `x` and `y = f(x)`.
+///
+/// Implement this for a custom elementwise function; [`ActivationFn`] follows.
+///
+/// ```
+/// use constnet::{Pointwise, Scalar};
+/// #[derive(Clone, Copy, Debug, Default)]
+/// struct Square;
+/// impl Pointwise for Square {
+///     fn f<T: Scalar>(&self, x: T) -> T { x * x }
+///     fn df<T: Scalar>(&self, x: T, _y: T) -> T { x + x }
+/// }
+/// ```
+pub trait Pointwise: Copy + Default + core::fmt::Debug {
+    /// The function.
+    fn f<T: Scalar>(&self, x: T) -> T;
+    /// Its derivative at `x`, where `y = f(x)` is also given.
+    fn df<T: Scalar>(&self, x: T, y: T) -> T;
+}
+
+impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
+    #[inline(always)]
+    fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
+        for (yi, &zi) in y.iter_mut().zip(z.iter()) {
+            *yi = self.f(zi);
+        }
+    }
+    #[inline(always)]
+    fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]) {
+        for o in 0..N {
+            dz[o] = dy[o] * self.df(z[o], y[o]);
+        }
+    }
+}
+
+/// `f(x) = x`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Identity;
+
+impl Pointwise for Identity {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        x
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, _x: T, _y: T) -> T {
+        T::one()
+    }
+}
+
+/// `max(x, 0)`; derivative 0 at 0, as PyTorch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Relu;
+
+impl Pointwise for Relu {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() { x } else { T::zero() }
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        if x > T::zero() { T::one() } else { T::zero() }
+    }
+}
+
+/// `x` if `x > 0` else `negative_slope·x` (PyTorch default slope 0.01).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyRelu {
+    /// Slope for `x <= 0`.
+    pub negative_slope: f64,
+}
+
+impl Default for LeakyRelu {
+    fn default() -> Self {
+        LeakyRelu {
+            negative_slope: 0.01,
+        }
+    }
+}
+
+impl Pointwise for LeakyRelu {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() {
+            x
+        } else {
+            T::from_f64(self.negative_slope) * x
+        }
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else {
+            T::from_f64(self.negative_slope)
+        }
+    }
+}
+
+/// `x` if `x > 0` else `alpha·(eˣ − 1)` (PyTorch default alpha 1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Elu {
+    /// Scale of the negative part.
+    pub alpha: f64,
+}
+
+impl Default for Elu {
+    fn default() -> Self {
+        Elu { alpha: 1.0 }
+    }
+}
+
+impl Pointwise for Elu {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        if x > T::zero() {
+            x
+        } else {
+            T::from_f64(self.alpha) * x.exp_m1()
+        }
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else {
+            T::from_f64(self.alpha) * x.exp()
+        }
+    }
+}
+
+/// `1 / (1 + e⁻ˣ)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sigmoid;
+
+/// The logistic function, stable for large `|x|`.
+#[inline(always)]
+pub(crate) fn sigmoid<T: Scalar>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+impl Pointwise for Sigmoid {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        sigmoid(x)
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, _x: T, y: T) -> T {
+        y * (T::one() - y)
+    }
+}
+
+/// Hyperbolic tangent.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tanh;
+
+impl Pointwise for Tanh {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        x.tanh()
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, _x: T, y: T) -> T {
+        T::one() - y * y
+    }
+}
+
+/// `ln(1 + e^{βx})/β`, and `x` itself where `βx > threshold` (PyTorch: β = 1, threshold 20).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Softplus {
+    /// β.
+    pub beta: f64,
+    /// Above `β·x > threshold` the function is the identity.
+    pub threshold: f64,
+}
+
+impl Default for Softplus {
+    fn default() -> Self {
+        Softplus {
+            beta: 1.0,
+            threshold: 20.0,
+        }
+    }
+}
+
+impl Pointwise for Softplus {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        let beta = T::from_f64(self.beta);
+        let bx = beta * x;
+        if bx > T::from_f64(self.threshold) {
+            x
+        } else {
+            bx.exp().ln_1p() / beta
+        }
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        let bx = T::from_f64(self.beta) * x;
+        if bx > T::from_f64(self.threshold) {
+            T::one()
+        } else {
+            sigmoid(bx)
+        }
+    }
+}
+
+/// GELU with the exact erf: `x·Φ(x)` (PyTorch `approximate='none'`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Gelu;
+
+impl Pointwise for Gelu {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        let half = T::from_f64(0.5);
+        half * x * (T::one() + (x * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf())
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        let half = T::from_f64(0.5);
+        let cdf = half * (T::one() + (x * T::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf());
+        // φ(x) = e^{-x²/2}/√(2π)
+        let pdf = (-half * x * x).exp() * T::from_f64(0.398_942_280_401_432_7);
+        cdf + x * pdf
+    }
+}
+
+/// GELU, tanh approximation: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GeluTanh;
+
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+const GELU_CUBIC: f64 = 0.044_715;
+
+impl Pointwise for GeluTanh {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        let inner = T::from_f64(SQRT_2_OVER_PI) * (x + T::from_f64(GELU_CUBIC) * x * x * x);
+        T::from_f64(0.5) * x * (T::one() + inner.tanh())
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        let k = T::from_f64(SQRT_2_OVER_PI);
+        let c = T::from_f64(GELU_CUBIC);
+        let half = T::from_f64(0.5);
+        let t = (k * (x + c * x * x * x)).tanh();
+        let dinner = k * (T::one() + T::from_f64(3.0) * c * x * x);
+        half * (T::one() + t) + half * x * (T::one() - t * t) * dinner
+    }
+}
+
+/// SiLU (swish): `x·σ(x)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Silu;
+
+impl Pointwise for Silu {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        x * sigmoid(x)
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        let s = sigmoid(x);
+        s * (T::one() + x * (T::one() - s))
+    }
+}
+
+/// Softmax over the vector, with max subtraction (stable for logits near ±1000).
+///
+/// For training a classifier prefer raw logits and [`CrossEntropy`](crate::CrossEntropy),
+/// which fuses the softmax stably.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Softmax;
+
+impl<T: Scalar> ActivationFn<T> for Softmax {
+    #[inline]
+    fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
+        let max = z.iter().copied().fold(T::neg_infinity(), T::max);
+        let mut sum = T::zero();
+        for (yi, &zi) in y.iter_mut().zip(z.iter()) {
+            *yi = (zi - max).exp();
+            sum += *yi;
+        }
+        let inv = T::one() / sum;
+        for yi in y.iter_mut() {
+            *yi *= inv;
+        }
+    }
+    #[inline]
+    fn backward<const N: usize>(&self, _z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]) {
+        let mut s = T::zero();
+        for o in 0..N {
+            s += y[o] * dy[o];
+        }
+        for o in 0..N {
+            dz[o] = y[o] * (dy[o] - s);
+        }
+    }
+}
+
+crate::kernel::zero_bits!(
+    Identity, Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softplus, Gelu, GeluTanh, Silu, Softmax
+);

@@ -1,0 +1,163 @@
+//! `Chain<A, B>`: two layers in sequence, and `seq![...]` to name a longer chain as a type.
+
+use crate::ctx::TrainCtx;
+use crate::layer::Layer;
+use crate::params::{Params, TensorShape};
+use crate::zeros::Zeros;
+
+/// `first` then `second`. It is a [`Layer`] only when `second`'s input is `first`'s output,
+/// so a network whose sizes do not meet does not compile.
+///
+/// ```
+/// use constnet::{Dense, Layer, Params, seq, Tanh};
+/// type Net = seq![Dense<2, 3, Tanh, f64>, Dense<3, 1, constnet::Identity, f64>];
+/// let net = Net::zeros();
+/// assert_eq!(net.forward(&[1.0, -1.0]), [0.0]);
+/// ```
+///
+/// Neighbouring sizes that do not meet are a compile error:
+/// ```compile_fail
+/// use constnet::{Dense, Layer, Params, seq, Tanh};
+/// type Net = seq![Dense<2, 3, Tanh, f64>, Dense<4, 1, constnet::Identity, f64>];
+/// let net = Net::zeros();
+/// let _ = net.forward(&[1.0, -1.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Chain<A, B> {
+    /// The first layer.
+    pub first: A,
+    /// The layer applied to the first one's output.
+    pub second: B,
+}
+
+impl<A, B> Chain<A, B> {
+    /// Composes two layers.
+    pub const fn new(first: A, second: B) -> Self {
+        Chain { first, second }
+    }
+}
+
+/// `B` can follow `A`: the input of `B` is the output of `A` and both use the same scalar.
+#[diagnostic::on_unimplemented(
+    message = "layer `{Self}` cannot follow `{A}`: the sizes of neighbouring layers do not meet",
+    label = "this layer's input size must equal the previous layer's output size",
+    note = "in `seq![L1, L2, ...]` / `Chain<L1, L2>`, each layer's IN must equal the OUT of the layer before it, and all layers must share one scalar type"
+)]
+pub trait Follows<A: Layer>: Layer<Scalar = A::Scalar, Input = A::Output> {}
+
+impl<A: Layer, B: Layer<Scalar = A::Scalar, Input = A::Output>> Follows<A> for B {}
+
+impl<A: Zeros, B: Zeros> Zeros for Chain<A, B> {
+    fn zeros() -> Self {
+        Chain::new(A::zeros(), B::zeros())
+    }
+}
+
+// A chain is zero-valid when both halves are.
+crate::kernel::zero_bits_generic!(Chain<A, B> where A, B);
+
+impl<A: Params, B: Params<Scalar = A::Scalar>> Params for Chain<A, B> {
+    type Scalar = A::Scalar;
+    const PARAM_COUNT: usize = A::PARAM_COUNT + B::PARAM_COUNT;
+
+    fn tensors(&self) -> impl Iterator<Item = &[Self::Scalar]> {
+        self.first.tensors().chain(self.second.tensors())
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
+        self.first.tensors_mut().chain(self.second.tensors_mut())
+    }
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        A::shapes().chain(B::shapes())
+    }
+    fn restore_defaults(&mut self) {
+        self.first.restore_defaults();
+        self.second.restore_defaults();
+    }
+}
+
+impl<A: Layer, B: Follows<A>> Layer for Chain<A, B> {
+    type Input = A::Input;
+    type Output = B::Output;
+    type Cache = (A::Cache, B::Cache);
+    /// First layer's cache, the intermediate activations (reused as scratch for their
+    /// gradient in backward), second layer's cache.
+    type BatchCache<const N: usize> = (A::BatchCache<N>, [A::Output; N], B::BatchCache<N>);
+
+    #[inline]
+    fn forward(&self, x: &Self::Input) -> Self::Output {
+        self.second.forward(&self.first.forward(x))
+    }
+
+    #[inline]
+    fn forward_train(&self, x: &Self::Input, ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {
+        let (h, ca) = self.first.forward_train(x, ctx);
+        let (y, cb) = self.second.forward_train(&h, ctx);
+        (y, (ca, cb))
+    }
+
+    #[inline]
+    fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
+        let dh = self.second.backward(&cache.1, dy, &mut grads.second);
+        self.first.backward(&cache.0, &dh, &mut grads.first)
+    }
+
+    #[inline]
+    fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
+        let dh = self.second.backward(&cache.1, dy, &mut grads.second);
+        self.first.backward_params(&cache.0, &dh, &mut grads.first);
+    }
+
+    fn forward_batch<const N: usize>(&self, x: &[Self::Input; N], y: &mut [Self::Output; N]) {
+        let mut h = <[A::Output; N]>::zeros();
+        self.first.forward_batch(x, &mut h);
+        self.second.forward_batch(&h, y);
+    }
+
+    fn forward_train_batch<const N: usize>(
+        &mut self,
+        x: &[Self::Input; N],
+        y: &mut [Self::Output; N],
+        cache: &mut Self::BatchCache<N>,
+        ctx: &mut TrainCtx,
+    ) {
+        let (ca, h, cb) = cache;
+        self.first.forward_train_batch(x, h, ca, ctx);
+        self.second.forward_train_batch(h, y, cb, ctx);
+    }
+
+    fn backward_batch<const N: usize>(
+        &self,
+        cache: &mut Self::BatchCache<N>,
+        dy: &[Self::Output; N],
+        dx: &mut [Self::Input; N],
+        grads: &mut Self,
+    ) {
+        let (ca, dh, cb) = cache;
+        self.second.backward_batch(cb, dy, dh, &mut grads.second);
+        self.first.backward_batch(ca, dh, dx, &mut grads.first);
+    }
+
+    fn backward_batch_params<const N: usize>(
+        &self,
+        cache: &mut Self::BatchCache<N>,
+        dy: &[Self::Output; N],
+        grads: &mut Self,
+    ) {
+        let (ca, dh, cb) = cache;
+        self.second.backward_batch(cb, dy, dh, &mut grads.second);
+        self.first.backward_batch_params(ca, dh, &mut grads.first);
+    }
+}
+
+/// Names a chain of layers as a type: `seq![L1, L2, L3]` is `Chain<L1, Chain<L2, L3>>`.
+///
+/// ```
+/// use constnet::{Dense, Params, Relu, seq};
+/// type Net = seq![Dense<4, 16, Relu>, Dense<16, 16, Relu>, Dense<16, 3>];
+/// assert_eq!(Net::PARAM_COUNT, 4 * 16 + 16 + 16 * 16 + 16 + 16 * 3 + 3);
+/// ```
+#[macro_export]
+macro_rules! seq {
+    ($only:ty $(,)?) => { $only };
+    ($first:ty, $($rest:ty),+ $(,)?) => { $crate::Chain<$first, $crate::seq![$($rest),+]> };
+}

@@ -1,0 +1,261 @@
+//! `Dense`: a fully connected layer with its activation fused into the same pass.
+
+use crate::activations::{ActivationFn, Identity};
+use crate::ctx::TrainCtx;
+use crate::kernel::portable::{axpy, dot};
+use crate::layer::{Layer, per_sample};
+use crate::params::{Params, TensorKind, TensorShape};
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// `y = A(W·x + b)`: PyTorch's `nn.Linear(IN, OUT)` followed by the activation `A`.
+///
+/// The API speaks PyTorch's `[out][in]` order ([`Dense::from_rows`], [`Dense::weight`],
+/// [`Dense::weight_rows`]); the storage is private and input-major (`[[T; OUT]; IN]`), which
+/// turns the single-sample forward into contiguous `axpy` updates that vectorize. The flat
+/// slices of [`Params::tensors`] are in that storage order: use the accessors to read weights
+/// by `(out, in)`.
+///
+/// ```
+/// use constnet::{Dense, Layer, Relu};
+/// let layer = Dense::<2, 2, Relu, f64>::from_rows([[1.0, 2.0], [-1.0, 0.5]], [0.0, -1.0]);
+/// assert_eq!(layer.weight(1, 0), -1.0); // row = output unit, column = input
+/// assert_eq!(layer.forward(&[1.0, 1.0]), [3.0, 0.0]); // relu(-1.0 + 0.5 - 1.0) = 0
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dense<const IN: usize, const OUT: usize, A = Identity, T = f32> {
+    /// Input-major: `weight[i][o]` is PyTorch's `weight[o][i]`.
+    weight: [[T; OUT]; IN],
+    bias: [T; OUT],
+    /// The fused activation (its settings, e.g. a LeakyRelu slope).
+    pub activation: A,
+}
+
+/// What `Dense::backward` needs from one sample: the input, the pre-activation and the output.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DenseCache<const IN: usize, const OUT: usize, T> {
+    /// The input `x`.
+    pub x: [T; IN],
+    /// The pre-activation `z = W·x + b`.
+    pub z: [T; OUT],
+    /// The output `y = A(z)`.
+    pub y: [T; OUT],
+}
+
+impl<const IN: usize, const OUT: usize, T: Scalar> Zeros for DenseCache<IN, OUT, T> {
+    fn zeros() -> Self {
+        DenseCache {
+            x: [T::zero(); IN],
+            z: [T::zero(); OUT],
+            y: [T::zero(); OUT],
+        }
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN, OUT, A, T> {
+    /// A layer from PyTorch-ordered weights (`weight[o][i]`, row = output unit) and bias.
+    pub fn from_rows(weight: [[T; IN]; OUT], bias: [T; OUT]) -> Self {
+        let mut layer = Self::zeros();
+        layer.set_weight_rows(&weight);
+        layer.bias = bias;
+        layer
+    }
+
+    /// The same layer with another activation value (e.g. a custom LeakyRelu slope).
+    pub fn with_activation(mut self, activation: A) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// PyTorch's `weight[out][in]`.
+    #[inline]
+    pub fn weight(&self, out: usize, input: usize) -> T {
+        self.weight[input][out]
+    }
+
+    /// Sets PyTorch's `weight[out][in]`.
+    #[inline]
+    pub fn set_weight(&mut self, out: usize, input: usize, value: T) {
+        self.weight[input][out] = value;
+    }
+
+    /// The weights in PyTorch's `[out][in]` order.
+    pub fn weight_rows(&self) -> [[T; IN]; OUT] {
+        let mut rows = [[T::zero(); IN]; OUT];
+        self.write_weight_rows(&mut rows);
+        rows
+    }
+
+    /// Writes the weights in PyTorch's `[out][in]` order into `rows` (no stack copy of the
+    /// whole matrix, for large layers).
+    pub fn write_weight_rows(&self, rows: &mut [[T; IN]; OUT]) {
+        for (i, col) in self.weight.iter().enumerate() {
+            for (o, &w) in col.iter().enumerate() {
+                rows[o][i] = w;
+            }
+        }
+    }
+
+    /// Sets the weights from PyTorch's `[out][in]` order.
+    pub fn set_weight_rows(&mut self, rows: &[[T; IN]; OUT]) {
+        for (o, row) in rows.iter().enumerate() {
+            for (i, &w) in row.iter().enumerate() {
+                self.weight[i][o] = w;
+            }
+        }
+    }
+
+    /// The bias.
+    #[inline]
+    pub fn bias(&self) -> &[T; OUT] {
+        &self.bias
+    }
+
+    /// The bias, writable.
+    #[inline]
+    pub fn bias_mut(&mut self) -> &mut [T; OUT] {
+        &mut self.bias
+    }
+
+    /// `z = W·x + b` as a sum of scaled weight columns (contiguous axpy: vectorizes).
+    #[inline(always)]
+    fn pre_activation(&self, x: &[T; IN]) -> [T; OUT] {
+        let mut z = self.bias;
+        for (col, &xi) in self.weight.iter().zip(x.iter()) {
+            axpy(xi, col, &mut z);
+        }
+        z
+    }
+
+    /// Shared tail of the backward passes: `dz`, then `db += dz`, `dW += x·dzᵀ`.
+    #[inline(always)]
+    fn param_grads(
+        &self,
+        cache: &DenseCache<IN, OUT, T>,
+        dy: &[T; OUT],
+        grads: &mut Self,
+    ) -> [T; OUT] {
+        let mut dz = [T::zero(); OUT];
+        self.activation.backward(&cache.z, &cache.y, dy, &mut dz);
+        for (b, &d) in grads.bias.iter_mut().zip(dz.iter()) {
+            *b += d;
+        }
+        for (gcol, &xi) in grads.weight.iter_mut().zip(cache.x.iter()) {
+            axpy(xi, &dz, gcol);
+        }
+        dz
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Zeros
+    for Dense<IN, OUT, A, T>
+{
+    fn zeros() -> Self {
+        Dense {
+            weight: [[T::zero(); OUT]; IN],
+            bias: [T::zero(); OUT],
+            activation: A::default(),
+        }
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Params
+    for Dense<IN, OUT, A, T>
+{
+    type Scalar = T;
+    const PARAM_COUNT: usize = IN * OUT + OUT;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [self.weight.as_flattened(), &self.bias[..]].into_iter()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [self.weight.as_flattened_mut(), &mut self.bias[..]].into_iter()
+    }
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        let weight = TensorShape {
+            kind: TensorKind::Weight,
+            rows: OUT,
+            cols: IN,
+            fan_in: IN,
+            fan_out: OUT,
+        };
+        let bias = TensorShape {
+            kind: TensorKind::Bias,
+            cols: 1,
+            ..weight
+        };
+        [weight, bias].into_iter()
+    }
+    fn restore_defaults(&mut self) {
+        self.activation = A::default();
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
+    for Dense<IN, OUT, A, T>
+{
+    type Input = [T; IN];
+    type Output = [T; OUT];
+    type Cache = DenseCache<IN, OUT, T>;
+    type BatchCache<const B: usize> = [DenseCache<IN, OUT, T>; B];
+
+    #[inline]
+    fn forward(&self, x: &[T; IN]) -> [T; OUT] {
+        let z = self.pre_activation(x);
+        let mut y = [T::zero(); OUT];
+        self.activation.forward(&z, &mut y);
+        y
+    }
+
+    #[inline]
+    fn forward_train(&self, x: &[T; IN], _ctx: &mut TrainCtx) -> ([T; OUT], Self::Cache) {
+        let z = self.pre_activation(x);
+        let mut y = [T::zero(); OUT];
+        self.activation.forward(&z, &mut y);
+        (y, DenseCache { x: *x, z, y })
+    }
+
+    #[inline]
+    fn backward(&self, cache: &Self::Cache, dy: &[T; OUT], grads: &mut Self) -> [T; IN] {
+        let dz = self.param_grads(cache, dy, grads);
+        let mut dx = [T::zero(); IN];
+        for (d, col) in dx.iter_mut().zip(self.weight.iter()) {
+            *d = dot(col, &dz);
+        }
+        dx
+    }
+
+    #[inline]
+    fn backward_params(&self, cache: &Self::Cache, dy: &[T; OUT], grads: &mut Self) {
+        self.param_grads(cache, dy, grads);
+    }
+
+    fn forward_train_batch<const B: usize>(
+        &mut self,
+        x: &[[T; IN]; B],
+        y: &mut [[T; OUT]; B],
+        cache: &mut Self::BatchCache<B>,
+        ctx: &mut TrainCtx,
+    ) {
+        per_sample::forward_train_batch(self, x, y, cache, ctx);
+    }
+
+    fn backward_batch<const B: usize>(
+        &self,
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; OUT]; B],
+        dx: &mut [[T; IN]; B],
+        grads: &mut Self,
+    ) {
+        per_sample::backward_batch(self, cache, dy, dx, grads);
+    }
+
+    fn backward_batch_params<const B: usize>(
+        &self,
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; OUT]; B],
+        grads: &mut Self,
+    ) {
+        per_sample::backward_batch_params(self, cache, dy, grads);
+    }
+}

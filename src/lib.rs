@@ -1,0 +1,50 @@
+//! # constnet
+//!
+//! Neural networks whose shapes are checked at compile time.
+//!
+//! Layers are generic over their sizes (`Dense<IN, OUT, Activation, Scalar>`), weights live in
+//! plain fixed-size arrays, and a network only type-checks when each layer's output size is the
+//! next one's input size. Gradients and optimizer state have the model's own type, so an
+//! optimizer built for another network is a compile error too.
+//!
+//! ```
+//! use constnet::{Dense, Layer, Params, Tanh, seq};
+//! type Net = seq![Dense<2, 8, Tanh, f64>, Dense<8, 1, constnet::Identity, f64>];
+//! let net = Net::zeros();
+//! let y: [f64; 1] = net.forward(&[0.5, -0.5]);
+//! assert_eq!(y, [0.0]);
+//! ```
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+#[cfg(feature = "std")]
+extern crate alloc;
+
+#[cfg(not(any(feature = "std", feature = "libm")))]
+compile_error!(
+    "constnet needs floating-point math: enable the `std` feature (default) or, without std, the `libm` feature"
+);
+
+pub mod activations;
+mod chain;
+mod ctx;
+mod kernel;
+mod layer;
+pub mod layers;
+mod params;
+mod scalar;
+mod zeros;
+
+pub use activations::{
+    ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Pointwise, Relu, Sigmoid, Silu,
+    Softmax, Softplus, Tanh,
+};
+pub use chain::{Chain, Follows};
+pub use ctx::TrainCtx;
+pub use kernel::ZeroBits;
+pub use layer::{Layer, per_sample};
+pub use layers::{Dense, DenseCache};
+pub use params::{Params, TensorKind, TensorShape};
+pub use scalar::Scalar;
+pub use zeros::Zeros;
