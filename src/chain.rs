@@ -9,7 +9,7 @@ use crate::zeros::Zeros;
 /// so a network whose sizes do not meet does not compile.
 ///
 /// ```
-/// use constnet::{Dense, Layer, Params, seq, Tanh};
+/// use constnet::{Dense, Layer, Zeros, seq, Tanh};
 /// type Net = seq![Dense<2, 3, Tanh, f64>, Dense<3, 1, constnet::Identity, f64>];
 /// let net = Net::zeros();
 /// assert_eq!(net.forward(&[1.0, -1.0]), [0.0]);
@@ -17,7 +17,7 @@ use crate::zeros::Zeros;
 ///
 /// Neighbouring sizes that do not meet are a compile error:
 /// ```compile_fail
-/// use constnet::{Dense, Layer, Params, seq, Tanh};
+/// use constnet::{Dense, Layer, Zeros, seq, Tanh};
 /// type Net = seq![Dense<2, 3, Tanh, f64>, Dense<4, 1, constnet::Identity, f64>];
 /// let net = Net::zeros();
 /// let _ = net.forward(&[1.0, -1.0]);

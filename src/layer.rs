@@ -81,7 +81,7 @@ pub trait Layer: Params + Sized {
     ///
     /// ```
     /// use constnet::{Dense, Layer, Relu, Zeros};
-    /// let net = Dense::<2, 4, Relu, f64>::zeros().then(Dense::<4, 1, _, f64>::zeros());
+    /// let net = Dense::<2, 4, Relu, f64>::zeros().then(Dense::<4, 1, constnet::Identity, f64>::zeros());
     /// assert_eq!(net.forward(&[1.0, 2.0]), [0.0]);
     /// ```
     fn then<N>(self, next: N) -> Chain<Self, N>

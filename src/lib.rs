@@ -8,7 +8,7 @@
 //! optimizer built for another network is a compile error too.
 //!
 //! ```
-//! use constnet::{Dense, Layer, Params, Tanh, seq};
+//! use constnet::{Dense, Layer, Tanh, Zeros, seq};
 //! type Net = seq![Dense<2, 8, Tanh, f64>, Dense<8, 1, constnet::Identity, f64>];
 //! let net = Net::zeros();
 //! let y: [f64; 1] = net.forward(&[0.5, -0.5]);
@@ -32,8 +32,11 @@ mod ctx;
 mod kernel;
 mod layer;
 pub mod layers;
+pub mod loss;
+pub mod optim;
 mod params;
 mod scalar;
+pub mod testing;
 mod zeros;
 
 pub use activations::{

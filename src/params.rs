@@ -54,7 +54,7 @@ impl TensorShape {
 /// visits the tensors in the same order: layer by layer, weight before bias.
 ///
 /// ```
-/// use constnet::{Dense, Params, seq, Tanh};
+/// use constnet::{Dense, Params, Zeros, seq, Tanh};
 /// type Net = seq![Dense<2, 8, Tanh>, Dense<8, 1>];
 /// assert_eq!(Net::PARAM_COUNT, 2 * 8 + 8 + 8 + 1);
 /// let net = Net::zeros();

@@ -67,7 +67,8 @@ pub(crate) use zero_bits;
 /// Like `zero_bits!` for a generic type whose parameters must all be `ZeroBits`.
 macro_rules! zero_bits_generic {
     ($t:ty where $($p:ident),+) => {
-        // SAFETY: every field of the type is one of the `ZeroBits` parameters.
+        // SAFETY: every field of the type is a float, integer or bool, or one of the
+        // `ZeroBits` parameters (checked by the bounds).
         unsafe impl<$($p: $crate::kernel::ZeroBits),+> $crate::kernel::ZeroBits for $t {}
     };
 }

@@ -1,0 +1,38 @@
+//! Mean squared error.
+
+use crate::loss::Loss;
+use crate::scalar::Scalar;
+
+/// `Σ (p − t)² / (B·N)`: PyTorch's `F.mse_loss` (mean over every element, not per sample).
+///
+/// ```
+/// use constnet::loss::{Loss, Mse};
+/// let mut grad = [0.0f32; 2];
+/// let value = Mse.loss(&[3.0, 0.0], &[1.0, 0.0], &mut grad);
+/// assert_eq!((value, grad), (2.0, [2.0, 0.0]));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Mse;
+
+impl<T: Scalar> Loss<T> for Mse {
+    type Target<const N: usize> = [T; N];
+
+    fn loss_batch<const N: usize, const B: usize>(
+        &self,
+        prediction: &[[T; N]; B],
+        target: &[[T; N]; B],
+        grad: &mut [[T; N]; B],
+    ) -> T {
+        let scale = T::one() / T::from_f64((B * N) as f64);
+        let two_scale = scale + scale;
+        let mut sum = T::zero();
+        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
+            for o in 0..N {
+                let d = p[o] - t[o];
+                sum += d * d;
+                g[o] = two_scale * d;
+            }
+        }
+        sum * scale
+    }
+}

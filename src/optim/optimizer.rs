@@ -1,0 +1,58 @@
+//! The `Optimizer` trait and the flat-slice walk every optimizer is written over.
+
+use crate::params::Params;
+
+/// Updates the parameters of one model type from gradients of the same type.
+///
+/// State (momentum buffers, moment estimates) has the model's own type, so an optimizer made
+/// for one network cannot step another:
+///
+/// ```
+/// use constnet::{Dense, Params, Zeros};
+/// use constnet::optim::{Optimizer, Sgd, SgdConfig};
+/// type Net = Dense<2, 1, constnet::Identity, f64>;
+/// let mut net = Net::from_rows([[1.0, 1.0]], [0.0]);
+/// let mut grads = Net::zeros();
+/// grads.bias_mut()[0] = 1.0;
+/// let mut sgd = Sgd::<Net>::new(SgdConfig::new(0.5));
+/// sgd.step(&mut net, &grads);
+/// assert_eq!(net.bias()[0], -0.5);
+/// ```
+/// ```compile_fail
+/// use constnet::{Dense, Params, Zeros};
+/// use constnet::optim::{Optimizer, Sgd, SgdConfig};
+/// type Net = Dense<2, 1, constnet::Identity, f64>;
+/// type Other = Dense<3, 1, constnet::Identity, f64>;
+/// let mut net = Net::zeros();
+/// let grads = Net::zeros();
+/// let mut sgd = Sgd::<Other>::new(SgdConfig::new(0.5)); // built for another network
+/// sgd.step(&mut net, &grads);
+/// ```
+pub trait Optimizer<M: Params> {
+    /// One update of `model` from `grads` (gradients are not modified or zeroed).
+    fn step(&mut self, model: &mut M, grads: &M);
+    /// The learning rate the next step uses.
+    fn lr(&self) -> f64;
+    /// Sets the learning rate (schedules call this between steps).
+    fn set_lr(&mut self, lr: f64);
+}
+
+/// Calls `f(param, grad, [state; S])` for every scalar of `model`, walking `model`, `grads`
+/// and `S` state values of the model's type in lockstep, tensor by tensor.
+#[inline]
+pub(crate) fn for_each_scalar<M: Params, const S: usize>(
+    model: &mut M,
+    grads: &M,
+    states: [&mut M; S],
+    mut f: impl FnMut(&mut M::Scalar, M::Scalar, [&mut M::Scalar; S]),
+) {
+    let mut state_iters = states.map(|s| s.tensors_mut());
+    for (p, g) in model.tensors_mut().zip(grads.tensors()) {
+        let mut st = state_iters
+            .each_mut()
+            .map(|it| it.next().expect("state has the model's type"));
+        for i in 0..p.len() {
+            f(&mut p[i], g[i], st.each_mut().map(|s| &mut s[i]));
+        }
+    }
+}

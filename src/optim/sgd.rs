@@ -1,0 +1,137 @@
+//! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+#[cfg(feature = "std")]
+use alloc::boxed::Box;
+
+use crate::kernel::ZeroBits;
+use crate::optim::optimizer::{Optimizer, for_each_scalar};
+use crate::params::Params;
+use crate::scalar::Scalar;
+
+/// Hyperparameters of [`Sgd`], with `torch.optim.SGD`'s defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// Momentum factor μ (0: none).
+    pub momentum: f64,
+    /// Dampening of the momentum buffer (not applied on the first step, as PyTorch).
+    pub dampening: f64,
+    /// L2 penalty added to the gradient (`g += wd·θ`).
+    pub weight_decay: f64,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+}
+
+impl SgdConfig {
+    /// Plain SGD with learning rate `lr`.
+    pub const fn new(lr: f64) -> Self {
+        SgdConfig {
+            lr,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+        }
+    }
+    /// Sets the momentum factor.
+    pub const fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+    /// Sets the dampening.
+    pub const fn dampening(mut self, dampening: f64) -> Self {
+        self.dampening = dampening;
+        self
+    }
+    /// Sets the (coupled, L2) weight decay.
+    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+    /// Enables Nesterov momentum.
+    pub const fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+}
+
+/// `torch.optim.SGD` for the model type `M`: `g += wd·θ`; with momentum μ, `buf = g` on the
+/// first step and `buf = μ·buf + (1 − dampening)·g` after; `g = g + μ·buf` (Nesterov) or
+/// `g = buf`; `θ −= lr·g`.
+///
+/// ```
+/// use constnet::{Dense, Params, Zeros};
+/// use constnet::optim::{Optimizer, Sgd, SgdConfig};
+/// type Net = Dense<1, 1, constnet::Identity, f64>;
+/// let mut net = Net::zeros();
+/// let mut grads = Net::zeros();
+/// grads.bias_mut()[0] = 1.0;
+/// let mut sgd = Sgd::<Net>::new(SgdConfig::new(0.1).momentum(0.9));
+/// sgd.step(&mut net, &grads); // buf = 1
+/// sgd.step(&mut net, &grads); // buf = 1.9
+/// assert!((net.bias()[0] + 0.29).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sgd<M> {
+    config: SgdConfig,
+    steps: u64,
+    momentum_buffer: M,
+}
+
+crate::kernel::zero_bits_generic!(Sgd<M> where M);
+crate::kernel::zero_bits!(SgdConfig);
+
+impl<M: Params> Sgd<M> {
+    /// A fresh optimizer (zero momentum buffer).
+    pub fn new(config: SgdConfig) -> Self {
+        Sgd {
+            config,
+            steps: 0,
+            momentum_buffer: M::zeros(),
+        }
+    }
+
+    /// A fresh optimizer built in place on the heap (for models too large for the stack).
+    #[cfg(feature = "std")]
+    pub fn boxed(config: SgdConfig) -> Box<Self>
+    where
+        M: ZeroBits,
+    {
+        let mut sgd = crate::kernel::zeroed_box::<Self>();
+        sgd.config = config;
+        sgd
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &SgdConfig {
+        &self.config
+    }
+}
+
+impl<M: Params> Optimizer<M> for Sgd<M> {
+    fn step(&mut self, model: &mut M, grads: &M) {
+        let c = self.config;
+        let first = self.steps == 0;
+        self.steps += 1;
+        let lr = M::Scalar::from_f64(c.lr);
+        let wd = M::Scalar::from_f64(c.weight_decay);
+        let mu = M::Scalar::from_f64(c.momentum);
+        let keep = M::Scalar::from_f64(1.0 - c.dampening);
+        let use_momentum = c.momentum != 0.0;
+        for_each_scalar(model, grads, [&mut self.momentum_buffer], |p, g, [buf]| {
+            let mut g = g + wd * *p;
+            if use_momentum {
+                *buf = if first { g } else { mu * *buf + keep * g };
+                g = if c.nesterov { g + mu * *buf } else { *buf };
+            }
+            *p -= lr * g;
+        });
+    }
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+}

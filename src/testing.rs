@@ -1,0 +1,321 @@
+//! Finite-difference gradient checks and tolerant comparisons, public so users can check their
+//! own layers and losses.
+//!
+//! A check compares the analytic gradients of `L = Σ r ⊙ f(x)` (with a fixed pseudo-random
+//! `r`) against central differences `(L(θ+h) − L(θ−h)) / 2h`, for every input element and
+//! every parameter. Run it in `f64`.
+
+use core::fmt;
+
+use crate::ctx::TrainCtx;
+use crate::layer::Layer;
+use crate::loss::Loss;
+use crate::params::Params;
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// Step and tolerances of a gradient check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradCheckConfig {
+    /// Finite-difference step `h`.
+    pub step: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance (against the larger of the two magnitudes).
+    pub rtol: f64,
+}
+
+impl Default for GradCheckConfig {
+    /// `h = 1e-6`, `atol = 1e-6`, `rtol = 1e-5`: suited to `f64` and smooth functions.
+    fn default() -> Self {
+        GradCheckConfig {
+            step: 1e-6,
+            atol: 1e-6,
+            rtol: 1e-5,
+        }
+    }
+}
+
+/// Where analytic and numeric gradients disagree.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradCheckError {
+    /// `"input"` or `"parameter"`.
+    pub what: &'static str,
+    /// Sample index (batched checks) or 0.
+    pub sample: usize,
+    /// For a parameter: the tensor's index in [`Params::tensors`] order; 0 for inputs.
+    pub tensor: usize,
+    /// Element index inside the tensor or the input.
+    pub index: usize,
+    /// The backward pass's value.
+    pub analytic: f64,
+    /// The central difference.
+    pub numeric: f64,
+}
+
+impl fmt::Display for GradCheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gradient mismatch for {} (sample {}, tensor {}, element {}): analytic {:e}, numeric {:e}",
+            self.what, self.sample, self.tensor, self.index, self.analytic, self.numeric
+        )
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for GradCheckError {}
+
+/// `|got − want| <= atol + rtol·max(|got|, |want|)`.
+pub fn close(got: f64, want: f64, atol: f64, rtol: f64) -> bool {
+    (got - want).abs() <= atol + rtol * got.abs().max(want.abs())
+}
+
+/// Asserts `|got − want| <= tol·max(1, |want|)` element by element, naming the first mismatch.
+///
+/// ```
+/// constnet::testing::assert_close(&[1.0, 2.0], &[1.0, 2.0 + 1e-12], 1e-9, "example");
+/// ```
+#[track_caller]
+pub fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: length {} vs {}",
+        got.len(),
+        want.len()
+    );
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1.0),
+            "{what}[{i}]: got {g:e}, want {w:e} (|diff| {:e} > {tol:e}·max(1,|want|))",
+            (g - w).abs()
+        );
+    }
+}
+
+/// A deterministic weight in (-1, 1) for output element `k` (a fixed projection, so the check
+/// sees every output).
+fn projection<T: Scalar>(k: usize) -> T {
+    let v = ((k as f64 + 1.0) * 0.618_033_988_749_895).fract();
+    T::from_f64(2.0 * v - 1.0 + 0.05)
+}
+
+fn project<T: Scalar, const N: usize, const B: usize>(y: &[[T; N]; B]) -> f64 {
+    let mut s = 0.0;
+    for (b, row) in y.iter().enumerate() {
+        for (o, &v) in row.iter().enumerate() {
+            s += projection::<T>(b * N + o).to_f64() * v.to_f64();
+        }
+    }
+    s
+}
+
+/// Checks a layer's batched backward pass (`forward_train_batch` / `backward_batch`) against
+/// central differences, for inputs and every parameter, at the batch `x`.
+///
+/// ```
+/// use constnet::{Dense, Params, Tanh, Zeros};
+/// use constnet::testing::{grad_check_batch, GradCheckConfig};
+/// let layer = Dense::<3, 2, Tanh, f64>::from_rows([[0.1, -0.4, 0.3], [0.7, 0.2, -0.5]], [0.1, -0.2]);
+/// grad_check_batch(&layer, &[[0.5, -1.0, 2.0], [0.3, 0.0, -0.7]], GradCheckConfig::default()).unwrap();
+/// ```
+pub fn grad_check_batch<L, T, const IN: usize, const OUT: usize, const B: usize>(
+    layer: &L,
+    x: &[[T; IN]; B],
+    config: GradCheckConfig,
+) -> Result<(), GradCheckError>
+where
+    L: Layer<Scalar = T, Input = [T; IN], Output = [T; OUT]> + Clone,
+    T: Scalar,
+{
+    let eval = |l: &L, x: &[[T; IN]; B]| -> f64 {
+        let mut l = l.clone();
+        let mut y = [[T::zero(); OUT]; B];
+        let mut cache = L::BatchCache::<B>::zeros();
+        l.forward_train_batch(x, &mut y, &mut cache, &mut TrainCtx::new(0));
+        project(&y)
+    };
+    let mut work = layer.clone();
+    let mut y = [[T::zero(); OUT]; B];
+    let mut cache = L::BatchCache::<B>::zeros();
+    work.forward_train_batch(x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    let mut dy = [[T::zero(); OUT]; B];
+    for (b, row) in dy.iter_mut().enumerate() {
+        for (o, v) in row.iter_mut().enumerate() {
+            *v = projection(b * OUT + o);
+        }
+    }
+    let mut grads = L::zeros();
+    let mut dx = [[T::zero(); IN]; B];
+    layer.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+    let h = T::from_f64(config.step);
+    let two_h = 2.0 * config.step;
+    for b in 0..B {
+        for i in 0..IN {
+            let mut xp = *x;
+            xp[b][i] += h;
+            let mut xm = *x;
+            xm[b][i] -= h;
+            let numeric = (eval(layer, &xp) - eval(layer, &xm)) / two_h;
+            let analytic = dx[b][i].to_f64();
+            if !close(analytic, numeric, config.atol, config.rtol) {
+                return Err(GradCheckError {
+                    what: "input",
+                    sample: b,
+                    tensor: 0,
+                    index: i,
+                    analytic,
+                    numeric,
+                });
+            }
+        }
+    }
+    check_params(layer, &grads, config, |l| eval(l, x))
+}
+
+/// Checks a layer's single-sample backward pass (`forward_train` / `backward`) against central
+/// differences, for the input and every parameter.
+///
+/// ```
+/// use constnet::{Dense, Gelu};
+/// use constnet::testing::{grad_check, GradCheckConfig};
+/// let layer = Dense::<2, 2, Gelu, f64>::from_rows([[0.3, -0.2], [0.5, 0.9]], [0.0, 0.1]);
+/// grad_check(&layer, &[0.4, -1.3], GradCheckConfig::default()).unwrap();
+/// ```
+pub fn grad_check<L, T, const IN: usize, const OUT: usize>(
+    layer: &L,
+    x: &[T; IN],
+    config: GradCheckConfig,
+) -> Result<(), GradCheckError>
+where
+    L: Layer<Scalar = T, Input = [T; IN], Output = [T; OUT]> + Clone,
+    T: Scalar,
+{
+    let eval = |l: &L, x: &[T; IN]| -> f64 {
+        let (y, _) = l.forward_train(x, &mut TrainCtx::new(0));
+        project(&[y])
+    };
+    let (_, cache) = layer.forward_train(x, &mut TrainCtx::new(0));
+    let dy: [T; OUT] = core::array::from_fn(projection);
+    let mut grads = L::zeros();
+    let dx = layer.backward(&cache, &dy, &mut grads);
+    let two_h = 2.0 * config.step;
+    let h = T::from_f64(config.step);
+    for i in 0..IN {
+        let mut xp = *x;
+        xp[i] += h;
+        let mut xm = *x;
+        xm[i] -= h;
+        let numeric = (eval(layer, &xp) - eval(layer, &xm)) / two_h;
+        let analytic = dx[i].to_f64();
+        if !close(analytic, numeric, config.atol, config.rtol) {
+            return Err(GradCheckError {
+                what: "input",
+                sample: 0,
+                tensor: 0,
+                index: i,
+                analytic,
+                numeric,
+            });
+        }
+    }
+    // backward_params must add exactly the same parameter gradients.
+    let mut grads_only = L::zeros();
+    layer.backward_params(&cache, &dy, &mut grads_only);
+    for (t, (a, b)) in grads.tensors().zip(grads_only.tensors()).enumerate() {
+        for (k, (&ga, &gb)) in a.iter().zip(b).enumerate() {
+            if ga != gb {
+                return Err(GradCheckError {
+                    what: "parameter (backward_params)",
+                    sample: 0,
+                    tensor: t,
+                    index: k,
+                    analytic: gb.to_f64(),
+                    numeric: ga.to_f64(),
+                });
+            }
+        }
+    }
+    check_params(layer, &grads, config, |l| eval(l, x))
+}
+
+/// Central differences over every parameter of `layer` against `grads`.
+fn check_params<L: Params + Clone>(
+    layer: &L,
+    grads: &L,
+    config: GradCheckConfig,
+    eval: impl Fn(&L) -> f64,
+) -> Result<(), GradCheckError> {
+    let two_h = 2.0 * config.step;
+    let h = L::Scalar::from_f64(config.step);
+    for (t, g) in grads.tensors().enumerate() {
+        for (k, &analytic) in g.iter().enumerate() {
+            let mut plus = layer.clone();
+            if let Some(v) = plus.tensors_mut().nth(t) {
+                v[k] += h;
+            }
+            let mut minus = layer.clone();
+            if let Some(v) = minus.tensors_mut().nth(t) {
+                v[k] -= h;
+            }
+            let numeric = (eval(&plus) - eval(&minus)) / two_h;
+            let analytic = analytic.to_f64();
+            if !close(analytic, numeric, config.atol, config.rtol) {
+                return Err(GradCheckError {
+                    what: "parameter",
+                    sample: 0,
+                    tensor: t,
+                    index: k,
+                    analytic,
+                    numeric,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a loss's gradient against central differences of its value.
+///
+/// ```
+/// use constnet::loss::Mse;
+/// use constnet::testing::{grad_check_loss, GradCheckConfig};
+/// grad_check_loss(&Mse, &[[0.5f64, -1.0], [2.0, 0.1]], &[[0.0, 1.0], [1.5, 0.1]], GradCheckConfig::default()).unwrap();
+/// ```
+pub fn grad_check_loss<Lo, T, const N: usize, const B: usize>(
+    loss: &Lo,
+    prediction: &[[T; N]; B],
+    target: &[Lo::Target<N>; B],
+    config: GradCheckConfig,
+) -> Result<(), GradCheckError>
+where
+    Lo: Loss<T>,
+    T: Scalar,
+{
+    let mut grad = [[T::zero(); N]; B];
+    loss.loss_batch(prediction, target, &mut grad);
+    let h = T::from_f64(config.step);
+    for b in 0..B {
+        for i in 0..N {
+            let mut p = *prediction;
+            p[b][i] += h;
+            let mut m = *prediction;
+            m[b][i] -= h;
+            let numeric = (loss.value(&p, target).to_f64() - loss.value(&m, target).to_f64())
+                / (2.0 * config.step);
+            let analytic = grad[b][i].to_f64();
+            if !close(analytic, numeric, config.atol, config.rtol) {
+                return Err(GradCheckError {
+                    what: "prediction",
+                    sample: b,
+                    tensor: 0,
+                    index: i,
+                    analytic,
+                    numeric,
+                });
+            }
+        }
+    }
+    Ok(())
+}
