@@ -291,7 +291,7 @@ impl Pointwise for Silu {
 
 /// Softmax over the vector, with max subtraction (stable for logits near ±1000).
 ///
-/// For training a classifier prefer raw logits and [`CrossEntropy`](crate::CrossEntropy),
+/// For training a classifier prefer raw logits and [`CrossEntropy`](crate::loss::CrossEntropy),
 /// which fuses the softmax stably.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Softmax;

@@ -29,6 +29,7 @@ compile_error!(
 pub mod activations;
 mod chain;
 mod ctx;
+pub mod init;
 mod kernel;
 mod layer;
 pub mod layers;
@@ -47,7 +48,10 @@ pub use chain::{Chain, Follows};
 pub use ctx::TrainCtx;
 pub use kernel::ZeroBits;
 pub use layer::{Layer, per_sample};
-pub use layers::{Dense, DenseCache};
+pub use layers::{
+    Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseCache, LayerNorm,
+    LayerNormCache,
+};
 pub use params::{Params, TensorKind, TensorShape};
 pub use scalar::Scalar;
 pub use zeros::Zeros;

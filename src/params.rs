@@ -3,6 +3,7 @@
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
 
+#[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;

@@ -97,7 +97,7 @@ pub fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
 /// A deterministic weight in (-1, 1) for output element `k` (a fixed projection, so the check
 /// sees every output).
 fn projection<T: Scalar>(k: usize) -> T {
-    let v = ((k as f64 + 1.0) * 0.618_033_988_749_895).fract();
+    let v = num_traits::Float::fract((k as f64 + 1.0) * 0.618_033_988_749_895);
     T::from_f64(2.0 * v - 1.0 + 0.05)
 }
 

@@ -84,3 +84,21 @@ unsafe impl<const IN: usize, const OUT: usize, T: ZeroBits> ZeroBits
     for crate::layers::DenseCache<IN, OUT, T>
 {
 }
+
+// SAFETY: `Activation` holds its activation function (which must itself be `ZeroBits`) and a
+// zero-sized `PhantomData`.
+unsafe impl<A: ZeroBits, const N: usize, T> ZeroBits for crate::layers::Activation<A, N, T> {}
+// SAFETY: a cache holds float arrays only.
+unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::ActivationCache<N, T> {}
+// SAFETY: `LayerNorm` holds float arrays and an `f64` (`eps`, restored by `restore_defaults`).
+unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::LayerNorm<N, T> {}
+// SAFETY: a cache holds float arrays and a float only.
+unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::LayerNormCache<N, T> {}
+// SAFETY: `BatchNorm` holds float arrays and two `f64` settings; the all-zero running variance
+// and settings are valid floats, which `restore_defaults` resets to their defaults.
+unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::BatchNorm<N, T> {}
+// SAFETY: a cache holds float arrays only.
+unsafe impl<const N: usize, const B: usize, T: ZeroBits> ZeroBits
+    for crate::layers::BatchNormCache<N, B, T>
+{
+}

@@ -14,7 +14,7 @@ use crate::params::Params;
 /// let mut net = Net::from_rows([[1.0, 1.0]], [0.0]);
 /// let mut grads = Net::zeros();
 /// grads.bias_mut()[0] = 1.0;
-/// let mut sgd = Sgd::<Net>::new(SgdConfig::new(0.5));
+/// let mut sgd = Sgd::<Net>::new(SgdConfig::new().lr(0.5));
 /// sgd.step(&mut net, &grads);
 /// assert_eq!(net.bias()[0], -0.5);
 /// ```
@@ -25,7 +25,7 @@ use crate::params::Params;
 /// type Other = Dense<3, 1, constnet::Identity, f64>;
 /// let mut net = Net::zeros();
 /// let grads = Net::zeros();
-/// let mut sgd = Sgd::<Other>::new(SgdConfig::new(0.5)); // built for another network
+/// let mut sgd = Sgd::<Other>::new(SgdConfig::new().lr(0.5)); // built for another network
 /// sgd.step(&mut net, &grads);
 /// ```
 pub trait Optimizer<M: Params> {
@@ -55,4 +55,32 @@ pub(crate) fn for_each_scalar<M: Params, const S: usize>(
             f(&mut p[i], g[i], st.each_mut().map(|s| &mut s[i]));
         }
     }
+}
+
+/// Calls `f(param, &mut grad)` for every scalar of `model` (read-only) and `grads` in
+/// lockstep, tensor by tensor: the walk of penalties, which add into the gradients.
+#[inline]
+pub(crate) fn for_each_grad<M: Params>(
+    model: &M,
+    grads: &mut M,
+    mut f: impl FnMut(M::Scalar, &mut M::Scalar),
+) {
+    for (p, g) in model.tensors().zip(grads.tensors_mut()) {
+        for (&p, g) in p.iter().zip(g.iter_mut()) {
+            f(p, g);
+        }
+    }
+}
+
+/// Sets every scalar of `state` to `value` (state that does not start at zero).
+pub(crate) fn fill<M: Params>(state: &mut M, value: M::Scalar) {
+    for t in state.tensors_mut() {
+        t.fill(value);
+    }
+}
+
+/// `max(a, b)` that propagates a NaN from either side, like `torch.maximum`.
+#[inline(always)]
+pub(crate) fn nan_max<T: crate::scalar::Scalar>(a: T, b: T) -> T {
+    if a.is_nan() || a >= b { a } else { b }
 }

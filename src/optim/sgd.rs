@@ -3,6 +3,7 @@
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
 
+#[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
 use crate::optim::optimizer::{Optimizer, for_each_scalar};
 use crate::params::Params;
@@ -24,15 +25,21 @@ pub struct SgdConfig {
 }
 
 impl SgdConfig {
-    /// Plain SGD with learning rate `lr`.
-    pub const fn new(lr: f64) -> Self {
+    /// `torch.optim.SGD` defaults: lr 1e-3, no momentum, dampening 0, weight_decay 0, no
+    /// Nesterov.
+    pub const fn new() -> Self {
         SgdConfig {
-            lr,
+            lr: 1e-3,
             momentum: 0.0,
             dampening: 0.0,
             weight_decay: 0.0,
             nesterov: false,
         }
+    }
+    /// Sets the learning rate.
+    pub const fn lr(mut self, lr: f64) -> Self {
+        self.lr = lr;
+        self
     }
     /// Sets the momentum factor.
     pub const fn momentum(mut self, momentum: f64) -> Self {
@@ -56,6 +63,12 @@ impl SgdConfig {
     }
 }
 
+impl Default for SgdConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `torch.optim.SGD` for the model type `M`: `g += wd·θ`; with momentum μ, `buf = g` on the
 /// first step and `buf = μ·buf + (1 − dampening)·g` after; `g = g + μ·buf` (Nesterov) or
 /// `g = buf`; `θ −= lr·g`.
@@ -67,7 +80,7 @@ impl SgdConfig {
 /// let mut net = Net::zeros();
 /// let mut grads = Net::zeros();
 /// grads.bias_mut()[0] = 1.0;
-/// let mut sgd = Sgd::<Net>::new(SgdConfig::new(0.1).momentum(0.9));
+/// let mut sgd = Sgd::<Net>::new(SgdConfig::new().lr(0.1).momentum(0.9));
 /// sgd.step(&mut net, &grads); // buf = 1
 /// sgd.step(&mut net, &grads); // buf = 1.9
 /// assert!((net.bias()[0] + 0.29).abs() < 1e-12);

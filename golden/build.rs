@@ -1,0 +1,214 @@
+//! Generates one exactly-typed check per golden case.
+//!
+//! constnet's shapes are types, so a case with `sizes: 4 8 3` needs the type
+//! `seq![Dense<4, 8, A0, T>, Dense<8, 3, A1, T>]` at compile time. This script reads every
+//! `*.txt` in `$GOLDEN_DIR` (default: the repo's `tests/golden/`), and writes a Rust table
+//! with one function per case and scalar type. Only the shape-determining keys are read here;
+//! every value is read and checked at run time by `tests/golden.rs`. A case this script
+//! cannot type (an unknown kind, activation, loss or optimizer) becomes a function that
+//! fails with the reason, so the test fails instead of skipping it.
+
+use std::collections::BTreeMap;
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=GOLDEN_DIR");
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    let dir = match env::var("GOLDEN_DIR") {
+        Ok(d) if !d.is_empty() => {
+            let p = PathBuf::from(d);
+            if p.is_absolute() { p } else { root.join(p) }
+        }
+        _ => root.join("tests").join("golden"),
+    };
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    let mut out = String::new();
+    writeln!(
+        out,
+        "pub const GOLDEN_DIR: &str = {:?};",
+        dir.display().to_string()
+    )
+    .unwrap();
+    writeln!(out, "pub const CASES: &[GeneratedCase] = &[").unwrap();
+    let mut funcs = String::new();
+    for (n, file) in files.iter().enumerate() {
+        let name = file.file_stem().unwrap().to_string_lossy().to_string();
+        for dtype in ["f64", "f32"] {
+            let body = match fs::read_to_string(file) {
+                Ok(text) => match generate(&parse(&text), dtype) {
+                    Ok(call) => call,
+                    Err(why) => format!("let _ = c; Err({why:?}.to_string())"),
+                },
+                Err(e) => format!(
+                    "let _ = c; Err({:?}.to_string())",
+                    format!("cannot read file: {e}")
+                ),
+            };
+            writeln!(
+                funcs,
+                "fn case_{n}_{dtype}(c: &Case) -> Result<usize, String> {{ {body} }}"
+            )
+            .unwrap();
+            writeln!(
+                out,
+                "    GeneratedCase {{ name: {name:?}, path: {:?}, dtype: {dtype:?}, run: case_{n}_{dtype} }},",
+                file.display().to_string()
+            )
+            .unwrap();
+        }
+    }
+    writeln!(out, "];").unwrap();
+    out.push_str(&funcs);
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("golden_cases.rs");
+    fs::write(dest, out).unwrap();
+}
+
+fn parse(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut map = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once(": ") {
+            map.insert(k.to_string(), v.split(' ').map(str::to_string).collect());
+        }
+    }
+    map
+}
+
+fn one<'a>(m: &'a BTreeMap<String, Vec<String>>, key: &str) -> Result<&'a str, String> {
+    m.get(key)
+        .and_then(|v| v.first())
+        .map(|s| s.as_str())
+        .ok_or_else(|| format!("missing key `{key}`"))
+}
+
+fn int(m: &BTreeMap<String, Vec<String>>, key: &str) -> Result<usize, String> {
+    one(m, key)?
+        .parse()
+        .map_err(|_| format!("key `{key}` is not an integer"))
+}
+
+fn activation(name: &str) -> Result<&'static str, String> {
+    Ok(match name {
+        "identity" => "Identity",
+        "relu" => "Relu",
+        "leaky_relu" => "LeakyRelu",
+        "elu" => "Elu",
+        "sigmoid" => "Sigmoid",
+        "tanh" => "Tanh",
+        "softplus" => "Softplus",
+        "gelu" => "Gelu",
+        "gelu_tanh" => "GeluTanh",
+        "silu" => "Silu",
+        "softmax" => "Softmax",
+        other => return Err(format!("unsupported activation `{other}`")),
+    })
+}
+
+/// The loss expression and whether its target is a class index.
+fn loss(m: &BTreeMap<String, Vec<String>>) -> Result<(&'static str, &'static str), String> {
+    let name = one(m, "loss")?;
+    let target = one(m, "target_kind")?;
+    let pair = match (name, target) {
+        ("mse", "values") => ("mse", "values"),
+        ("l1", "values") => ("l1", "values"),
+        ("huber", "values") => ("huber", "values"),
+        ("smooth_l1", "values") => ("smooth_l1", "values"),
+        ("bce", "values") => ("bce", "values"),
+        ("bce_with_logits", "values") => ("bce_with_logits", "values"),
+        ("cross_entropy", "class_index") => ("cross_entropy", "class_index"),
+        ("cross_entropy", "probabilities") | ("cross_entropy_probs", "probabilities") => {
+            ("cross_entropy_probs", "probabilities")
+        }
+        (l, t) => return Err(format!("unsupported loss `{l}` with target_kind `{t}`")),
+    };
+    Ok(pair)
+}
+
+fn generate(m: &BTreeMap<String, Vec<String>>, t: &str) -> Result<String, String> {
+    let kind = one(m, "kind")?;
+    match kind {
+        "mlp" => {
+            let layers = int(m, "layers")?;
+            let sizes: Vec<usize> = m
+                .get("sizes")
+                .ok_or("missing key `sizes`")?
+                .iter()
+                .map(|s| s.parse().map_err(|_| "bad `sizes`".to_string()))
+                .collect::<Result<_, _>>()?;
+            let acts = m.get("activations").ok_or("missing key `activations`")?;
+            if sizes.len() != layers + 1 || acts.len() != layers || layers == 0 {
+                return Err("`layers`, `sizes` and `activations` disagree".into());
+            }
+            let mut types = Vec::new();
+            for i in 0..layers {
+                types.push(format!(
+                    "Dense<{}, {}, {}, {t}>",
+                    sizes[i],
+                    sizes[i + 1],
+                    activation(&acts[i])?
+                ));
+            }
+            let batch = int(m, "batch")?;
+            let (loss_name, _) = loss(m)?;
+            let optimizer = one(m, "optimizer")?;
+            let opt = match optimizer {
+                "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax" | "nadam" => optimizer,
+                other => return Err(format!("unsupported optimizer `{other}`")),
+            };
+            Ok(format!(
+                "mlp::<{t}, seq![{}], {}, {}, {batch}, _, _>(c, {loss_name}(c), opt_{opt})",
+                types.join(", "),
+                sizes[0],
+                sizes[layers],
+            ))
+        }
+        "activation" => {
+            let a = activation(one(m, "activation")?)?;
+            Ok(format!(
+                "activation::<{t}, {a}, {}, {}>(c)",
+                int(m, "features")?,
+                int(m, "batch")?
+            ))
+        }
+        "loss" => {
+            let (loss_name, _) = loss(m)?;
+            Ok(format!(
+                "loss_case::<{t}, {}, {}, _>(c, |c, ()| {loss_name}(c))",
+                int(m, "outputs")?,
+                int(m, "batch")?
+            ))
+        }
+        "layernorm" => Ok(format!(
+            "layer_norm::<{t}, {}, {}>(c)",
+            int(m, "features")?,
+            int(m, "batch")?
+        )),
+        "batchnorm1d" => {
+            let batch = int(m, "batch")?;
+            if batch < 2 {
+                return Err("batchnorm1d needs batch >= 2 in training".into());
+            }
+            Ok(format!(
+                "batch_norm::<{t}, {}, {batch}, {}>(c)",
+                int(m, "features")?,
+                int(m, "eval_batch")?
+            ))
+        }
+        other => Err(format!("unknown kind `{other}`")),
+    }
+}

@@ -1,0 +1,167 @@
+//! `Activation`: an activation function as a standalone, parameter-free layer (after a norm
+//! layer, or `Softmax` at the end of a classifier for inference).
+
+use core::marker::PhantomData;
+
+use crate::activations::ActivationFn;
+use crate::ctx::TrainCtx;
+use crate::layer::{Layer, per_sample};
+use crate::params::{Params, TensorShape};
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// `y = A(x)` over `[T; N]`: the activation `A` as a layer of its own, with no parameters.
+///
+/// [`Dense`](crate::Dense) fuses its activation already; use this layer where there is no
+/// `Dense` to fuse into, e.g. after a [`LayerNorm`](crate::LayerNorm).
+///
+/// ```
+/// use constnet::{Activation, Dense, Layer, LayerNorm, Relu, seq};
+/// type Block = seq![Dense<2, 3, constnet::Identity, f64>, LayerNorm<3, f64>, Activation<Relu, 3, f64>];
+/// let relu = Activation::<Relu, 3, f64>::new();
+/// assert_eq!(relu.forward(&[-1.0, 0.0, 2.0]), [0.0, 0.0, 2.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Activation<A, const N: usize, T = f32> {
+    /// The activation function (its settings, e.g. a LeakyRelu slope).
+    pub activation: A,
+    scalar: PhantomData<T>,
+}
+
+/// Softmax over `N` outputs as a layer: `constnet::layers::Softmax<N>` (the crate root's
+/// [`Softmax`](crate::Softmax) is the activation function).
+///
+/// For training a classifier prefer raw logits and a cross-entropy loss, which fuses the
+/// softmax stably; this layer is for inference outputs.
+///
+/// ```
+/// use constnet::Layer;
+/// use constnet::layers::Softmax;
+/// let p = Softmax::<3, f64>::new().forward(&[1000.0, 1000.0, -1000.0]);
+/// assert_eq!(p, [0.5, 0.5, 0.0]);
+/// ```
+pub type Softmax<const N: usize, T = f32> = Activation<crate::activations::Softmax, N, T>;
+
+/// What `Activation::backward` needs from one sample: the input and the output.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActivationCache<const N: usize, T> {
+    /// The input `z`.
+    pub z: [T; N],
+    /// The output `y = A(z)`.
+    pub y: [T; N],
+}
+
+impl<const N: usize, T: Scalar> Zeros for ActivationCache<N, T> {
+    fn zeros() -> Self {
+        ActivationCache {
+            z: [T::zero(); N],
+            y: [T::zero(); N],
+        }
+    }
+}
+
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Activation<A, N, T> {
+    /// The layer with the activation's default settings (PyTorch's defaults).
+    pub fn new() -> Self {
+        Self::with_activation(A::default())
+    }
+
+    /// The layer with the given activation value (e.g. a custom LeakyRelu slope).
+    pub fn with_activation(activation: A) -> Self {
+        Activation {
+            activation,
+            scalar: PhantomData,
+        }
+    }
+}
+
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Default for Activation<A, N, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Zeros for Activation<A, N, T> {
+    /// No parameters: the same as [`Activation::new`].
+    fn zeros() -> Self {
+        Self::new()
+    }
+}
+
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Params for Activation<A, N, T> {
+    type Scalar = T;
+    const PARAM_COUNT: usize = 0;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::empty()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::empty()
+    }
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        core::iter::empty()
+    }
+    fn restore_defaults(&mut self) {
+        self.activation = A::default();
+    }
+}
+
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Layer for Activation<A, N, T> {
+    type Input = [T; N];
+    type Output = [T; N];
+    type Cache = ActivationCache<N, T>;
+    type BatchCache<const B: usize> = [ActivationCache<N, T>; B];
+
+    #[inline]
+    fn forward(&self, x: &[T; N]) -> [T; N] {
+        let mut y = [T::zero(); N];
+        self.activation.forward(x, &mut y);
+        y
+    }
+
+    #[inline]
+    fn forward_train(&self, x: &[T; N], _ctx: &mut TrainCtx) -> ([T; N], Self::Cache) {
+        let y = self.forward(x);
+        (y, ActivationCache { z: *x, y })
+    }
+
+    #[inline]
+    fn backward(&self, cache: &Self::Cache, dy: &[T; N], _grads: &mut Self) -> [T; N] {
+        let mut dx = [T::zero(); N];
+        self.activation.backward(&cache.z, &cache.y, dy, &mut dx);
+        dx
+    }
+
+    /// No parameters: nothing to do.
+    #[inline]
+    fn backward_params(&self, _cache: &Self::Cache, _dy: &[T; N], _grads: &mut Self) {}
+
+    fn forward_train_batch<const B: usize>(
+        &mut self,
+        x: &[[T; N]; B],
+        y: &mut [[T; N]; B],
+        cache: &mut Self::BatchCache<B>,
+        ctx: &mut TrainCtx,
+    ) {
+        per_sample::forward_train_batch(self, x, y, cache, ctx);
+    }
+
+    fn backward_batch<const B: usize>(
+        &self,
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; N]; B],
+        dx: &mut [[T; N]; B],
+        grads: &mut Self,
+    ) {
+        per_sample::backward_batch(self, cache, dy, dx, grads);
+    }
+
+    /// No parameters: nothing to do.
+    fn backward_batch_params<const B: usize>(
+        &self,
+        _cache: &mut Self::BatchCache<B>,
+        _dy: &[[T; N]; B],
+        _grads: &mut Self,
+    ) {
+    }
+}

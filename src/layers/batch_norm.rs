@@ -1,0 +1,392 @@
+//! `BatchNorm`: per-feature normalization with batch statistics in training and running
+//! statistics in inference.
+
+use crate::ctx::TrainCtx;
+use crate::layer::Layer;
+use crate::params::{Params, TensorKind, TensorShape};
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// PyTorch's `nn.BatchNorm1d(N)` on `[T; N]` samples, with its affine weight and bias.
+///
+/// * Training ([`Layer::forward_train_batch`], a batch of `B ≥ 2`): each feature is normalized
+///   with the batch mean and the **biased** batch variance,
+///   `y = (x − μ_B)/sqrt(σ²_B + eps)·weight + bias`, and the running statistics move towards
+///   the batch's: `running_mean ← (1 − momentum)·running_mean + momentum·μ_B`,
+///   `running_var ← (1 − momentum)·running_var + momentum·σ²_B·B/(B − 1)` (the **unbiased**
+///   variance).
+/// * Inference ([`Layer::forward`], [`Layer::forward_batch`]): the running statistics,
+///   `y = (x − running_mean)/sqrt(running_var + eps)·weight + bias`.
+///
+/// Training on a single sample has no batch statistics (PyTorch raises an error): calling
+/// [`Layer::forward_train`] or [`Layer::backward`] on a `BatchNorm` (or on a chain holding one)
+/// is a compile-time error at `cargo build`, and so is a training batch of `B = 1`.
+///
+/// The running statistics are not trainable and not among [`Params::tensors`]: read and set
+/// them with [`BatchNorm::running_mean`], [`BatchNorm::set_running_mean`] and their twins.
+///
+/// ```
+/// use constnet::{BatchNorm, Layer, TrainCtx, Zeros};
+/// let mut norm = BatchNorm::<2, f64>::new();
+/// let x = [[1.0, 10.0], [3.0, 30.0]];
+/// let mut y = [[0.0; 2]; 2];
+/// let mut cache = Zeros::zeros();
+/// norm.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+/// assert!((y[0][0] + 1.0).abs() < 1e-4 && (y[1][1] - 1.0).abs() < 1e-6); // ±1 per feature
+/// assert_eq!(norm.running_mean(), &[0.2, 2.0]); // 0.9·0 + 0.1·batch mean
+/// assert!((norm.running_var()[0] - (0.9 + 0.1 * 2.0)).abs() < 1e-15); // unbiased var 2
+/// ```
+///
+/// Training a batch of one sample does not build:
+/// ```compile_fail
+/// use constnet::{BatchNorm, Layer, TrainCtx, Zeros};
+/// let mut norm = BatchNorm::<2, f64>::new();
+/// let mut y = [[0.0; 2]; 1];
+/// let mut cache = Zeros::zeros();
+/// norm.forward_train_batch(&[[1.0, 2.0]], &mut y, &mut cache, &mut TrainCtx::new(0));
+/// ```
+/// while a batch of two does:
+/// ```
+/// use constnet::{BatchNorm, Layer, TrainCtx, Zeros};
+/// let mut norm = BatchNorm::<2, f64>::new();
+/// let mut y = [[0.0; 2]; 2];
+/// let mut cache = Zeros::zeros();
+/// norm.forward_train_batch(&[[1.0, 2.0], [3.0, 4.0]], &mut y, &mut cache, &mut TrainCtx::new(0));
+/// ```
+///
+/// Nor does single-sample training:
+/// ```compile_fail
+/// use constnet::{BatchNorm, Layer, TrainCtx};
+/// let norm = BatchNorm::<2, f64>::new();
+/// let _ = norm.forward_train(&[1.0, 2.0], &mut TrainCtx::new(0));
+/// ```
+/// while single-sample inference does:
+/// ```
+/// use constnet::{BatchNorm, Layer};
+/// let norm = BatchNorm::<2, f64>::new();
+/// let _ = norm.forward(&[1.0, 2.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNorm<const N: usize, T = f32> {
+    /// The per-feature scale (PyTorch `weight`, starts at 1).
+    pub weight: [T; N],
+    /// The per-feature shift (PyTorch `bias`, starts at 0).
+    pub bias: [T; N],
+    /// Running mean of each feature (starts at 0; not trained).
+    running_mean: [T; N],
+    /// Running unbiased variance of each feature (starts at 1; not trained).
+    running_var: [T; N],
+    /// Added to the variance before the square root (default `1e-5`).
+    pub eps: f64,
+    /// Weight of the new batch in the running statistics (default `0.1`).
+    pub momentum: f64,
+}
+
+/// PyTorch's default `eps`.
+const DEFAULT_EPS: f64 = 1e-5;
+/// PyTorch's default `momentum`.
+const DEFAULT_MOMENTUM: f64 = 0.1;
+
+/// What `BatchNorm::backward_batch` needs from a training batch of `B` samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormCache<const N: usize, const B: usize, T> {
+    /// The normalized inputs `x̂ = (x − μ_B)/sqrt(σ²_B + eps)`, one row per sample.
+    pub normalized: [[T; N]; B],
+    /// `1/sqrt(σ²_B + eps)` per feature.
+    pub inv_std: [T; N],
+}
+
+impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T> {
+    fn zeros() -> Self {
+        BatchNormCache {
+            normalized: [[T::zero(); N]; B],
+            inv_std: [T::zero(); N],
+        }
+    }
+}
+
+impl<const N: usize, T: Scalar> BatchNorm<N, T> {
+    /// PyTorch's initial layer: weight 1, bias 0, running mean 0, running variance 1,
+    /// `eps = 1e-5`, `momentum = 0.1`.
+    pub fn new() -> Self {
+        Self::from_affine([T::one(); N], [T::zero(); N])
+    }
+
+    /// A layer with the given weight and bias and PyTorch's initial running statistics and
+    /// settings.
+    pub fn from_affine(weight: [T; N], bias: [T; N]) -> Self {
+        BatchNorm {
+            weight,
+            bias,
+            running_mean: [T::zero(); N],
+            running_var: [T::one(); N],
+            eps: DEFAULT_EPS,
+            momentum: DEFAULT_MOMENTUM,
+        }
+    }
+
+    /// The same layer with another `eps`.
+    pub fn with_eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// The same layer with another `momentum`.
+    pub fn with_momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// The running mean of each feature.
+    #[inline]
+    pub fn running_mean(&self) -> &[T; N] {
+        &self.running_mean
+    }
+
+    /// The running (unbiased) variance of each feature.
+    #[inline]
+    pub fn running_var(&self) -> &[T; N] {
+        &self.running_var
+    }
+
+    /// Sets the running mean (e.g. loaded from a PyTorch `running_mean`).
+    pub fn set_running_mean(&mut self, running_mean: [T; N]) {
+        self.running_mean = running_mean;
+    }
+
+    /// Sets the running variance (e.g. loaded from a PyTorch `running_var`).
+    pub fn set_running_var(&mut self, running_var: [T; N]) {
+        self.running_var = running_var;
+    }
+
+    /// Inference as one multiply-add per feature: `y = x·scale + shift` with
+    /// `scale = weight/sqrt(running_var + eps)`, `shift = bias − running_mean·scale`.
+    #[inline]
+    fn eval_scale_shift(&self) -> ([T; N], [T; N]) {
+        let eps = T::from_f64(self.eps);
+        let mut scale = [T::zero(); N];
+        let mut shift = [T::zero(); N];
+        for j in 0..N {
+            scale[j] = self.weight[j] / (self.running_var[j] + eps).sqrt();
+            shift[j] = self.bias[j] - self.running_mean[j] * scale[j];
+        }
+        (scale, shift)
+    }
+
+    /// Adds the batch's weight and bias gradients; returns `Σ_b dy` and `Σ_b dy·x̂` per feature.
+    #[inline]
+    fn param_grads<const B: usize>(
+        cache: &BatchNormCache<N, B, T>,
+        dy: &[[T; N]; B],
+        grads: &mut Self,
+    ) -> ([T; N], [T; N]) {
+        let mut dy_sum = [T::zero(); N];
+        let mut dy_dot_normalized = [T::zero(); N];
+        for (dy_row, normalized_row) in dy.iter().zip(cache.normalized.iter()) {
+            for j in 0..N {
+                dy_sum[j] += dy_row[j];
+                dy_dot_normalized[j] += dy_row[j] * normalized_row[j];
+            }
+        }
+        for j in 0..N {
+            grads.weight[j] += dy_dot_normalized[j];
+            grads.bias[j] += dy_sum[j];
+        }
+        (dy_sum, dy_dot_normalized)
+    }
+}
+
+impl<const N: usize, T: Scalar> Default for BatchNorm<N, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize, T: Scalar> Zeros for BatchNorm<N, T> {
+    /// Weight and bias zero (a gradient or optimizer state); running statistics and settings
+    /// at their defaults (mean 0, variance 1).
+    fn zeros() -> Self {
+        Self::from_affine([T::zero(); N], [T::zero(); N])
+    }
+}
+
+impl<const N: usize, T: Scalar> Params for BatchNorm<N, T> {
+    type Scalar = T;
+    const PARAM_COUNT: usize = 2 * N;
+
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [&self.weight[..], &self.bias[..]].into_iter()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [&mut self.weight[..], &mut self.bias[..]].into_iter()
+    }
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        let weight = TensorShape {
+            kind: TensorKind::Scale,
+            rows: N,
+            cols: 1,
+            fan_in: N,
+            fan_out: N,
+        };
+        let bias = TensorShape {
+            kind: TensorKind::Shift,
+            ..weight
+        };
+        [weight, bias].into_iter()
+    }
+    /// Resets `eps`, `momentum` and the running statistics (mean 0, variance 1).
+    fn restore_defaults(&mut self) {
+        self.eps = DEFAULT_EPS;
+        self.momentum = DEFAULT_MOMENTUM;
+        self.running_mean = [T::zero(); N];
+        self.running_var = [T::one(); N];
+    }
+}
+
+impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
+    type Input = [T; N];
+    type Output = [T; N];
+    /// Single-sample training does not exist (see [`BatchNorm`]).
+    type Cache = ();
+    type BatchCache<const B: usize> = BatchNormCache<N, B, T>;
+
+    /// Inference with the running statistics.
+    #[inline]
+    fn forward(&self, x: &[T; N]) -> [T; N] {
+        let (scale, shift) = self.eval_scale_shift();
+        let mut y = [T::zero(); N];
+        for j in 0..N {
+            y[j] = x[j] * scale[j] + shift[j];
+        }
+        y
+    }
+
+    /// A compile-time error: batch statistics of one sample are undefined.
+    fn forward_train(&self, _x: &[T; N], _ctx: &mut TrainCtx) -> ([T; N], ()) {
+        const {
+            panic!(
+                "BatchNorm cannot train on a single sample (its batch statistics are undefined, as in PyTorch): train with forward_train_batch and a batch of at least 2"
+            )
+        }
+    }
+
+    /// A compile-time error, like `forward_train`.
+    fn backward(&self, _cache: &(), _dy: &[T; N], _grads: &mut Self) -> [T; N] {
+        const {
+            panic!(
+                "BatchNorm cannot train on a single sample (its batch statistics are undefined, as in PyTorch): use backward_batch after forward_train_batch"
+            )
+        }
+    }
+
+    /// A compile-time error, like `forward_train`.
+    fn backward_params(&self, _cache: &(), _dy: &[T; N], _grads: &mut Self) {
+        const {
+            panic!(
+                "BatchNorm cannot train on a single sample (its batch statistics are undefined, as in PyTorch): use backward_batch_params after forward_train_batch"
+            )
+        }
+    }
+
+    /// Inference with the running statistics.
+    fn forward_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+        let (scale, shift) = self.eval_scale_shift();
+        for (y_row, x_row) in y.iter_mut().zip(x.iter()) {
+            for j in 0..N {
+                y_row[j] = x_row[j] * scale[j] + shift[j];
+            }
+        }
+    }
+
+    /// Training mode: normalizes with the batch statistics and updates the running ones.
+    fn forward_train_batch<const B: usize>(
+        &mut self,
+        x: &[[T; N]; B],
+        y: &mut [[T; N]; B],
+        cache: &mut Self::BatchCache<B>,
+        _ctx: &mut TrainCtx,
+    ) {
+        const {
+            assert!(
+                B >= 2,
+                "BatchNorm needs a batch of at least 2 samples in training"
+            )
+        };
+        let count = T::from_f64(B as f64);
+        let mut sum = [T::zero(); N];
+        for x_row in x {
+            for j in 0..N {
+                sum[j] += x_row[j];
+            }
+        }
+        let mut mean = [T::zero(); N];
+        for j in 0..N {
+            mean[j] = sum[j] / count;
+        }
+        // Centered inputs go straight into the cache; they become x̂ below.
+        let mut square_sum = [T::zero(); N];
+        for (centered_row, x_row) in cache.normalized.iter_mut().zip(x.iter()) {
+            for j in 0..N {
+                let centered = x_row[j] - mean[j];
+                centered_row[j] = centered;
+                square_sum[j] += centered * centered;
+            }
+        }
+        let eps = T::from_f64(self.eps);
+        for (inv_std, &squares) in cache.inv_std.iter_mut().zip(square_sum.iter()) {
+            *inv_std = T::one() / (squares / count + eps).sqrt();
+        }
+        for (y_row, normalized_row) in y.iter_mut().zip(cache.normalized.iter_mut()) {
+            for j in 0..N {
+                normalized_row[j] *= cache.inv_std[j];
+                y_row[j] = normalized_row[j] * self.weight[j] + self.bias[j];
+            }
+        }
+        let momentum = T::from_f64(self.momentum);
+        let keep = T::one() - momentum;
+        let unbiased_count = T::from_f64((B - 1) as f64);
+        for j in 0..N {
+            self.running_mean[j] = momentum * mean[j] + keep * self.running_mean[j];
+            self.running_var[j] =
+                momentum * (square_sum[j] / unbiased_count) + keep * self.running_var[j];
+        }
+    }
+
+    /// With `g = dy·weight`, per feature:
+    /// `dx = (g − mean_B(g) − x̂·mean_B(g·x̂))/sqrt(σ²_B + eps)`.
+    fn backward_batch<const B: usize>(
+        &self,
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; N]; B],
+        dx: &mut [[T; N]; B],
+        grads: &mut Self,
+    ) {
+        let (dy_sum, dy_dot_normalized) = Self::param_grads(cache, dy, grads);
+        let count = T::from_f64(B as f64);
+        let mut dy_mean = [T::zero(); N];
+        let mut dy_normalized_mean = [T::zero(); N];
+        let mut gain = [T::zero(); N];
+        for j in 0..N {
+            dy_mean[j] = dy_sum[j] / count;
+            dy_normalized_mean[j] = dy_dot_normalized[j] / count;
+            gain[j] = self.weight[j] * cache.inv_std[j];
+        }
+        for ((dx_row, dy_row), normalized_row) in
+            dx.iter_mut().zip(dy.iter()).zip(cache.normalized.iter())
+        {
+            for j in 0..N {
+                dx_row[j] =
+                    gain[j] * (dy_row[j] - dy_mean[j] - normalized_row[j] * dy_normalized_mean[j]);
+            }
+        }
+    }
+
+    fn backward_batch_params<const B: usize>(
+        &self,
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; N]; B],
+        grads: &mut Self,
+    ) {
+        Self::param_grads(cache, dy, grads);
+    }
+}

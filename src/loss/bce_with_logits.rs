@@ -1,0 +1,169 @@
+//! Binary cross-entropy on logits, with the sigmoid fused in.
+
+use crate::activations::sigmoid;
+use crate::loss::Loss;
+use crate::scalar::Scalar;
+
+/// PyTorch's `F.binary_cross_entropy_with_logits`: `Bce(sigmoid(p), t)` computed stably from
+/// the logit `p`, per element `max(p, 0) − p·t + ln(1 + e^(−|p|))`; mean over every element
+/// (`B·N`).
+///
+/// The gradient is `(sigmoid(p) − t) / (B·N)`. Value and gradient stay finite and exact for
+/// logits of any size (±1000 included), unlike `Sigmoid` followed by [`Bce`](crate::loss::Bce).
+///
+/// ```
+/// use constnet::loss::{BceWithLogits, Loss};
+/// let mut grad = [0.0f64; 2];
+/// let value = BceWithLogits.loss(&[0.0, 1000.0], &[1.0, 0.0], &mut grad);
+/// assert_eq!(value, (core::f64::consts::LN_2 + 1000.0) / 2.0);
+/// assert_eq!(grad, [-0.25, 0.5]); // (0.5 − 1) / 2, (1 − 0) / 2
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BceWithLogits;
+
+impl<T: Scalar> Loss<T> for BceWithLogits {
+    type Target<const N: usize> = [T; N];
+
+    fn loss_batch<const N: usize, const B: usize>(
+        &self,
+        prediction: &[[T; N]; B],
+        target: &[[T; N]; B],
+        grad: &mut [[T; N]; B],
+    ) -> T {
+        let count = T::from_f64((B * N) as f64);
+        let scale = T::one() / count;
+        let mut sum = T::zero();
+        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
+            for o in 0..N {
+                let (p, t) = (p[o], t[o]);
+                sum += p.max(T::zero()) - p * t + (-p.abs()).exp().ln_1p();
+                g[o] = (sigmoid(p) - t) * scale;
+            }
+        }
+        sum / count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::Bce;
+    use crate::loss::test_support::{check_golden, rows};
+    use num_traits::Float; // `Float::ln`/`Float::exp`: inherent f64 ones are std-only
+
+    // tests/golden/loss_bce_with_logits.txt (PyTorch 2.15.0, float64)
+    const BATCH: usize = 3;
+    const OUTPUTS: usize = 6;
+    const PREDICTION: [f64; 18] = [
+        -3.459082510418086,
+        1.5760189208534667,
+        -2.9024910098983634,
+        -3.3733495154282345,
+        -2.105200976954322,
+        -2.1659167128041483,
+        -0.8999824687088095,
+        0.2709679914206556,
+        2.3931426353134406,
+        3.0768533443300914,
+        0.2552613682934435,
+        0.21699359203938215,
+        -1.2618482557924093,
+        1.5856962744831942,
+        1.3899699530278635,
+        1.2821996230732875,
+        -1.064301441503143,
+        2.3069424868708794,
+    ];
+    const TARGET: [f64; 18] = [
+        0.7194158407547695,
+        0.3318948947636954,
+        0.3958987874977209,
+        0.8523064886111512,
+        0.25735688503370335,
+        0.39120716288734647,
+        0.8907650170692019,
+        0.6095003540734577,
+        0.03237932365239893,
+        0.748028158810391,
+        0.8230177099494513,
+        0.37406477684236983,
+        0.4689002341085854,
+        0.47732242883178055,
+        0.7471318850161631,
+        0.44073522760700923,
+        0.8336066690134859,
+        0.6990512625985593,
+    ];
+    const LOSS_VALUE: f64 = 1.1796166735455462;
+    const GRAD: [f64; 18] = [
+        -0.03827314944262675,
+        0.02759694812055835,
+        -0.019103790369177236,
+        -0.04550931490952881,
+        -0.008264696915108815,
+        -0.016019664278760566,
+        -0.03342838427750859,
+        -0.0023427680042589403,
+        0.049106865258012534,
+        0.011549980429651286,
+        -0.014419257416120565,
+        0.009998430891221814,
+        -0.0137913524856755,
+        0.019593739353459774,
+        0.002969753403550515,
+        0.019004930038736156,
+        -0.032062131494050496,
+        0.011688840018480282,
+    ];
+
+    #[test]
+    fn matches_pytorch_golden_case() {
+        let prediction = rows::<OUTPUTS, BATCH>(&PREDICTION);
+        let target = rows::<OUTPUTS, BATCH>(&TARGET);
+        check_golden(&BceWithLogits, &prediction, &target, LOSS_VALUE, &GRAD);
+    }
+
+    #[test]
+    fn equals_bce_of_sigmoid_for_moderate_logits() {
+        let logits = [[-2.0f64, 0.3], [1.7, 4.0]];
+        let target = [[0.1f64, 1.0], [0.0, 0.6]];
+        let probabilities = logits.map(|row| row.map(|z| 1.0 / (1.0 + Float::exp(-z))));
+        let mut grad = [[0.0; 2]; 2];
+        let mut bce_grad = [[0.0; 2]; 2];
+        let value = BceWithLogits.loss_batch(&logits, &target, &mut grad);
+        let bce_value = Bce.loss_batch(&probabilities, &target, &mut bce_grad);
+        assert!((value - bce_value).abs() < 1e-14, "{value} vs {bce_value}");
+        // chain rule: dL/dz = dL/dp · p(1 − p)
+        for b in 0..2 {
+            for o in 0..2 {
+                let p = probabilities[b][o];
+                let want = bce_grad[b][o] * p * (1.0 - p);
+                assert!(
+                    (grad[b][o] - want).abs() < 1e-14,
+                    "{} vs {want}",
+                    grad[b][o]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn logits_near_plus_minus_1000_are_finite_and_exact() {
+        for logits in [[1000.0f64, -1000.0], [-999.5, 1000.0]] {
+            let target = [0.25f64, 0.75];
+            let mut grad = [0.0; 2];
+            let value = BceWithLogits.loss(&logits, &target, &mut grad);
+            assert!(value.is_finite() && grad.iter().all(|g| g.is_finite()));
+            // For |z| this large ln(1 + e^−|z|) = 0: the loss is max(z,0) − z·t exactly.
+            let want: f64 = (0..2)
+                .map(|o| logits[o].max(0.0) - logits[o] * target[o])
+                .sum();
+            assert_eq!(value, want / 2.0);
+            let sigmoid = logits.map(|z| if z > 0.0 { 1.0 } else { 0.0 });
+            assert_eq!(grad, [(sigmoid[0] - 0.25) / 2.0, (sigmoid[1] - 0.75) / 2.0]);
+        }
+        let mut grad32 = [0.0f32; 2];
+        let value32 = BceWithLogits.loss(&[1000.0f32, -1000.0], &[0.0, 1.0], &mut grad32);
+        assert_eq!((value32, grad32), (1000.0, [0.5, -0.5]));
+    }
+}

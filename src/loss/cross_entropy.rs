@@ -1,0 +1,213 @@
+//! Cross-entropy on logits with class-index targets, with the softmax fused in.
+
+use crate::loss::Loss;
+use crate::scalar::Scalar;
+
+/// Writes `e^(z_j − max z)` into `exponentials` and returns `(max z, Σ_j e^(z_j − max z))`.
+///
+/// Subtracting the maximum keeps every exponent `<= 0`, so no logit overflows (±1000 is fine)
+/// and the sum is at least 1. Then `log_softmax(z)_j = (z_j − max) − ln(sum)`.
+#[inline(always)]
+pub(super) fn shifted_exponentials<T: Scalar, const N: usize>(
+    logits: &[T; N],
+    exponentials: &mut [T; N],
+) -> (T, T) {
+    let max = logits.iter().copied().fold(T::neg_infinity(), T::max);
+    let mut sum = T::zero();
+    for (e, &z) in exponentials.iter_mut().zip(logits) {
+        *e = (z - max).exp();
+        sum += *e;
+    }
+    (max, sum)
+}
+
+/// PyTorch's `F.cross_entropy(logits, class_index)`: per sample `−log_softmax(p)[t]` with the
+/// class index `t`, computed through a max-shifted log-sum-exp; mean over the **batch** `B`
+/// (not `B·N`).
+///
+/// The gradient is `(softmax(p) − onehot(t)) / B`. Value and gradient stay finite for logits
+/// of any size (±1000 included). Take raw logits: no `Softmax` layer before this loss.
+///
+/// # Panics
+///
+/// If a class index is `>= N` (`"class index {t} out of range for {N} classes"`). Class
+/// indices are runtime data, so this cannot be a compile-time error; it is a caller bug.
+///
+/// # Examples
+///
+/// ```
+/// use constnet::loss::{CrossEntropy, Loss};
+/// let mut grad = [0.0f64; 2];
+/// let value = CrossEntropy.loss(&[0.0, 0.0], &1, &mut grad);
+/// assert_eq!(value, core::f64::consts::LN_2); // −ln(1/2)
+/// assert_eq!(grad, [0.5, -0.5]);
+/// ```
+///
+/// The batch size is part of the type: a batch of 2 predictions takes 2 class indices...
+///
+/// ```
+/// use constnet::loss::{CrossEntropy, Loss};
+/// let prediction = [[1.0f64, 2.0, 0.5], [0.0, -1.0, 3.0]];
+/// let target = [1usize; 2];
+/// let mut grad = [[0.0; 3]; 2];
+/// let _ = CrossEntropy.loss_batch(&prediction, &target, &mut grad);
+/// ```
+///
+/// ...and 3 class indices for 2 predictions do not compile:
+///
+/// ```compile_fail
+/// use constnet::loss::{CrossEntropy, Loss};
+/// let prediction = [[1.0f64, 2.0, 0.5], [0.0, -1.0, 3.0]];
+/// let target = [1usize; 3];
+/// let mut grad = [[0.0; 3]; 2];
+/// let _ = CrossEntropy.loss_batch(&prediction, &target, &mut grad);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CrossEntropy;
+
+impl<T: Scalar> Loss<T> for CrossEntropy {
+    type Target<const N: usize> = usize;
+
+    fn loss_batch<const N: usize, const B: usize>(
+        &self,
+        prediction: &[[T; N]; B],
+        target: &[usize; B],
+        grad: &mut [[T; N]; B],
+    ) -> T {
+        let batch = T::from_f64(B as f64);
+        let inv_batch = T::one() / batch;
+        let mut sum = T::zero();
+        for ((p, &t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
+            assert!(t < N, "class index {t} out of range for {N} classes");
+            let (max, exp_sum) = shifted_exponentials(p, g);
+            // −log_softmax(p)[t] = ln(Σ e^(p_j − max)) − (p_t − max)
+            sum += exp_sum.ln() - (p[t] - max);
+            let softmax_scale = inv_batch / exp_sum;
+            for e in g.iter_mut() {
+                *e *= softmax_scale;
+            }
+            g[t] -= inv_batch;
+        }
+        sum / batch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::test_support::{check_golden, rows};
+    use num_traits::Float; // `Float::ln`/`Float::exp`: inherent f64 ones are std-only
+
+    // tests/golden/loss_cross_entropy.txt (PyTorch 2.15.0, float64)
+    const BATCH: usize = 7;
+    const OUTPUTS: usize = 4;
+    const PREDICTION: [f64; 28] = [
+        0.388570846023188,
+        3.3711498784581737,
+        -2.228710584720018,
+        2.948094341799129,
+        -2.9414736108730866,
+        0.6252575342610858,
+        0.5239533919245396,
+        -0.32713127922810115,
+        0.79436512801774,
+        -1.6314284608867435,
+        2.2786989006253426,
+        3.2627765531938673,
+        2.1172934758280673,
+        2.183932622448944,
+        -0.38052242657837126,
+        1.4216394485380188,
+        -2.9834733891813094,
+        1.228958427107897,
+        -2.9188663376811164,
+        -2.977966158179136,
+        -0.962740450532232,
+        -1.3059926086359461,
+        0.6315879401901293,
+        2.419218484986988,
+        -4.489308208719634,
+        3.0378850265349633,
+        1.0770212895805182,
+        1.3058133936585994,
+    ];
+    const TARGET: [usize; 7] = [1, 0, 3, 1, 0, 0, 2];
+    const LOSS_VALUE: f64 = 2.3304573553300787;
+    const GRAD: [f64; 28] = [
+        0.004233893935657539,
+        -0.05928575974578125,
+        0.00030907871019588535,
+        0.054742787099927824,
+        -0.14111602367583748,
+        0.061636810137714354,
+        0.05569860584467731,
+        0.023780607693445813,
+        0.008255675147945165,
+        0.0007298671641395838,
+        0.03642424532192381,
+        -0.045409787634008554,
+        0.0539099362414047,
+        -0.08523228968078407,
+        0.004434872666808993,
+        0.026887480772570378,
+        -0.14083346419956264,
+        0.13663987142890255,
+        0.0021587385021488805,
+        0.002034854268511213,
+        -0.13889580390295045,
+        0.002810408734144209,
+        0.0195096746529712,
+        0.11657572051583504,
+        5.833169707572941e-05,
+        0.10837349965641564,
+        -0.12760500235424296,
+        0.01917317100075161,
+    ];
+
+    #[test]
+    fn matches_pytorch_golden_case() {
+        let prediction = rows::<OUTPUTS, BATCH>(&PREDICTION);
+        check_golden(&CrossEntropy, &prediction, &TARGET, LOSS_VALUE, &GRAD);
+    }
+
+    #[test]
+    fn hand_computed_mean_over_batch_not_elements() {
+        // Sample 0: logits [ln 1, ln 3], class 1: softmax [1/4, 3/4], loss −ln(3/4).
+        // Sample 1: logits [2, 2], class 0: softmax [1/2, 1/2], loss ln 2. Mean over B = 2.
+        let prediction = [[0.0f64, Float::ln(3.0f64)], [2.0, 2.0]];
+        let mut grad = [[0.0; 2]; 2];
+        let value = CrossEntropy.loss_batch(&prediction, &[1, 0], &mut grad);
+        let want = (-Float::ln(0.75f64) + Float::ln(2.0f64)) / 2.0;
+        assert!((value - want).abs() < 1e-15, "{value} vs {want}");
+        let want_grad = [[0.125, -0.125], [-0.25, 0.25]];
+        for (g, w) in grad.as_flattened().iter().zip(want_grad.as_flattened()) {
+            assert!((g - w).abs() < 1e-15, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn logits_near_plus_minus_1000_are_finite() {
+        let prediction = [[1000.0f64, -1000.0, 999.0], [-1000.0, -1000.0, -999.0]];
+        let mut grad = [[0.0; 3]; 2];
+        let value = CrossEntropy.loss_batch(&prediction, &[1, 2], &mut grad);
+        assert!(value.is_finite() && grad.as_flattened().iter().all(|g| g.is_finite()));
+        // Sample 0: ln(1 + e^−1) + 2000; sample 1: ln(1 + 2e^−1).
+        let e = Float::exp(-1.0f64);
+        let want = (Float::ln(1.0 + e) + 2000.0 + Float::ln(1.0 + 2.0 * e)) / 2.0;
+        assert!((value - want).abs() < 1e-12 * want, "{value} vs {want}");
+        let softmax0 = [1.0 / (1.0 + e), 0.0, e / (1.0 + e)];
+        assert!((grad[0][0] - softmax0[0] / 2.0).abs() < 1e-15);
+        assert_eq!(grad[0][1], -0.5);
+        assert!((grad[0][2] - softmax0[2] / 2.0).abs() < 1e-15);
+        let mut grad32 = [0.0f32; 2];
+        let value32 = CrossEntropy.loss(&[1000.0f32, -1000.0], &1, &mut grad32);
+        assert_eq!((value32, grad32), (2000.0, [1.0, -1.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "class index 3 out of range for 3 classes")]
+    fn class_index_out_of_range_panics() {
+        let mut grad = [0.0f64; 3];
+        let _ = CrossEntropy.loss(&[0.1, 0.2, 0.3], &3, &mut grad);
+    }
+}

@@ -1,0 +1,175 @@
+//! Smooth L1 loss.
+
+use crate::loss::Loss;
+use crate::loss::l1::sign_times;
+use crate::scalar::Scalar;
+
+/// PyTorch's `F.smooth_l1_loss(beta)`: per element `0.5·d²/beta` if `|d| < beta`, else
+/// `|d| − 0.5·beta`, with `d = p − t`; mean over every element (`B·N`).
+///
+/// The gradient is `d / beta / (B·N)` inside the quadratic zone and `sign(d) / (B·N)` outside.
+/// `beta = 0` is plain [`L1`](crate::loss::L1) (as in PyTorch, and with `sign(0) = 0`): the
+/// quadratic zone is empty and nothing divides by `beta`. `beta` must not be negative.
+///
+/// ```
+/// use constnet::loss::{Loss, SmoothL1};
+/// let mut grad = [0.0f64; 2];
+/// let value = SmoothL1 { beta: 2.0 }.loss(&[1.0, -3.0], &[0.0, 0.0], &mut grad);
+/// assert_eq!(value, (0.25 + 2.0) / 2.0); // 0.5·1²/2, 3 − 1
+/// assert_eq!(grad, [0.25, -0.5]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SmoothL1 {
+    /// Where the loss turns from quadratic to linear (PyTorch default 1.0; 0 is L1).
+    pub beta: f64,
+}
+
+impl Default for SmoothL1 {
+    /// `beta = 1.0`, PyTorch's default.
+    fn default() -> Self {
+        SmoothL1 { beta: 1.0 }
+    }
+}
+
+impl<T: Scalar> Loss<T> for SmoothL1 {
+    type Target<const N: usize> = [T; N];
+
+    fn loss_batch<const N: usize, const B: usize>(
+        &self,
+        prediction: &[[T; N]; B],
+        target: &[[T; N]; B],
+        grad: &mut [[T; N]; B],
+    ) -> T {
+        let count = T::from_f64((B * N) as f64);
+        let scale = T::one() / count;
+        let beta = T::from_f64(self.beta);
+        let half = T::from_f64(0.5);
+        let half_beta = half * beta;
+        let mut sum = T::zero();
+        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
+            for o in 0..N {
+                let d = p[o] - t[o];
+                let magnitude = d.abs();
+                // With beta = 0 this branch is never taken: no division by zero.
+                if magnitude < beta {
+                    sum += half * d * d / beta;
+                    g[o] = scale * d / beta;
+                } else {
+                    sum += magnitude - half_beta;
+                    g[o] = sign_times(d, scale);
+                }
+            }
+        }
+        sum / count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::test_support::{check_golden, rows};
+    use crate::loss::{Huber, L1};
+
+    // tests/golden/loss_smooth_l1.txt (PyTorch 2.15.0, float64)
+    const BATCH: usize = 6;
+    const OUTPUTS: usize = 2;
+    const PREDICTION: [f64; 12] = [
+        -0.8524805274522524,
+        2.4161769587978204,
+        3.0878290730682125,
+        0.5227278930231581,
+        1.1583545598431062,
+        1.8927375824945247,
+        4.093472728566341,
+        1.1377069434553435,
+        -1.3800714541824772,
+        -2.474546753926184,
+        0.648325961104187,
+        3.933048889636225,
+    ];
+    const TARGET: [f64; 12] = [
+        1.1419691093486017,
+        2.601239735369343,
+        1.9075734072699992,
+        -3.076251863439155,
+        0.5277247054891989,
+        -5.2874033990674505,
+        -1.5487827241032701,
+        -3.086677061499608,
+        -2.5133136326791305,
+        -3.079370328113402,
+        1.6020889368940177,
+        4.953321859560416,
+    ];
+    const LOSS_VALUE: f64 = 1.9023074544871832;
+    const GRAD: [f64; 12] = [
+        -0.08333333333333333,
+        -0.015421898047626873,
+        0.08333333333333333,
+        0.08333333333333333,
+        0.052552487862825605,
+        0.08333333333333333,
+        0.08333333333333333,
+        0.08333333333333333,
+        0.08333333333333333,
+        0.05040196451560153,
+        -0.07948024798248587,
+        -0.08333333333333333,
+    ];
+    const BETA: f64 = 1.0;
+
+    #[test]
+    fn matches_pytorch_golden_case() {
+        let prediction = rows::<OUTPUTS, BATCH>(&PREDICTION);
+        let target = rows::<OUTPUTS, BATCH>(&TARGET);
+        let loss = SmoothL1 { beta: BETA };
+        check_golden(&loss, &prediction, &target, LOSS_VALUE, &GRAD);
+    }
+
+    #[test]
+    fn default_beta_is_one() {
+        assert_eq!(SmoothL1::default(), SmoothL1 { beta: 1.0 });
+    }
+
+    #[test]
+    fn beta_zero_is_l1_including_zero_difference() {
+        let prediction = [[0.5f64, 2.0, -1.0], [3.0, 0.0, 0.25]];
+        let target = [[0.0f64, 2.0, 1.0], [-1.0, 0.0, 0.0]];
+        let mut grad = [[f64::NAN; 3]; 2];
+        let value = SmoothL1 { beta: 0.0 }.loss_batch(&prediction, &target, &mut grad);
+        // Σ|d| = 0.5 + 0 + 2 + 4 + 0 + 0.25 = 6.75 over 6; sign(0) = 0.
+        assert_eq!(value, 6.75 / 6.0);
+        let s = 1.0 / 6.0;
+        assert_eq!(grad, [[s, 0.0, -s], [s, 0.0, s]]);
+        let mut l1_grad = [[0.0f64; 3]; 2];
+        assert_eq!(L1.loss_batch(&prediction, &target, &mut l1_grad), value);
+        assert_eq!(l1_grad, grad);
+    }
+
+    #[test]
+    fn huber_is_beta_times_smooth_l1() {
+        let prediction = [[0.3f64, -2.5, 1.0, 4.0]];
+        let target = [[0.0f64, 0.0, 0.0, 0.0]];
+        let beta = 2.0;
+        let mut smooth_grad = [[0.0f64; 4]];
+        let mut huber_grad = [[0.0f64; 4]];
+        let smooth = SmoothL1 { beta }.loss_batch(&prediction, &target, &mut smooth_grad);
+        let huber = Huber { delta: beta }.loss_batch(&prediction, &target, &mut huber_grad);
+        assert!((huber - beta * smooth).abs() < 1e-15);
+        for o in 0..4 {
+            assert!((huber_grad[0][o] - beta * smooth_grad[0][o]).abs() < 1e-15);
+        }
+        // and they differ for beta ≠ 1
+        assert!((huber - smooth).abs() > 0.1);
+    }
+
+    #[test]
+    fn works_in_f32() {
+        let loss = SmoothL1 { beta: 0.5 };
+        let mut grad = [0.0f32; 2];
+        // d = [0.25, -1]: 0.5·0.0625/0.5 = 0.0625, 1 − 0.25 = 0.75.
+        let value = loss.loss(&[0.25, -1.0], &[0.0, 0.0], &mut grad);
+        assert_eq!(value, (0.0625 + 0.75) / 2.0);
+        assert_eq!(grad, [0.25, -0.5]);
+    }
+}

@@ -1,0 +1,147 @@
+//! Adamax: Adam with the infinity norm in place of the second moment.
+
+#[cfg(feature = "std")]
+use alloc::boxed::Box;
+
+use num_traits::Float;
+
+#[cfg(feature = "std")]
+use crate::kernel::ZeroBits;
+use crate::optim::optimizer::{Optimizer, for_each_scalar, nan_max};
+use crate::params::Params;
+use crate::scalar::Scalar;
+
+/// Hyperparameters of [`Adamax`], with `torch.optim.Adamax`'s defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamaxConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// Decay β1 of the first-moment average.
+    pub beta1: f64,
+    /// Decay β2 of the infinity norm.
+    pub beta2: f64,
+    /// Added to `|g|` inside the maximum.
+    pub eps: f64,
+    /// L2 penalty added to the gradient (`g += wd·θ`).
+    pub weight_decay: f64,
+}
+
+impl AdamaxConfig {
+    /// `torch.optim.Adamax` defaults: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0.
+    pub const fn new() -> Self {
+        AdamaxConfig {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+    /// Sets the learning rate.
+    pub const fn lr(mut self, lr: f64) -> Self {
+        self.lr = lr;
+        self
+    }
+    /// Sets β1 and β2.
+    pub const fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+        self.beta1 = beta1;
+        self.beta2 = beta2;
+        self
+    }
+    /// Sets eps.
+    pub const fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+    /// Sets the (coupled, L2) weight decay.
+    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+}
+
+impl Default for AdamaxConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `torch.optim.Adamax` for the model type `M`: `g += wd·θ`; `m = β1·m + (1 − β1)·g`;
+/// `u = max(β2·u, |g| + eps)` (eps inside the maximum); `θ −= lr/(1 − β1ᵗ) · m/u`.
+///
+/// ```
+/// use constnet::{Dense, Params, Zeros};
+/// use constnet::optim::{Adamax, AdamaxConfig, Optimizer};
+/// type Net = Dense<1, 1, constnet::Identity, f64>;
+/// let mut net = Net::zeros();
+/// let mut grads = Net::zeros();
+/// grads.bias_mut()[0] = -4.0;
+/// let mut adamax = Adamax::<Net>::new(AdamaxConfig::new().lr(0.1));
+/// adamax.step(&mut net, &grads); // m/(1 − β1) = g, u = |g|: θ moves by lr
+/// assert!((net.bias()[0] - 0.1).abs() < 1e-8);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Adamax<M> {
+    config: AdamaxConfig,
+    steps: u64,
+    exp_avg: M,
+    exp_inf: M,
+}
+
+crate::kernel::zero_bits_generic!(Adamax<M> where M);
+crate::kernel::zero_bits!(AdamaxConfig);
+
+impl<M: Params> Adamax<M> {
+    /// A fresh optimizer (zero moment and norm).
+    pub fn new(config: AdamaxConfig) -> Self {
+        Adamax {
+            config,
+            steps: 0,
+            exp_avg: M::zeros(),
+            exp_inf: M::zeros(),
+        }
+    }
+
+    /// A fresh optimizer built in place on the heap (for models too large for the stack).
+    #[cfg(feature = "std")]
+    pub fn boxed(config: AdamaxConfig) -> Box<Self>
+    where
+        M: ZeroBits,
+    {
+        let mut adamax = crate::kernel::zeroed_box::<Self>();
+        adamax.config = config;
+        adamax
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &AdamaxConfig {
+        &self.config
+    }
+}
+
+impl<M: Params> Optimizer<M> for Adamax<M> {
+    fn step(&mut self, model: &mut M, grads: &M) {
+        let c = self.config;
+        self.steps += 1;
+        let bias_correction = 1.0 - Float::powf(c.beta1, self.steps as f64);
+        let clr = M::Scalar::from_f64(c.lr / bias_correction);
+        let wd = M::Scalar::from_f64(c.weight_decay);
+        let beta1 = M::Scalar::from_f64(c.beta1);
+        let one_minus_beta1 = M::Scalar::from_f64(1.0 - c.beta1);
+        let beta2 = M::Scalar::from_f64(c.beta2);
+        let eps = M::Scalar::from_f64(c.eps);
+        let states = [&mut self.exp_avg, &mut self.exp_inf];
+        for_each_scalar(model, grads, states, |p, g, [m, u]| {
+            let g = g + wd * *p;
+            *m = beta1 * *m + one_minus_beta1 * g;
+            *u = nan_max(beta2 * *u, g.abs() + eps);
+            *p -= clr * (*m / *u);
+        });
+    }
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+}

@@ -1,0 +1,77 @@
+//! Gradient clipping: by global L2 norm and by value, as `torch.nn.utils` does it.
+
+use num_traits::Float;
+
+use crate::params::Params;
+use crate::scalar::Scalar;
+
+/// `torch.nn.utils.clip_grad_norm_(params, max_norm, 2.0)`: scales every gradient by
+/// `max_norm / (total + 1e-6)` when that is below 1, where `total` is the L2 norm of all the
+/// gradients together (accumulated in `f64`). Returns `total`, the norm **before** clipping.
+///
+/// A clipped gradient has norm `max_norm·total/(total + 1e-6)`, slightly below `max_norm`.
+/// When `total` is not finite (a NaN or infinite gradient), it is returned and the gradients
+/// are left unchanged (PyTorch would multiply them by a NaN or zero factor): the training loop
+/// treats a non-finite norm as divergence.
+///
+/// ```
+/// use constnet::{Dense, Params, Zeros};
+/// use constnet::optim::clip_grad_norm;
+/// type Net = Dense<1, 1, constnet::Identity, f64>;
+/// let mut grads = Net::zeros();
+/// grads.set_weight(0, 0, 3.0);
+/// grads.bias_mut()[0] = 4.0;
+/// let total = clip_grad_norm(&mut grads, 1.0);
+/// assert_eq!(total, 5.0);
+/// assert!((grads.bias()[0] - 0.8).abs() < 1e-6);
+/// ```
+pub fn clip_grad_norm<M: Params>(grads: &mut M, max_norm: f64) -> f64 {
+    let mut sum_of_squares = 0.0f64;
+    for t in grads.tensors() {
+        for &g in t {
+            let g = Scalar::to_f64(g);
+            sum_of_squares += g * g;
+        }
+    }
+    let total = Float::sqrt(sum_of_squares);
+    if !total.is_finite() {
+        return total;
+    }
+    let coef = max_norm / (total + 1e-6);
+    if coef < 1.0 {
+        let coef = M::Scalar::from_f64(coef);
+        for t in grads.tensors_mut() {
+            for g in t {
+                *g *= coef;
+            }
+        }
+    }
+    total
+}
+
+/// `torch.nn.utils.clip_grad_value_(params, value)`: clamps every gradient element to
+/// `[−value, value]` (a NaN stays NaN).
+///
+/// ```
+/// use constnet::{Dense, Params, Zeros};
+/// use constnet::optim::clip_grad_value;
+/// type Net = Dense<1, 1, constnet::Identity, f64>;
+/// let mut grads = Net::zeros();
+/// grads.set_weight(0, 0, -3.0);
+/// grads.bias_mut()[0] = 0.25;
+/// clip_grad_value(&mut grads, 0.5);
+/// assert_eq!((grads.weight(0, 0), grads.bias()[0]), (-0.5, 0.25));
+/// ```
+pub fn clip_grad_value<M: Params>(grads: &mut M, value: f64) {
+    let high = M::Scalar::from_f64(value);
+    let low = -high;
+    for t in grads.tensors_mut() {
+        for g in t {
+            if *g > high {
+                *g = high;
+            } else if *g < low {
+                *g = low;
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Hot paths allocate nothing: forward, forward_train, backward (single and batched) and every
+//! optimizer step run under a counting global allocator that counts this thread's allocations.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use constnet::loss::{CrossEntropy, Loss, Mse};
+use constnet::optim::*;
+use constnet::*;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns how many allocations this thread made inside it.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(|a| a.get());
+    f();
+    ALLOCATIONS.with(|a| a.get()) - before
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // The instrument itself must be able to fail.
+    let n = allocations_in(|| {
+        let v = std::hint::black_box(vec![1u8; 64]);
+        drop(v);
+    });
+    assert!(n >= 1);
+}
+
+type Net = seq![Dense<8, 16, Relu>, Dense<16, 16, Tanh>, Dense<16, 4>];
+
+fn net() -> Net {
+    let mut net = Net::zeros();
+    for (t, tensor) in net.tensors_mut().enumerate() {
+        for (i, v) in tensor.iter_mut().enumerate() {
+            *v = ((t * 31 + i * 7) % 13) as f32 / 13.0 - 0.5;
+        }
+    }
+    net
+}
+
+#[test]
+fn single_sample_forward_and_backward_allocate_nothing() {
+    let net = net();
+    let mut grads = Net::zeros();
+    let mut ctx = TrainCtx::new(1);
+    let x = [0.5f32; 8];
+    let n = allocations_in(|| {
+        let y = net.forward(&x);
+        let (y2, cache) = net.forward_train(&x, &mut ctx);
+        let mut dy = [0.0f32; 4];
+        let _ = Mse.loss(&y2, &[0.0; 4], &mut dy);
+        let dx = net.backward(&cache, &dy, &mut grads);
+        net.backward_params(&cache, &dy, &mut grads);
+        std::hint::black_box((y, dx));
+    });
+    assert_eq!(n, 0, "single-sample hot path allocated {n} times");
+}
+
+#[test]
+fn batched_forward_and_backward_allocate_nothing() {
+    let mut net = net();
+    let mut grads = Net::zeros();
+    let mut ctx = TrainCtx::new(1);
+    let x = [[0.25f32; 8]; 16];
+    let targets = [2usize; 16];
+    let mut cache = <Net as Layer>::BatchCache::<16>::zeros();
+    let mut y = [[0.0f32; 4]; 16];
+    let mut dy = [[0.0f32; 4]; 16];
+    let mut dx = [[0.0f32; 8]; 16];
+    let n = allocations_in(|| {
+        net.forward_batch(&x, &mut y);
+        net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+        let _ = CrossEntropy.loss_batch(&y, &targets, &mut dy);
+        net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+        net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+        net.backward_batch_params(&mut cache, &dy, &mut grads);
+        grads.fill_zero();
+    });
+    assert_eq!(n, 0, "batched hot path allocated {n} times");
+}
+
+fn steps_allocate_nothing<O: Optimizer<Net>>(mut optimizer: O, name: &str) {
+    let mut net = net();
+    let mut grads = net;
+    let n = allocations_in(|| {
+        for _ in 0..3 {
+            optimizer.step(&mut net, &grads);
+        }
+        let _ = clip_grad_norm(&mut grads, 0.5);
+        clip_grad_value(&mut grads, 0.1);
+    });
+    assert_eq!(n, 0, "{name}: optimizer step allocated {n} times");
+}
+
+#[test]
+fn optimizer_steps_allocate_nothing() {
+    steps_allocate_nothing(
+        Sgd::<Net>::new(SgdConfig::new().lr(0.1).momentum(0.9).nesterov(true)),
+        "sgd",
+    );
+}
