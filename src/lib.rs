@@ -37,6 +37,7 @@ pub mod loss;
 pub mod optim;
 mod params;
 mod scalar;
+pub mod shape_errors;
 pub mod testing;
 mod zeros;
 
@@ -55,3 +56,8 @@ pub use layers::{
 pub use params::{Params, TensorKind, TensorShape};
 pub use scalar::Scalar;
 pub use zeros::Zeros;
+
+/// The README's code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

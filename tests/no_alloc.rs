@@ -124,4 +124,66 @@ fn optimizer_steps_allocate_nothing() {
         Sgd::<Net>::new(SgdConfig::new().lr(0.1).momentum(0.9).nesterov(true)),
         "sgd",
     );
+    steps_allocate_nothing(
+        Adagrad::<Net>::new(AdagradConfig::new().lr_decay(0.1)),
+        "adagrad",
+    );
+    steps_allocate_nothing(
+        RmsProp::<Net>::new(RmsPropConfig::new().centered(true).momentum(0.5)),
+        "rmsprop",
+    );
+    steps_allocate_nothing(Adam::<Net>::new(AdamConfig::new().amsgrad(true)), "adam");
+    steps_allocate_nothing(AdamW::<Net>::new(AdamWConfig::new()), "adamw");
+    steps_allocate_nothing(Adamax::<Net>::new(AdamaxConfig::new()), "adamax");
+    steps_allocate_nothing(NAdam::<Net>::new(NAdamConfig::new()), "nadam");
+}
+
+#[test]
+fn schedules_and_penalties_allocate_nothing() {
+    let net = net();
+    let mut grads = Net::zeros();
+    let mut cosine = CosineAnnealingLr::new(10, 0.0);
+    let mut warmup = LinearWarmup::new(0.1, 3).followed_by(StepLr::new(2, 0.5));
+    let n = allocations_in(|| {
+        let mut lr = cosine.start(0.1) + warmup.start(0.1);
+        for _ in 0..5 {
+            lr += cosine.step(0.1) + warmup.step(0.1);
+        }
+        lr += l1_penalty(&net, &mut grads, 1e-4) + l2_penalty(&net, &mut grads, 1e-4);
+        std::hint::black_box(lr);
+    });
+    assert_eq!(n, 0, "schedules/penalties allocated {n} times");
+}
+
+type NormNet = seq![
+    Dense<8, 16, Identity>,
+    layers::BatchNorm<16>,
+    layers::Activation<Gelu, 16>,
+    Dense<16, 16, Identity>,
+    layers::LayerNorm<16>,
+    Dense<16, 4, Softmax>
+];
+
+#[test]
+fn norm_and_activation_layers_allocate_nothing() {
+    let mut net = NormNet::zeros();
+    constnet::init::init(
+        &mut net,
+        constnet::init::Init::PyTorchDefault,
+        &mut constnet::init::rng_from_seed(5),
+    );
+    let mut grads = NormNet::zeros();
+    let mut ctx = TrainCtx::new(1);
+    let x: [[f32; 8]; 8] =
+        core::array::from_fn(|b| core::array::from_fn(|i| (b * 8 + i) as f32 / 64.0));
+    let mut cache = <NormNet as Layer>::BatchCache::<8>::zeros();
+    let (mut y, mut dy, mut dx) = ([[0.0f32; 4]; 8], [[0.0f32; 4]; 8], [[0.0f32; 8]; 8]);
+    let n = allocations_in(|| {
+        net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+        let _ = Mse.loss_batch(&y, &[[0.25; 4]; 8], &mut dy);
+        net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+        net.forward_batch(&x, &mut y);
+        std::hint::black_box(net.forward(&x[0]));
+    });
+    assert_eq!(n, 0, "norm/activation layers allocated {n} times");
 }

@@ -1,0 +1,131 @@
+//! Shape errors are compile errors: a catalogue.
+//!
+//! Each `compile_fail` example below follows a passing twin that differs **only** in the
+//! mismatched number, so the example fails for the reason it shows (rustdoc does not check
+//! error codes). This module holds documentation only.
+//!
+//! # Two layers whose sizes do not meet
+//! ```
+//! use constnet::{Dense, Layer, Relu, Zeros, seq};
+//! type Net = seq![Dense<4, 8, Relu>, Dense<8, 2>];
+//! let net = Net::zeros();
+//! let _ = net.forward(&[0.5; 4]);
+//! ```
+//! ```compile_fail
+//! use constnet::{Dense, Layer, Relu, Zeros, seq};
+//! type Net = seq![Dense<4, 8, Relu>, Dense<9, 2>];
+//! let net = Net::zeros();
+//! let _ = net.forward(&[0.5; 4]);
+//! ```
+//! The compiler names the pair: ``the trait bound `Dense<9, 2>: Follows<Dense<4, 8, Relu>>`
+//! is not satisfied``.
+//!
+//! # An input of the wrong size
+//! ```
+//! use constnet::{Dense, Layer, Zeros};
+//! let layer = Dense::<3, 1>::zeros();
+//! let _ = layer.forward(&[1.0, 2.0, 3.0]);
+//! ```
+//! ```compile_fail
+//! use constnet::{Dense, Layer, Zeros};
+//! let layer = Dense::<3, 1>::zeros();
+//! let _ = layer.forward(&[1.0, 2.0, 3.0, 4.0]);
+//! ```
+//!
+//! # An optimizer built for another model
+//! ```
+//! use constnet::optim::{Optimizer, Sgd, SgdConfig};
+//! use constnet::{Dense, Zeros};
+//! let mut model = Dense::<2, 1>::zeros();
+//! let grads = Dense::<2, 1>::zeros();
+//! let mut sgd = Sgd::<Dense<2, 1>>::new(SgdConfig::new());
+//! sgd.step(&mut model, &grads);
+//! ```
+//! ```compile_fail
+//! use constnet::optim::{Optimizer, Sgd, SgdConfig};
+//! use constnet::{Dense, Zeros};
+//! let mut model = Dense::<2, 1>::zeros();
+//! let grads = Dense::<2, 1>::zeros();
+//! let mut sgd = Sgd::<Dense<3, 1>>::new(SgdConfig::new());
+//! sgd.step(&mut model, &grads);
+//! ```
+//!
+//! # A batch of the wrong size
+//! Inputs, outputs and caches of one batched call share one compile-time batch size `B`:
+//! ```
+//! use constnet::{Dense, Layer, Zeros};
+//! let layer = Dense::<4, 2>::zeros();
+//! let x = [[0.0f32; 4]; 3];
+//! let mut y = [[0.0f32; 2]; 3];
+//! layer.forward_batch(&x, &mut y);
+//! ```
+//! ```compile_fail
+//! use constnet::{Dense, Layer, Zeros};
+//! let layer = Dense::<4, 2>::zeros();
+//! let x = [[0.0f32; 4]; 3];
+//! let mut y = [[0.0f32; 2]; 5];
+//! layer.forward_batch(&x, &mut y);
+//! ```
+//! and a training cache made for another batch size:
+//! ```
+//! use constnet::{Dense, Layer, TrainCtx, Zeros};
+//! let mut layer = Dense::<4, 2>::zeros();
+//! let mut cache = <Dense<4, 2> as Layer>::BatchCache::<3>::zeros();
+//! let mut y = [[0.0f32; 2]; 3];
+//! layer.forward_train_batch(&[[0.0; 4]; 3], &mut y, &mut cache, &mut TrainCtx::new(0));
+//! ```
+//! ```compile_fail
+//! use constnet::{Dense, Layer, TrainCtx, Zeros};
+//! let mut layer = Dense::<4, 2>::zeros();
+//! let mut cache = <Dense<4, 2> as Layer>::BatchCache::<8>::zeros();
+//! let mut y = [[0.0f32; 2]; 3];
+//! layer.forward_train_batch(&[[0.0; 4]; 3], &mut y, &mut cache, &mut TrainCtx::new(0));
+//! ```
+//!
+//! # A loss target whose size differs from the output
+//! ```
+//! use constnet::loss::{Loss, Mse};
+//! use constnet::{Dense, Layer, Zeros};
+//! let layer = Dense::<4, 2>::zeros();
+//! let y = layer.forward(&[0.0; 4]);
+//! let mut grad = [0.0; 2];
+//! let _ = Mse.loss(&y, &[1.0, 0.0], &mut grad);
+//! ```
+//! ```compile_fail
+//! use constnet::loss::{Loss, Mse};
+//! use constnet::{Dense, Layer, Zeros};
+//! let layer = Dense::<4, 2>::zeros();
+//! let y = layer.forward(&[0.0; 4]);
+//! let mut grad = [0.0; 2];
+//! let _ = Mse.loss(&y, &[1.0, 0.0, 0.0], &mut grad);
+//! ```
+//!
+//! # Layers of different scalar types
+//! ```
+//! use constnet::{Dense, Identity, Layer, Zeros, seq};
+//! type Net = seq![Dense<2, 2, Identity, f64>, Dense<2, 1, Identity, f64>];
+//! let _ = Net::zeros().forward(&[1.0, 2.0]);
+//! ```
+//! ```compile_fail
+//! use constnet::{Dense, Identity, Layer, Zeros, seq};
+//! type Net = seq![Dense<2, 2, Identity, f64>, Dense<2, 1, Identity, f32>];
+//! let _ = Net::zeros().forward(&[1.0, 2.0]);
+//! ```
+//!
+//! # Training BatchNorm on fewer than two samples
+//! Batch statistics need two samples; this one is a post-monomorphization error, so it appears
+//! at `cargo build`, not `cargo check`:
+//! ```
+//! use constnet::{Layer, TrainCtx, Zeros, layers::BatchNorm};
+//! let mut norm = BatchNorm::<3>::new();
+//! let mut cache = <BatchNorm<3> as Layer>::BatchCache::<2>::zeros();
+//! let mut y = [[0.0f32; 3]; 2];
+//! norm.forward_train_batch(&[[1.0; 3]; 2], &mut y, &mut cache, &mut TrainCtx::new(0));
+//! ```
+//! ```compile_fail
+//! use constnet::{Layer, TrainCtx, Zeros, layers::BatchNorm};
+//! let mut norm = BatchNorm::<3>::new();
+//! let mut cache = <BatchNorm<3> as Layer>::BatchCache::<1>::zeros();
+//! let mut y = [[0.0f32; 3]; 1];
+//! norm.forward_train_batch(&[[1.0; 3]; 1], &mut y, &mut cache, &mut TrainCtx::new(0));
+//! ```
