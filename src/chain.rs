@@ -38,14 +38,20 @@ impl<A, B> Chain<A, B> {
 }
 
 /// `B` can follow `A`: the input of `B` is the output of `A` and both use the same scalar.
-#[diagnostic::on_unimplemented(
-    message = "layer `{Self}` cannot follow `{A}`: the sizes of neighbouring layers do not meet",
-    label = "this layer's input size must equal the previous layer's output size",
-    note = "in `seq![L1, L2, ...]` / `Chain<L1, L2>`, each layer's IN must equal the OUT of the layer before it, and all layers must share one scalar type"
-)]
+/// (A supertrait carrying the type equality; the readable error comes from [`Meets`].)
 pub trait Follows<A: Layer>: Layer<Scalar = A::Scalar, Input = A::Output> {}
 
 impl<A: Layer, B: Layer<Scalar = A::Scalar, Input = A::Output>> Follows<A> for B {}
+
+/// The output of one layer (`Self`) has the size of the next layer's input (`Next`).
+#[diagnostic::on_unimplemented(
+    message = "the sizes of neighbouring layers do not meet: one layer outputs `{Self}`, the next takes `{Next}`",
+    label = "this chain connects an output of one size to an input of another",
+    note = "in `seq![L1, L2, ...]` / `Chain<L1, L2>`, each layer's IN must equal the OUT of the layer before it, and all layers must share one scalar type"
+)]
+pub trait Meets<Next> {}
+
+impl<T, const N: usize> Meets<[T; N]> for [T; N] {}
 
 impl<A: Zeros, B: Zeros> Zeros for Chain<A, B> {
     fn zeros() -> Self {
@@ -75,7 +81,11 @@ impl<A: Params, B: Params<Scalar = A::Scalar>> Params for Chain<A, B> {
     }
 }
 
-impl<A: Layer, B: Follows<A>> Layer for Chain<A, B> {
+impl<A: Layer, B: Layer> Layer for Chain<A, B>
+where
+    A::Output: Meets<B::Input>,
+    B: Follows<A>,
+{
     type Input = A::Input;
     type Output = B::Output;
     type Cache = (A::Cache, B::Cache);

@@ -45,7 +45,7 @@ pub use activations::{
     ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Pointwise, Relu, Sigmoid, Silu,
     Softmax, Softplus, Tanh,
 };
-pub use chain::{Chain, Follows};
+pub use chain::{Chain, Follows, Meets};
 pub use ctx::TrainCtx;
 pub use kernel::ZeroBits;
 pub use layer::{Layer, per_sample};

@@ -17,8 +17,8 @@
 //! let net = Net::zeros();
 //! let _ = net.forward(&[0.5; 4]);
 //! ```
-//! The compiler names the pair: ``the trait bound `Dense<9, 2>: Follows<Dense<4, 8, Relu>>`
-//! is not satisfied``.
+//! Where a bound asks for `Layer` (`fn train<L: Layer>()`), the compiler says: ``the sizes of
+//! neighbouring layers do not meet: one layer outputs `[f32; 8]`, the next takes `[f32; 9]` ``.
 //!
 //! # An input of the wrong size
 //! ```
