@@ -1,6 +1,7 @@
 //! Binary cross-entropy on probabilities.
 
 use crate::loss::Loss;
+use crate::loss::elementwise::mean_over_elements;
 use crate::scalar::Scalar;
 
 /// PyTorch's gradient floor `EPSILON = 1e-12`, a C++ `float`: `(1e-12f32) as f64`, used as is
@@ -38,29 +39,22 @@ impl<T: Scalar> Loss<T> for Bce {
         target: &[[T; N]; B],
         grad: &mut [[T; N]; B],
     ) -> T {
-        let count = T::from_f64((B * N) as f64);
-        let scale = T::one() / count;
         let floor = T::from_f64(LOG_FLOOR);
         let epsilon = T::from_f64(GRAD_EPSILON);
         // `max` that keeps a NaN logarithm NaN (C++ `std::max(x, −100)` as PyTorch writes it).
         let clamp = |x: T| if x < floor { floor } else { x };
-        let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            for o in 0..N {
-                let (p, t) = (p[o], t[o]);
-                let log_p = clamp(p.ln());
-                let log_one_minus_p = clamp((-p).ln_1p());
-                sum += (t - T::one()) * log_one_minus_p - t * log_p;
-                let variance = (T::one() - p) * p;
-                let denominator = if variance < epsilon {
-                    epsilon
-                } else {
-                    variance
-                };
-                g[o] = (p - t) / denominator * scale;
-            }
-        }
-        sum / count
+        mean_over_elements(prediction, target, grad, |p, t| {
+            let log_p = clamp(p.ln());
+            let log_one_minus_p = clamp((-p).ln_1p());
+            let value = (t - T::one()) * log_one_minus_p - t * log_p;
+            let variance = (T::one() - p) * p;
+            let denominator = if variance < epsilon {
+                epsilon
+            } else {
+                variance
+            };
+            (value, (p - t) / denominator)
+        })
     }
 }
 

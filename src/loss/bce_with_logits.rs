@@ -2,6 +2,7 @@
 
 use crate::activations::sigmoid;
 use crate::loss::Loss;
+use crate::loss::elementwise::mean_over_elements;
 use crate::scalar::Scalar;
 
 /// PyTorch's `F.binary_cross_entropy_with_logits`: `Bce(sigmoid(p), t)` computed stably from
@@ -30,17 +31,10 @@ impl<T: Scalar> Loss<T> for BceWithLogits {
         target: &[[T; N]; B],
         grad: &mut [[T; N]; B],
     ) -> T {
-        let count = T::from_f64((B * N) as f64);
-        let scale = T::one() / count;
-        let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            for o in 0..N {
-                let (p, t) = (p[o], t[o]);
-                sum += p.max(T::zero()) - p * t + (-p.abs()).exp().ln_1p();
-                g[o] = (sigmoid(p) - t) * scale;
-            }
-        }
-        sum / count
+        mean_over_elements(prediction, target, grad, |p, t| {
+            let value = p.max(T::zero()) - p * t + (-p.abs()).exp().ln_1p();
+            (value, sigmoid(p) - t)
+        })
     }
 }
 

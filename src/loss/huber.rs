@@ -1,6 +1,7 @@
 //! Huber loss.
 
 use crate::loss::Loss;
+use crate::loss::elementwise::mean_over_elements;
 use crate::loss::l1::sign_times;
 use crate::scalar::Scalar;
 
@@ -40,26 +41,17 @@ impl<T: Scalar> Loss<T> for Huber {
         target: &[[T; N]; B],
         grad: &mut [[T; N]; B],
     ) -> T {
-        let count = T::from_f64((B * N) as f64);
-        let scale = T::one() / count;
         let delta = T::from_f64(self.delta);
         let half = T::from_f64(0.5);
-        let delta_scale = delta * scale;
-        let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            for o in 0..N {
-                let d = p[o] - t[o];
-                let magnitude = d.abs();
-                if magnitude < delta {
-                    sum += half * d * d;
-                    g[o] = scale * d;
-                } else {
-                    sum += delta * (magnitude - half * delta);
-                    g[o] = sign_times(d, delta_scale);
-                }
+        mean_over_elements(prediction, target, grad, |p, t| {
+            let d = p - t;
+            let magnitude = d.abs();
+            if magnitude < delta {
+                (half * d * d, d)
+            } else {
+                (delta * (magnitude - half * delta), sign_times(d, delta))
             }
-        }
-        sum / count
+        })
     }
 }
 

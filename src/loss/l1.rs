@@ -1,6 +1,7 @@
 //! Mean absolute error.
 
 use crate::loss::Loss;
+use crate::loss::elementwise::mean_over_elements;
 use crate::scalar::Scalar;
 
 /// `Σ |p − t| / (B·N)`: PyTorch's `F.l1_loss`, mean over every element.
@@ -39,17 +40,10 @@ impl<T: Scalar> Loss<T> for L1 {
         target: &[[T; N]; B],
         grad: &mut [[T; N]; B],
     ) -> T {
-        let count = T::from_f64((B * N) as f64);
-        let scale = T::one() / count;
-        let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            for o in 0..N {
-                let d = p[o] - t[o];
-                sum += d.abs();
-                g[o] = sign_times(d, scale);
-            }
-        }
-        sum / count
+        mean_over_elements(prediction, target, grad, |p, t| {
+            let d = p - t;
+            (d.abs(), sign_times(d, T::one()))
+        })
     }
 }
 

@@ -16,6 +16,7 @@ mod bce;
 mod bce_with_logits;
 mod cross_entropy;
 mod cross_entropy_probs;
+mod elementwise;
 mod huber;
 mod l1;
 #[allow(clippy::module_inception)]

@@ -1,6 +1,7 @@
 //! Mean squared error.
 
 use crate::loss::Loss;
+use crate::loss::elementwise::mean_over_elements;
 use crate::scalar::Scalar;
 
 /// `Σ (p − t)² / (B·N)`: PyTorch's `F.mse_loss` (mean over every element, not per sample).
@@ -23,16 +24,9 @@ impl<T: Scalar> Loss<T> for Mse {
         target: &[[T; N]; B],
         grad: &mut [[T; N]; B],
     ) -> T {
-        let scale = T::one() / T::from_f64((B * N) as f64);
-        let two_scale = scale + scale;
-        let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            for o in 0..N {
-                let d = p[o] - t[o];
-                sum += d * d;
-                g[o] = two_scale * d;
-            }
-        }
-        sum * scale
+        mean_over_elements(prediction, target, grad, |p, t| {
+            let d = p - t;
+            (d * d, d + d)
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Smooth L1 loss.
 
 use crate::loss::Loss;
+use crate::loss::elementwise::mean_over_elements;
 use crate::loss::l1::sign_times;
 use crate::scalar::Scalar;
 
@@ -40,27 +41,19 @@ impl<T: Scalar> Loss<T> for SmoothL1 {
         target: &[[T; N]; B],
         grad: &mut [[T; N]; B],
     ) -> T {
-        let count = T::from_f64((B * N) as f64);
-        let scale = T::one() / count;
         let beta = T::from_f64(self.beta);
         let half = T::from_f64(0.5);
         let half_beta = half * beta;
-        let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            for o in 0..N {
-                let d = p[o] - t[o];
-                let magnitude = d.abs();
-                // With beta = 0 this branch is never taken: no division by zero.
-                if magnitude < beta {
-                    sum += half * d * d / beta;
-                    g[o] = scale * d / beta;
-                } else {
-                    sum += magnitude - half_beta;
-                    g[o] = sign_times(d, scale);
-                }
+        mean_over_elements(prediction, target, grad, |p, t| {
+            let d = p - t;
+            let magnitude = d.abs();
+            // With beta = 0 this branch is never taken: no division by zero.
+            if magnitude < beta {
+                (half * d * d / beta, d / beta)
+            } else {
+                (magnitude - half_beta, sign_times(d, T::one()))
             }
-        }
-        sum / count
+        })
     }
 }
 
