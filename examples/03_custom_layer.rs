@@ -7,9 +7,7 @@
 use constnet::loss::{Loss, Mse};
 use constnet::optim::{Optimizer, Sgd, SgdConfig};
 use constnet::testing::{GradCheckConfig, grad_check, grad_check_batch};
-use constnet::{
-    Dense, Layer, Params, Tanh, TensorKind, TensorShape, TrainCtx, Zeros, per_sample, seq,
-};
+use constnet::{Dense, Layer, Params, Tanh, TensorKind, TensorShape, TrainCtx, Zeros, seq};
 
 /// `y_i = exp(log_scale_i)·x_i`.
 #[derive(Clone, Copy, Debug)]
@@ -65,24 +63,9 @@ impl<const N: usize> Layer for LogScale<N> {
         }
         core::array::from_fn(|i| dy[i] * self.log_scale[i].exp())
     }
-    fn forward_train_batch<const B: usize>(
-        &mut self,
-        x: &[[f64; N]; B],
-        y: &mut [[f64; N]; B],
-        cache: &mut Self::BatchCache<B>,
-        ctx: &mut TrainCtx,
-    ) {
-        per_sample::forward_train_batch(self, x, y, cache, ctx);
-    }
-    fn backward_batch<const B: usize>(
-        &self,
-        cache: &mut Self::BatchCache<B>,
-        dy: &[[f64; N]; B],
-        dx: &mut [[f64; N]; B],
-        grads: &mut Self,
-    ) {
-        per_sample::backward_batch(self, cache, dy, dx, grads);
-    }
+    // The batched methods (forward_batch, forward_train_batch, backward_batch,
+    // backward_batch_params) come from the trait: with `BatchCache = [Cache; B]` they loop
+    // over the single-sample ones.
 }
 
 type Net = seq![Dense<3, 4, Tanh, f64>, LogScale<4>, Dense<4, 2, constnet::Identity, f64>];

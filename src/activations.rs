@@ -322,6 +322,14 @@ impl<T: Scalar> ActivationFn<T> for Softmax {
     }
 }
 
-crate::kernel::zero_bits!(
-    Identity, Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softplus, Gelu, GeluTanh, Silu, Softmax
-);
+crate::impl_zero_bits!(impl[] for Identity {});
+crate::impl_zero_bits!(impl[] for Relu {});
+crate::impl_zero_bits!(impl[] for LeakyRelu { negative_slope });
+crate::impl_zero_bits!(impl[] for Elu { alpha });
+crate::impl_zero_bits!(impl[] for Sigmoid {});
+crate::impl_zero_bits!(impl[] for Tanh {});
+crate::impl_zero_bits!(impl[] for Softplus { beta, threshold });
+crate::impl_zero_bits!(impl[] for Gelu {});
+crate::impl_zero_bits!(impl[] for GeluTanh {});
+crate::impl_zero_bits!(impl[] for Silu {});
+crate::impl_zero_bits!(impl[] for Softmax {});

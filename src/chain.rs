@@ -22,6 +22,16 @@ use crate::zeros::Zeros;
 /// let net = Net::zeros();
 /// let _ = net.forward(&[1.0, -1.0]);
 /// ```
+///
+/// Such a chain is not a model at all: it cannot be initialized, given gradients or an
+/// optimizer, or stepped, even without calling a [`Layer`] method (see
+/// [`shape_errors`](crate::shape_errors) for the passing twin of each case):
+/// ```compile_fail
+/// use constnet::init::{self, Init};
+/// use constnet::{Dense, seq};
+/// type Net = seq![Dense<4, 8>, Dense<9, 2>];
+/// let _net: Net = init::seeded(Init::XavierUniform, 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Chain<A, B> {
     /// The first layer.
@@ -53,16 +63,25 @@ pub trait Meets<Next> {}
 
 impl<T, const N: usize> Meets<[T; N]> for [T; N] {}
 
-impl<A: Zeros, B: Zeros> Zeros for Chain<A, B> {
+/// Only a chain whose sizes meet is a model: it has no zero value, no parameters and no
+/// optimizer otherwise (see [`Chain`]).
+impl<A: Layer, B: Layer> Zeros for Chain<A, B>
+where
+    A::Output: Meets<B::Input>,
+    B: Follows<A>,
+{
     fn zeros() -> Self {
         Chain::new(A::zeros(), B::zeros())
     }
 }
 
-// A chain is zero-valid when both halves are.
-crate::kernel::zero_bits_generic!(Chain<A, B> where A, B);
+crate::impl_zero_bits!(impl[A: crate::ZeroBits, B: crate::ZeroBits] for Chain<A, B> { first, second });
 
-impl<A: Params, B: Params<Scalar = A::Scalar>> Params for Chain<A, B> {
+impl<A: Layer, B: Layer> Params for Chain<A, B>
+where
+    A::Output: Meets<B::Input>,
+    B: Follows<A>,
+{
     type Scalar = A::Scalar;
     const PARAM_COUNT: usize = A::PARAM_COUNT + B::PARAM_COUNT;
 
@@ -117,10 +136,16 @@ where
         self.first.backward_params(&cache.0, &dh, &mut grads.first);
     }
 
-    fn forward_batch<const N: usize>(&self, x: &[Self::Input; N], y: &mut [Self::Output; N]) {
-        let mut h = <[A::Output; N]>::zeros();
-        self.first.forward_batch(x, &mut h);
-        self.second.forward_batch(&h, y);
+    /// The intermediate activations go to the middle slot of `scratch`, not the stack.
+    fn forward_batch<const N: usize>(
+        &self,
+        x: &[Self::Input; N],
+        y: &mut [Self::Output; N],
+        scratch: &mut Self::BatchCache<N>,
+    ) {
+        let (sa, h, sb) = scratch;
+        self.first.forward_batch(x, h, sa);
+        self.second.forward_batch(h, y, sb);
     }
 
     fn forward_train_batch<const N: usize>(

@@ -5,7 +5,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 /// Training context passed to `forward_train`: a seeded random generator (for dropout and
 /// other stochastic layers). The generator is `Xoshiro256PlusPlus`, the same stream on every
-/// platform for a given `rand` version (pinned in `Cargo.toml`).
+/// platform within `rand` 0.10.x, the version `Cargo.toml` requires (`rand` changes its
+/// streams only in a new minor version; `init`'s `pinned_first_draws` test would catch it).
 ///
 /// ```
 /// use constnet::TrainCtx;

@@ -7,7 +7,9 @@
 //! Reproducibility: [`seeded`] and [`boxed`] draw from `rand`'s `Xoshiro256PlusPlus` seeded
 //! with [`SeedableRng::seed_from_u64`], and normal values come from a Box–Muller transform
 //! computed with the pure-Rust `libm`, so the same seed gives the same model bit for bit on
-//! every machine and with or without `std` (for the `rand` version pinned in `Cargo.toml`).
+//! every machine and with or without `std`, within `rand` 0.10.x (the version `Cargo.toml`
+//! requires; `rand` changes its streams only in a new minor version, and the
+//! `pinned_first_draws` test would catch a change).
 //! The draws follow the order of [`Params::tensors`].
 //!
 //! ```

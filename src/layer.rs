@@ -12,8 +12,11 @@ use crate::zeros::Zeros;
 /// Backward passes **add** parameter gradients into `grads` (a value of the layer's own type)
 /// and never overwrite them: zeroing is explicit ([`Params::fill_zero`]).
 ///
-/// A custom layer implements the required methods; `examples/03_custom_layer.rs` shows one
-/// checked with [`grad_check`](crate::testing::grad_check).
+/// A custom layer implements the single-sample methods (`forward`, `forward_train`,
+/// `backward`) and sets `type BatchCache<const B: usize> = [Self::Cache; B];`: the batched
+/// methods then have default bodies that loop over samples. A layer with a real batched kernel
+/// overrides them. `examples/03_custom_layer.rs` shows one checked with
+/// [`grad_check`](crate::testing::grad_check).
 pub trait Layer: Params + Sized {
     /// One input sample, `[T; IN]`.
     type Input: Copy + Zeros;
@@ -21,8 +24,10 @@ pub trait Layer: Params + Sized {
     type Output: Copy + Zeros;
     /// What `backward` needs from one sample's `forward_train`.
     type Cache;
-    /// What `backward_batch` needs from a batch of `B` samples (also its scratch space).
-    type BatchCache<const B: usize>: Zeros;
+    /// What `backward_batch` needs from a batch of `B` samples (also the scratch space of
+    /// `forward_batch`). A layer without a batched kernel uses `[Self::Cache; B]` and gets
+    /// every batched method from the defaults.
+    type BatchCache<const B: usize>: Zeros + SampleCaches<Self::Cache, B>;
 
     /// Inference on one sample.
     fn forward(&self, x: &Self::Input) -> Self::Output;
@@ -39,8 +44,19 @@ pub trait Layer: Params + Sized {
         let _ = self.backward(cache, dy, grads);
     }
 
-    /// Inference on a batch of `B` samples.
-    fn forward_batch<const B: usize>(&self, x: &[Self::Input; B], y: &mut [Self::Output; B]) {
+    /// Inference on a batch of `B` samples. `scratch` is caller-owned working space (a chain
+    /// keeps its intermediate activations there, so nothing of batch size is put on the
+    /// stack); what it holds afterwards is unspecified. Put it in a `Box`
+    /// ([`zeroed_box`](crate::zeroed_box)) for large batches.
+    ///
+    /// The default runs [`forward`](Layer::forward) on each sample.
+    fn forward_batch<const B: usize>(
+        &self,
+        x: &[Self::Input; B],
+        y: &mut [Self::Output; B],
+        scratch: &mut Self::BatchCache<B>,
+    ) {
+        let _ = scratch;
         for (yi, xi) in y.iter_mut().zip(x.iter()) {
             *yi = self.forward(xi);
         }
@@ -48,33 +64,58 @@ pub trait Layer: Params + Sized {
 
     /// Training-mode forward on a batch. Takes `&mut self` because batch-statistics layers
     /// (BatchNorm) update their running statistics here.
+    ///
+    /// The default runs [`forward_train`](Layer::forward_train) on each sample; it needs a
+    /// batch cache of one cache per sample (`type BatchCache<const B: usize> =
+    /// [Self::Cache; B]`), and any other batch cache type must override this method and the
+    /// two backward ones (a build error says so otherwise).
     fn forward_train_batch<const B: usize>(
         &mut self,
         x: &[Self::Input; B],
         y: &mut [Self::Output; B],
         cache: &mut Self::BatchCache<B>,
         ctx: &mut TrainCtx,
-    );
+    ) {
+        let caches = per_sample_caches::<Self, B>(cache);
+        for ((yi, ci), xi) in y.iter_mut().zip(caches.iter_mut()).zip(x.iter()) {
+            let (out, sample_cache) = self.forward_train(xi, ctx);
+            *yi = out;
+            *ci = sample_cache;
+        }
+    }
 
     /// Adds the batch's `dL/dθ` into `grads` and writes `dL/dx` for every sample. The cache
     /// may be used as scratch space and is not valid afterwards.
+    ///
+    /// The default runs [`backward`](Layer::backward) on each sample (see
+    /// [`forward_train_batch`](Layer::forward_train_batch) for when it applies).
     fn backward_batch<const B: usize>(
         &self,
         cache: &mut Self::BatchCache<B>,
         dy: &[Self::Output; B],
         dx: &mut [Self::Input; B],
         grads: &mut Self,
-    );
+    ) {
+        let caches = per_sample_caches::<Self, B>(cache);
+        for ((dxi, ci), dyi) in dx.iter_mut().zip(caches.iter()).zip(dy.iter()) {
+            *dxi = self.backward(ci, dyi, grads);
+        }
+    }
 
     /// Like `backward_batch` without `dL/dx` where the layer can skip it.
+    ///
+    /// The default runs [`backward_params`](Layer::backward_params) on each sample (see
+    /// [`forward_train_batch`](Layer::forward_train_batch) for when it applies).
     fn backward_batch_params<const B: usize>(
         &self,
         cache: &mut Self::BatchCache<B>,
         dy: &[Self::Output; B],
         grads: &mut Self,
     ) {
-        let mut dx = <[Self::Input; B]>::zeros();
-        self.backward_batch(cache, dy, &mut dx, grads);
+        let caches = per_sample_caches::<Self, B>(cache);
+        for (ci, dyi) in caches.iter().zip(dy.iter()) {
+            self.backward_params(ci, dyi, grads);
+        }
     }
 
     /// Composes `self` then `next`: compiles only when `next`'s input is `self`'s output.
@@ -92,49 +133,103 @@ pub trait Layer: Params + Sized {
     }
 }
 
-/// Batched methods for layers whose batch cache is one single-sample cache per sample
-/// (`type BatchCache<const B: usize> = [Self::Cache; B]`): a custom layer can implement its
-/// batched methods by calling these.
-pub mod per_sample {
-    use super::*;
-
-    /// `forward_train_batch` as a loop over `forward_train`.
-    pub fn forward_train_batch<L: Layer, const B: usize>(
-        layer: &L,
-        x: &[L::Input; B],
-        y: &mut [L::Output; B],
-        cache: &mut [L::Cache; B],
-        ctx: &mut TrainCtx,
-    ) {
-        for i in 0..B {
-            let (yi, ci) = layer.forward_train(&x[i], ctx);
-            y[i] = yi;
-            cache[i] = ci;
-        }
-    }
-
-    /// `backward_batch` as a loop over `backward`.
-    pub fn backward_batch<L: Layer, const B: usize>(
-        layer: &L,
-        cache: &[L::Cache; B],
-        dy: &[L::Output; B],
-        dx: &mut [L::Input; B],
-        grads: &mut L,
-    ) {
-        for i in 0..B {
-            dx[i] = layer.backward(&cache[i], &dy[i], grads);
-        }
-    }
-
-    /// `backward_batch_params` as a loop over `backward_params`.
-    pub fn backward_batch_params<L: Layer, const B: usize>(
-        layer: &L,
-        cache: &[L::Cache; B],
-        dy: &[L::Output; B],
-        grads: &mut L,
-    ) {
-        for i in 0..B {
-            layer.backward_params(&cache[i], &dy[i], grads);
-        }
+/// The per-sample caches inside a batch cache, for the default batched methods; a build error
+/// (naming the fix) when the layer's batch cache is not one cache per sample.
+#[inline(always)]
+fn per_sample_caches<L: Layer, const B: usize>(cache: &mut L::BatchCache<B>) -> &mut [L::Cache; B] {
+    const {
+        assert!(
+            <L::BatchCache<B> as SampleCaches<L::Cache, B>>::PER_SAMPLE,
+            "this layer's BatchCache is not `[Self::Cache; B]`: implement forward_train_batch, backward_batch and backward_batch_params for it"
+        )
+    };
+    match cache.per_sample() {
+        Some(caches) => caches,
+        None => unreachable!("a batch cache with PER_SAMPLE = true gives its per-sample caches"),
     }
 }
+
+/// How a layer's batch cache relates to its single-sample cache `C`.
+///
+/// `[C; B]` (one cache per sample) is the layout the default batched methods of [`Layer`]
+/// work with; a layer with its own batch layout (struct-of-arrays, batch statistics)
+/// implements this trait with the defaults (`impl<...> SampleCaches<C, B> for MyCache {}`) and
+/// overrides the batched methods.
+///
+/// A layer whose batch cache is one cache per sample needs no batched method:
+/// ```
+/// use constnet::{Layer, Params, TensorShape, TrainCtx, Zeros};
+/// #[derive(Clone, Copy)]
+/// struct Double;
+/// impl Zeros for Double { fn zeros() -> Self { Double } }
+/// impl Params for Double {
+///     type Scalar = f32;
+///     const PARAM_COUNT: usize = 0;
+///     fn tensors(&self) -> impl Iterator<Item = &[f32]> { core::iter::empty() }
+///     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> { core::iter::empty() }
+///     fn shapes() -> impl Iterator<Item = TensorShape> { core::iter::empty() }
+/// }
+/// impl Layer for Double {
+///     type Input = [f32; 2];
+///     type Output = [f32; 2];
+///     type Cache = ();
+///     type BatchCache<const B: usize> = [(); B];
+///     fn forward(&self, x: &[f32; 2]) -> [f32; 2] { [2.0 * x[0], 2.0 * x[1]] }
+///     fn forward_train(&self, x: &[f32; 2], _: &mut TrainCtx) -> ([f32; 2], ()) { (self.forward(x), ()) }
+///     fn backward(&self, _: &(), dy: &[f32; 2], _: &mut Self) -> [f32; 2] { [2.0 * dy[0], 2.0 * dy[1]] }
+/// }
+/// let mut y = [[0.0; 2]; 3];
+/// Double.forward_train_batch(&[[1.0, 2.0]; 3], &mut y, &mut [(); 3], &mut TrainCtx::new(0));
+/// assert_eq!(y, [[2.0, 4.0]; 3]);
+/// ```
+/// With any other batch cache and no batched methods of its own, the build fails, naming the
+/// methods to write:
+/// ```compile_fail
+/// use constnet::{Layer, Params, SampleCaches, TensorShape, TrainCtx, Zeros};
+/// #[derive(Clone, Copy)]
+/// struct Double;
+/// impl Zeros for Double { fn zeros() -> Self { Double } }
+/// impl Params for Double {
+///     type Scalar = f32;
+///     const PARAM_COUNT: usize = 0;
+///     fn tensors(&self) -> impl Iterator<Item = &[f32]> { core::iter::empty() }
+///     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> { core::iter::empty() }
+///     fn shapes() -> impl Iterator<Item = TensorShape> { core::iter::empty() }
+/// }
+/// struct Batch<const B: usize>([(); B]);
+/// impl<const B: usize> Zeros for Batch<B> { fn zeros() -> Self { Batch([(); B]) } }
+/// impl<const B: usize> SampleCaches<(), B> for Batch<B> {}
+/// impl Layer for Double {
+///     type Input = [f32; 2];
+///     type Output = [f32; 2];
+///     type Cache = ();
+///     type BatchCache<const B: usize> = Batch<B>;
+///     fn forward(&self, x: &[f32; 2]) -> [f32; 2] { [2.0 * x[0], 2.0 * x[1]] }
+///     fn forward_train(&self, x: &[f32; 2], _: &mut TrainCtx) -> ([f32; 2], ()) { (self.forward(x), ()) }
+///     fn backward(&self, _: &(), dy: &[f32; 2], _: &mut Self) -> [f32; 2] { [2.0 * dy[0], 2.0 * dy[1]] }
+/// }
+/// let mut y = [[0.0; 2]; 3];
+/// Double.forward_train_batch(&[[1.0, 2.0]; 3], &mut y, &mut Batch([(); 3]), &mut TrainCtx::new(0));
+/// ```
+pub trait SampleCaches<C, const B: usize> {
+    /// Whether the batch cache is one `C` per sample.
+    const PER_SAMPLE: bool = false;
+    /// The per-sample caches, when [`PER_SAMPLE`](SampleCaches::PER_SAMPLE) is true.
+    fn per_sample(&mut self) -> Option<&mut [C; B]> {
+        None
+    }
+}
+
+impl<C, const B: usize> SampleCaches<C, B> for [C; B] {
+    const PER_SAMPLE: bool = true;
+    #[inline(always)]
+    fn per_sample(&mut self) -> Option<&mut [C; B]> {
+        Some(self)
+    }
+}
+
+/// A chain's batch cache (first layer's, intermediate activations, second layer's).
+impl<X, Y, Z, C, const B: usize> SampleCaches<C, B> for (X, Y, Z) {}
+
+/// A pair of batch buffers (for custom layers with their own batched kernels).
+impl<X, Y, C, const B: usize> SampleCaches<C, B> for (X, Y) {}

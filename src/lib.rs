@@ -16,6 +16,7 @@
 //! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 #[cfg(feature = "std")]
@@ -30,6 +31,7 @@ pub mod activations;
 mod chain;
 mod ctx;
 pub mod init;
+#[allow(unsafe_code)] // the only module with `unsafe`: see its docs
 mod kernel;
 mod layer;
 pub mod layers;
@@ -48,7 +50,11 @@ pub use activations::{
 pub use chain::{Chain, Follows, Meets};
 pub use ctx::TrainCtx;
 pub use kernel::ZeroBits;
-pub use layer::{Layer, per_sample};
+#[doc(hidden)]
+pub use kernel::require_zero_bits;
+#[cfg(feature = "std")]
+pub use kernel::zeroed_box;
+pub use layer::{Layer, SampleCaches};
 pub use layers::{
     Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseCache, LayerNorm,
     LayerNormCache,

@@ -20,6 +20,31 @@
 //! Where a bound asks for `Layer` (`fn train<L: Layer>()`), the compiler says: ``the sizes of
 //! neighbouring layers do not meet: one layer outputs `[f32; 8]`, the next takes `[f32; 9]` ``.
 //!
+//! # A chain whose sizes do not meet is not a model
+//! Without calling any `Layer` method, such a chain cannot be initialized, zeroed, given an
+//! optimizer or stepped:
+//! ```
+//! use constnet::init::{self, Init};
+//! use constnet::optim::{Optimizer, Sgd, SgdConfig};
+//! use constnet::{Dense, Zeros, seq};
+//! type Net = seq![Dense<4, 8>, Dense<8, 2>];
+//! let mut net: Net = init::seeded(Init::XavierUniform, 0);
+//! let grads = Net::zeros();
+//! Sgd::<Net>::new(SgdConfig::new()).step(&mut net, &grads);
+//! ```
+//! ```compile_fail
+//! use constnet::init::{self, Init};
+//! use constnet::optim::{Optimizer, Sgd, SgdConfig};
+//! use constnet::{Dense, Zeros, seq};
+//! type Net = seq![Dense<4, 8>, Dense<9, 2>];
+//! let mut net: Net = init::seeded(Init::XavierUniform, 0);
+//! let grads = Net::zeros();
+//! Sgd::<Net>::new(SgdConfig::new()).step(&mut net, &grads);
+//! ```
+//! Each of the three lines fails on its own; where a `Params` bound is asked for (as in
+//! `init::seeded`), the compiler reports
+//! ``the sizes of neighbouring layers do not meet: one layer outputs `[f32; 8]`, the next takes `[f32; 9]` ``.
+//!
 //! # An input of the wrong size
 //! ```
 //! use constnet::{Dense, Layer, Zeros};
@@ -57,14 +82,16 @@
 //! let layer = Dense::<4, 2>::zeros();
 //! let x = [[0.0f32; 4]; 3];
 //! let mut y = [[0.0f32; 2]; 3];
-//! layer.forward_batch(&x, &mut y);
+//! let mut scratch = <Dense<4, 2> as Layer>::BatchCache::<3>::zeros();
+//! layer.forward_batch(&x, &mut y, &mut scratch);
 //! ```
 //! ```compile_fail
 //! use constnet::{Dense, Layer, Zeros};
 //! let layer = Dense::<4, 2>::zeros();
 //! let x = [[0.0f32; 4]; 3];
 //! let mut y = [[0.0f32; 2]; 5];
-//! layer.forward_batch(&x, &mut y);
+//! let mut scratch = <Dense<4, 2> as Layer>::BatchCache::<3>::zeros();
+//! layer.forward_batch(&x, &mut y, &mut scratch);
 //! ```
 //! and a training cache made for another batch size:
 //! ```

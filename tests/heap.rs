@@ -1,11 +1,12 @@
-//! Models of several MB are built in place on the heap: a 784-512-512-10 network (669,706
-//! f32 parameters, 2.7 MB; with gradients and SGD momentum 8 MB) is built, trained one step and
-//! dropped on a thread whose whole stack is 512 KiB.
+//! Models and batches of several MB live on the heap, never on the stack: a 784-512-512-10
+//! network (669,706 f32 parameters, 2.7 MB; with gradients and SGD momentum 8 MB) is built,
+//! trained one step and dropped on a thread whose whole stack is 512 KiB, and a batch of 1024
+//! goes forward and backward on a 256 KiB stack.
 
 use constnet::init::{self, Init};
 use constnet::loss::{CrossEntropy, Loss};
 use constnet::optim::{Optimizer, Sgd, SgdConfig};
-use constnet::{Dense, Layer, Params, Relu, TrainCtx, seq};
+use constnet::{Dense, Layer, LayerNorm, Params, Relu, TrainCtx, seq, zeroed_box};
 
 type Big = seq![Dense<784, 512, Relu>, Dense<512, 512, Relu>, Dense<512, 10>];
 
@@ -42,5 +43,67 @@ fn big_network_trains_on_a_512_kib_stack() {
     assert!(
         before.is_finite() && after < before,
         "one SGD step should lower the loss: {before} -> {after}"
+    );
+}
+
+/// A batch of 1024 through 64-512-512-10 (with a LayerNorm, whose batched methods are the
+/// trait's per-sample defaults) is about 20 MB of inputs, activations, caches and
+/// gradients: every batched method keeps them in caller-owned boxes, so forward and backward
+/// run on a thread whose whole stack is 256 KiB.
+#[test]
+fn large_batch_forward_and_backward_on_a_256_kib_stack() {
+    type Wide = seq![Dense<64, 512, Relu>, LayerNorm<512>, Dense<512, 10>];
+    const B: usize = 1024;
+    assert!(
+        core::mem::size_of::<<Wide as Layer>::BatchCache<B>>() > 16 * 256 * 1024,
+        "the cache is larger than the stack"
+    );
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let mut net: Box<Wide> = init::boxed(Init::HeUniform, 5);
+            let mut grads = Wide::boxed_zeros();
+            let mut x = zeroed_box::<[[f32; 64]; B]>();
+            for (b, row) in x.iter_mut().enumerate() {
+                for (i, v) in row.iter_mut().enumerate() {
+                    *v = ((b * 31 + i * 7) % 23) as f32 / 23.0 - 0.5;
+                }
+            }
+            let mut y = zeroed_box::<[[f32; 10]; B]>();
+            let mut cache = zeroed_box::<<Wide as Layer>::BatchCache<B>>();
+            let mut dy = zeroed_box::<[[f32; 10]; B]>();
+            let mut dx = zeroed_box::<[[f32; 64]; B]>();
+            let targets: Vec<usize> = (0..B).map(|b| b % 10).collect();
+            let targets: &[usize; B] = targets.as_slice().try_into().unwrap();
+
+            net.forward_batch(&x, &mut y, &mut cache);
+            let inference = y[B - 1];
+            let mut ctx = TrainCtx::new(0);
+            net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+            assert_eq!(y[B - 1], inference, "training and inference forward agree");
+            let before = CrossEntropy.loss_batch(&y, targets, &mut dy);
+            net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+            let with_dx = grads.tensors().flatten().map(|g| g.abs()).sum::<f32>();
+            grads.fill_zero();
+            net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+            net.backward_batch_params(&mut cache, &dy, &mut grads);
+            let params_only = grads.tensors().flatten().map(|g| g.abs()).sum::<f32>();
+            assert_eq!(
+                with_dx, params_only,
+                "both backward paths give the same gradients"
+            );
+            assert!(dx.iter().flatten().any(|&d| d != 0.0), "dL/dx was written");
+            let mut optimizer = Sgd::<Wide>::boxed(SgdConfig::new().lr(0.1));
+            optimizer.step(&mut net, &grads);
+            net.forward_batch(&x, &mut y, &mut cache);
+            (before, CrossEntropy.value(&y, targets))
+        })
+        .expect("spawn");
+    let (before, after) = worker
+        .join()
+        .expect("the 256 KiB thread overflowed its stack");
+    assert!(
+        before.is_finite() && after < before,
+        "one SGD step on the batch should lower its loss: {before} -> {after}"
     );
 }

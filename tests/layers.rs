@@ -242,7 +242,8 @@ fn layer_norm_forward_by_hand() {
     assert_close(&y, &want, 1e-15, "layernorm by hand");
     // Batched forward and training forward agree with the single-sample one.
     let mut ys = [[0.0; 3]; 2];
-    layer.forward_batch(&[[1.0, 2.0, 6.0], [0.0, 0.0, 3.0]], &mut ys);
+    let mut scratch = <LayerNorm<3, f64> as Layer>::BatchCache::<2>::zeros();
+    layer.forward_batch(&[[1.0, 2.0, 6.0], [0.0, 0.0, 3.0]], &mut ys, &mut scratch);
     assert_eq!(ys[0], y);
     let (yt, _) = layer.forward_train(&[1.0, 2.0, 6.0], &mut TrainCtx::new(0));
     assert_eq!(yt, y);
@@ -308,7 +309,8 @@ fn batch_norm_eval_forward_by_hand() {
     ];
     assert_close(&layer.forward(&x), &want, 1e-15, "batchnorm eval");
     let mut y = [[0.0; 2]; 2];
-    layer.forward_batch(&[x, [1.0, -2.0]], &mut y);
+    let mut scratch = <BatchNorm<2, f64> as Layer>::BatchCache::<2>::zeros();
+    layer.forward_batch(&[x, [1.0, -2.0]], &mut y, &mut scratch);
     assert_close(&y[0], &want, 1e-15, "batchnorm eval batch");
     assert_close(
         &y[1],
@@ -532,7 +534,8 @@ fn golden_batch_norm<const B: usize, const N: usize, const EVAL: usize>(name: &s
     g.check(&grads.bias, "grad.bias");
     let eval_x = g.batch::<EVAL, N>("eval_input");
     let mut eval_y = [[0.0; N]; EVAL];
-    layer.forward_batch(&eval_x, &mut eval_y);
+    let mut scratch = <BatchNorm<N, f64> as Layer>::BatchCache::<EVAL>::zeros();
+    layer.forward_batch(&eval_x, &mut eval_y, &mut scratch);
     g.check(eval_y.as_flattened(), "eval_output");
     let single: Vec<f64> = eval_x.iter().flat_map(|xi| layer.forward(xi)).collect();
     g.check(&single, "eval_output");

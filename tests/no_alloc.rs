@@ -94,7 +94,7 @@ fn batched_forward_and_backward_allocate_nothing() {
     let mut dy = [[0.0f32; 4]; 16];
     let mut dx = [[0.0f32; 8]; 16];
     let n = allocations_in(|| {
-        net.forward_batch(&x, &mut y);
+        net.forward_batch(&x, &mut y, &mut cache);
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
         let _ = CrossEntropy.loss_batch(&y, &targets, &mut dy);
         net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
@@ -133,7 +133,7 @@ fn optimizer_steps_allocate_nothing() {
         "rmsprop",
     );
     steps_allocate_nothing(Adam::<Net>::new(AdamConfig::new().amsgrad(true)), "adam");
-    steps_allocate_nothing(AdamW::<Net>::new(AdamWConfig::new()), "adamw");
+    steps_allocate_nothing(AdamW::<Net>::new(AdamConfig::adamw()), "adamw");
     steps_allocate_nothing(Adamax::<Net>::new(AdamaxConfig::new()), "adamax");
     steps_allocate_nothing(NAdam::<Net>::new(NAdamConfig::new()), "nadam");
 }
@@ -182,7 +182,7 @@ fn norm_and_activation_layers_allocate_nothing() {
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
         let _ = Mse.loss_batch(&y, &[[0.25; 4]; 8], &mut dy);
         net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
-        net.forward_batch(&x, &mut y);
+        net.forward_batch(&x, &mut y, &mut cache);
         std::hint::black_box(net.forward(&x[0]));
     });
     assert_eq!(n, 0, "norm/activation layers allocated {n} times");

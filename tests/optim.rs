@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 
 use constnet::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, AdamaxConfig,
-    CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, LrSchedule, NAdam, NAdamConfig,
-    Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig, StepLr, clip_grad_norm, clip_grad_value,
-    l1_penalty, l2_penalty,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, Adamax, AdamaxConfig, CosineAnnealingLr,
+    ExponentialLr, FixedLr, LinearWarmup, LrSchedule, NAdam, NAdamConfig, Optimizer, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig, StepLr, clip_grad_norm, clip_grad_value, l1_penalty, l2_penalty,
 };
 use constnet::{Dense, Identity, Params, TensorKind, TensorShape, Zeros};
 
@@ -348,10 +347,10 @@ fn adam_options_match_reference() {
 
 #[test]
 fn adamw_options_match_reference() {
-    check("adamw", AdamW::<Net>::new(AdamWConfig::new()), |t, g| {
+    check("adamw", AdamW::<Net>::new(AdamConfig::adamw()), |t, g| {
         adam_reference(t, g, 0.9, 0.999, 1e-8, 0.0, 0.01, false)
     });
-    let base = AdamWConfig::new()
+    let base = AdamConfig::adamw()
         .betas(0.8, 0.6)
         .eps(0.05)
         .weight_decay(0.9);
@@ -486,7 +485,7 @@ fn first_steps_by_hand() {
     // AdamW: θ = 2·(1 − 0.05) = 1.9, then 1.9 − 0.1·4/(4 + 1).
     close(
         first_step(
-            AdamW::<Net>::new(AdamWConfig::new().lr(0.1).eps(1.0).weight_decay(0.5)),
+            AdamW::<Net>::new(AdamConfig::adamw().lr(0.1).eps(1.0).weight_decay(0.5)),
             2.0,
             4.0,
         ),
@@ -557,7 +556,7 @@ fn step_counts_are_per_instance() {
         Adam::<Net>::new(AdamConfig::new().betas(0.8, 0.6))
     });
     alternate("adamw", || {
-        AdamW::<Net>::new(AdamWConfig::new().betas(0.8, 0.6))
+        AdamW::<Net>::new(AdamConfig::adamw().betas(0.8, 0.6))
     });
     alternate("adamax", || {
         Adamax::<Net>::new(AdamaxConfig::new().betas(0.8, 0.6))
@@ -589,7 +588,7 @@ fn boxed_equals_new() {
     same("rmsprop", RmsProp::new(rmsprop), RmsProp::boxed(rmsprop));
     let adam = AdamConfig::new().amsgrad(true).weight_decay(0.1);
     same("adam", Adam::new(adam), Adam::boxed(adam));
-    let adamw = AdamWConfig::new().amsgrad(true);
+    let adamw = AdamConfig::adamw().amsgrad(true);
     same("adamw", AdamW::new(adamw), AdamW::boxed(adamw));
     let adamax = AdamaxConfig::new().weight_decay(0.1);
     same("adamax", Adamax::new(adamax), Adamax::boxed(adamax));
@@ -621,7 +620,7 @@ fn defaults_are_torch_defaults() {
         (c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.amsgrad),
         (1e-3, 0.9, 0.999, 1e-8, 0.0, false)
     );
-    let c = AdamWConfig::default();
+    let c = AdamConfig::adamw();
     assert_eq!(
         (c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.amsgrad),
         (1e-3, 0.9, 0.999, 1e-8, 0.01, false)
@@ -1073,7 +1072,7 @@ impl Case {
                     .amsgrad(b("amsgrad")),
             )),
             "adamw" => Box::new(AdamW::new(
-                AdamWConfig::new()
+                AdamConfig::adamw()
                     .lr(o("lr"))
                     .betas(o("beta1"), o("beta2"))
                     .eps(o("eps"))

@@ -440,7 +440,8 @@ where
     c.check("output", &flat(&y))?;
     // The inference paths (batched and single-sample) give the same output.
     let mut y_inference = [[T::zero(); OUT]; B];
-    net.forward_batch(&x, &mut y_inference);
+    let mut scratch = N::BatchCache::<B>::zeros();
+    net.forward_batch(&x, &mut y_inference, &mut scratch);
     c.check("output", &flat(&y_inference))?;
     let single: [[T; OUT]; B] = core::array::from_fn(|b| net.forward(&x[b]));
     c.check("output", &flat(&single))?;
@@ -497,7 +498,7 @@ where
         }
         net.check_params(c, &format!("step{k}."), 0)?;
     }
-    net.forward_batch(&x, &mut y);
+    net.forward_batch(&x, &mut y, &mut scratch);
     c.check_one("final_loss_value", Scalar::to_f64(loss.value(&y, &target)))?;
     c.all_used()?;
     Ok(c.compared.get())
@@ -687,7 +688,8 @@ fn batch_norm<T: Scalar, const F: usize, const B: usize, const E: usize>(
     c.check("grad.bias", &to_f64(&grads.bias))?;
     let eval_x: [[T; F]; E] = rows(c, "eval_input")?;
     let mut eval_y = [[T::zero(); F]; E];
-    layer.forward_batch(&eval_x, &mut eval_y);
+    let mut scratch = <layers::BatchNorm<F, T> as Layer>::BatchCache::<E>::zeros();
+    layer.forward_batch(&eval_x, &mut eval_y, &mut scratch);
     c.check("eval_output", &flat(&eval_y))?;
     let single: [[T; F]; E] = core::array::from_fn(|b| layer.forward(&eval_x[b]));
     c.check("eval_output", &flat(&single))?;
@@ -740,7 +742,7 @@ fn opt_adam<M: Params>(c: &Case) -> Result<Adam<M>, String> {
 }
 
 fn opt_adamw<M: Params>(c: &Case) -> Result<AdamW<M>, String> {
-    Ok(AdamW::new(AdamWConfig {
+    Ok(AdamW::new(AdamConfig {
         lr: c.float("optimizer.lr")?,
         beta1: c.float("optimizer.beta1")?,
         beta2: c.float("optimizer.beta2")?,

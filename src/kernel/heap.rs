@@ -4,14 +4,93 @@
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
 
-/// Types for which the all-zero byte pattern is a valid value (floats, arrays of floats, and
-/// structs made only of such fields).
+/// Types for which the all-zero byte pattern is a valid value, so that large models, optimizer
+/// states and batch buffers can be allocated zeroed directly on the heap
+/// ([`Params::boxed_zeros`](crate::Params::boxed_zeros), [`zeroed_box`](crate::zeroed_box))
+/// instead of being built on the stack and moved.
+///
+/// Implement it with [`impl_zero_bits!`](crate::impl_zero_bits), which lists every field of a
+/// struct and checks each field's type at compile time, rather than by hand.
 ///
 /// # Safety
-/// Implement only for types whose every field is itself `ZeroBits` (no references, no enums
-/// without a zero discriminant, no `NonZero*`). The crate implements it for its own layers,
-/// optimizers and caches; a user type can opt in with `unsafe impl` when this holds.
+/// An implementation promises that a value whose every byte is zero is a valid value of the
+/// type, and one that upholds the type's own invariants. That holds for:
+/// - `f32` and `f64` (+0.0), integers (0), `bool` (`false`), `()`, `PhantomData`;
+/// - arrays and tuples of `ZeroBits` types;
+/// - structs (of any `#[repr]`) whose every field is `ZeroBits`, and whose invariants allow
+///   every field to be zero (a field that must be non-zero, such as a divisor the type never
+///   checks, rules it out);
+/// - enums only with an explicit integer `#[repr]` (`#[repr(u8)]`, ..., or `#[repr(C)]`)
+///   and a variant whose discriminant is 0 and whose fields are all `ZeroBits`.
+///
+/// It does **not** hold for references, `Box`, `Vec` or any pointer-holding type, `NonNull`,
+/// `NonZero*`, function pointers, or enums without an explicit `#[repr]` (their discriminant
+/// layout is unspecified). Types such as `Option<NonZeroU32>`, whose zero happens to be valid
+/// (`None`) but carries meaning the type's author chose, are left out too: the crate does not
+/// implement `ZeroBits` for them, so a struct holding one cannot use `impl_zero_bits!`.
 pub unsafe trait ZeroBits {}
+
+/// Used by [`impl_zero_bits!`](crate::impl_zero_bits): compiles only for a `ZeroBits` type.
+#[doc(hidden)]
+#[inline(always)]
+pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
+
+/// Implements [`ZeroBits`](crate::ZeroBits) for a struct with named fields (or a unit struct),
+/// after checking at compile time that the listed fields are **all** of its fields (an
+/// exhaustive destructure: adding a field breaks the build until it is listed) and that each
+/// field's type is `ZeroBits` (a reference, `NonZero*` or pointer field does not compile).
+///
+/// The generic parameters go in brackets, with the bounds the fields need:
+///
+/// ```
+/// use constnet::{ZeroBits, impl_zero_bits};
+/// struct Scaled<const N: usize, T> {
+///     scale: [T; N],
+///     offset: f64,
+/// }
+/// impl_zero_bits!(impl[const N: usize, T: ZeroBits] for Scaled<N, T> { scale, offset });
+///
+/// fn zero_valid<T: ZeroBits>() {}
+/// zero_valid::<Scaled<4, f32>>();
+/// ```
+/// A field the list forgets, or a field whose all-zero bytes are not a value, does not compile:
+/// ```compile_fail
+/// use constnet::impl_zero_bits;
+/// struct Holder<'a> {
+///     weights: &'a [f32; 4],
+/// }
+/// impl_zero_bits!(impl['a] for Holder<'a> { weights });
+/// ```
+/// ```compile_fail
+/// use constnet::impl_zero_bits;
+/// struct Layer {
+///     weights: [f32; 4],
+///     count: core::num::NonZeroU32,
+/// }
+/// impl_zero_bits!(impl[] for Layer { weights });
+/// ```
+#[macro_export]
+macro_rules! impl_zero_bits {
+    (impl[$($generics:tt)*] for $ty:ty { $($field:ident),* $(,)? }) => {
+        const _: () = {
+            #[allow(dead_code)] // only type-checked, never called
+            trait EveryFieldIsZeroBits {
+                fn every_field_is_zero_bits(&self);
+            }
+            impl<$($generics)*> EveryFieldIsZeroBits for $ty {
+                fn every_field_is_zero_bits(&self) {
+                    // No `..`: the list must name every field.
+                    let Self { $($field),* } = self;
+                    $($crate::require_zero_bits($field);)*
+                }
+            }
+        };
+        // SAFETY: the destructure above names every field of the struct and requires each
+        // field's type to be `ZeroBits`; a struct made only of zero-valid fields is zero-valid.
+        #[allow(unsafe_code)]
+        unsafe impl<$($generics)*> $crate::ZeroBits for $ty {}
+    };
+}
 
 // SAFETY: 0x00.. is +0.0 for IEEE-754 floats.
 unsafe impl ZeroBits for f32 {}
@@ -34,9 +113,22 @@ unsafe impl<A: ZeroBits, B: ZeroBits, C: ZeroBits> ZeroBits for (A, B, C) {}
 // SAFETY: PhantomData is zero-sized.
 unsafe impl<T: ?Sized> ZeroBits for core::marker::PhantomData<T> {}
 
-/// Allocates a `T` directly on the heap with every byte zero (no stack temporary).
+/// A `T` allocated directly on the heap with every byte zero: no stack temporary, so
+/// multi-megabyte batch buffers and caches can be made on small threads. For arrays and the
+/// crate's caches this is their [`Zeros`](crate::Zeros) value; for models use
+/// [`Params::boxed_zeros`](crate::Params::boxed_zeros), which also restores their settings.
+///
+/// ```
+/// use constnet::{Dense, Layer, Relu, seq, zeroed_box};
+/// type Net = seq![Dense<64, 512, Relu>, Dense<512, 10>];
+/// let x = zeroed_box::<[[f32; 64]; 1024]>();
+/// let mut y = zeroed_box::<[[f32; 10]; 1024]>();
+/// let mut scratch = zeroed_box::<<Net as Layer>::BatchCache<1024>>();
+/// let net = constnet::init::boxed::<Net>(constnet::init::Init::HeUniform, 0);
+/// net.forward_batch(&x, &mut y, &mut scratch);
+/// ```
 #[cfg(feature = "std")]
-pub(crate) fn zeroed_box<T: ZeroBits>() -> Box<T> {
+pub fn zeroed_box<T: ZeroBits>() -> Box<T> {
     let uninit = Box::<T>::new_zeroed();
     // SAFETY: `T: ZeroBits` promises that all-zero bytes are a valid `T`.
     unsafe { uninit.assume_init() }
@@ -53,52 +145,4 @@ mod tests {
         let c = zeroed_box::<([f32; 3], u64)>();
         assert_eq!(*c, ([0.0f32; 3], 0));
     }
-}
-
-/// Marks crate types made only of floats (or of `ZeroBits` fields) as `ZeroBits`.
-macro_rules! zero_bits {
-    ($($t:ty),* $(,)?) => {$(
-        // SAFETY: every field of the type is a float or itself `ZeroBits`.
-        unsafe impl $crate::kernel::ZeroBits for $t {}
-    )*};
-}
-pub(crate) use zero_bits;
-
-/// Like `zero_bits!` for a generic type whose parameters must all be `ZeroBits`.
-macro_rules! zero_bits_generic {
-    ($t:ty where $($p:ident),+) => {
-        // SAFETY: every field of the type is a float, integer or bool, or one of the
-        // `ZeroBits` parameters (checked by the bounds).
-        unsafe impl<$($p: $crate::kernel::ZeroBits),+> $crate::kernel::ZeroBits for $t {}
-    };
-}
-pub(crate) use zero_bits_generic;
-
-// SAFETY: `Dense` holds float arrays and its activation, which must itself be `ZeroBits`.
-unsafe impl<const IN: usize, const OUT: usize, A: ZeroBits, T: ZeroBits> ZeroBits
-    for crate::layers::Dense<IN, OUT, A, T>
-{
-}
-// SAFETY: a cache holds float arrays only.
-unsafe impl<const IN: usize, const OUT: usize, T: ZeroBits> ZeroBits
-    for crate::layers::DenseCache<IN, OUT, T>
-{
-}
-
-// SAFETY: `Activation` holds its activation function (which must itself be `ZeroBits`) and a
-// zero-sized `PhantomData`.
-unsafe impl<A: ZeroBits, const N: usize, T> ZeroBits for crate::layers::Activation<A, N, T> {}
-// SAFETY: a cache holds float arrays only.
-unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::ActivationCache<N, T> {}
-// SAFETY: `LayerNorm` holds float arrays and an `f64` (`eps`, restored by `restore_defaults`).
-unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::LayerNorm<N, T> {}
-// SAFETY: a cache holds float arrays and a float only.
-unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::LayerNormCache<N, T> {}
-// SAFETY: `BatchNorm` holds float arrays and two `f64` settings; the all-zero running variance
-// and settings are valid floats, which `restore_defaults` resets to their defaults.
-unsafe impl<const N: usize, T: ZeroBits> ZeroBits for crate::layers::BatchNorm<N, T> {}
-// SAFETY: a cache holds float arrays only.
-unsafe impl<const N: usize, const B: usize, T: ZeroBits> ZeroBits
-    for crate::layers::BatchNormCache<N, B, T>
-{
 }

@@ -1,12 +1,12 @@
 //! Low-level kernels: the only module with `unsafe` code.
 //!
-//! Every `unsafe` block carries a `// SAFETY:` line and every kernel is tested against its
-//! portable version.
+//! Every `unsafe` block carries a `// SAFETY:` line. Today the module holds the safe,
+//! portable loops (`portable.rs`) and the zeroed heap allocation behind [`ZeroBits`]
+//! (`heap.rs`); there are no SIMD kernels yet.
 
 mod heap;
 pub(crate) mod portable;
 
-pub use heap::ZeroBits;
 #[cfg(feature = "std")]
-pub(crate) use heap::zeroed_box;
-pub(crate) use heap::{zero_bits, zero_bits_generic};
+pub use heap::zeroed_box;
+pub use heap::{ZeroBits, require_zero_bits};

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use crate::activations::ActivationFn;
 use crate::ctx::TrainCtx;
-use crate::layer::{Layer, per_sample};
+use crate::layer::Layer;
 use crate::params::{Params, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -135,33 +135,7 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Layer for Activation<A, N, T
     /// No parameters: nothing to do.
     #[inline]
     fn backward_params(&self, _cache: &Self::Cache, _dy: &[T; N], _grads: &mut Self) {}
-
-    fn forward_train_batch<const B: usize>(
-        &mut self,
-        x: &[[T; N]; B],
-        y: &mut [[T; N]; B],
-        cache: &mut Self::BatchCache<B>,
-        ctx: &mut TrainCtx,
-    ) {
-        per_sample::forward_train_batch(self, x, y, cache, ctx);
-    }
-
-    fn backward_batch<const B: usize>(
-        &self,
-        cache: &mut Self::BatchCache<B>,
-        dy: &[[T; N]; B],
-        dx: &mut [[T; N]; B],
-        grads: &mut Self,
-    ) {
-        per_sample::backward_batch(self, cache, dy, dx, grads);
-    }
-
-    /// No parameters: nothing to do.
-    fn backward_batch_params<const B: usize>(
-        &self,
-        _cache: &mut Self::BatchCache<B>,
-        _dy: &[[T; N]; B],
-        _grads: &mut Self,
-    ) {
-    }
 }
+
+crate::impl_zero_bits!(impl[A: crate::ZeroBits, const N: usize, T] for Activation<A, N, T> { activation, scalar });
+crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for ActivationCache<N, T> { z, y });

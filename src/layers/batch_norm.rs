@@ -2,7 +2,7 @@
 //! statistics in inference.
 
 use crate::ctx::TrainCtx;
-use crate::layer::Layer;
+use crate::layer::{Layer, SampleCaches};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -95,6 +95,9 @@ pub struct BatchNormCache<const N: usize, const B: usize, T> {
     /// `1/sqrt(σ²_B + eps)` per feature.
     pub inv_std: [T; N],
 }
+
+/// Not one cache per sample: BatchNorm implements its batched methods itself.
+impl<const N: usize, const B: usize, T> SampleCaches<(), B> for BatchNormCache<N, B, T> {}
 
 impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T> {
     fn zeros() -> Self {
@@ -289,7 +292,12 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
     }
 
     /// Inference with the running statistics.
-    fn forward_batch<const B: usize>(&self, x: &[[T; N]; B], y: &mut [[T; N]; B]) {
+    fn forward_batch<const B: usize>(
+        &self,
+        x: &[[T; N]; B],
+        y: &mut [[T; N]; B],
+        _scratch: &mut Self::BatchCache<B>,
+    ) {
         let (scale, shift) = self.eval_scale_shift();
         for (y_row, x_row) in y.iter_mut().zip(x.iter()) {
             for j in 0..N {
@@ -390,3 +398,6 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         Self::param_grads(cache, dy, grads);
     }
 }
+
+crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum });
+crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std });

@@ -3,7 +3,7 @@
 use crate::activations::{ActivationFn, Identity};
 use crate::ctx::TrainCtx;
 use crate::kernel::portable::{axpy, dot};
-use crate::layer::{Layer, per_sample};
+use crate::layer::Layer;
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -229,33 +229,7 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     fn backward_params(&self, cache: &Self::Cache, dy: &[T; OUT], grads: &mut Self) {
         self.param_grads(cache, dy, grads);
     }
-
-    fn forward_train_batch<const B: usize>(
-        &mut self,
-        x: &[[T; IN]; B],
-        y: &mut [[T; OUT]; B],
-        cache: &mut Self::BatchCache<B>,
-        ctx: &mut TrainCtx,
-    ) {
-        per_sample::forward_train_batch(self, x, y, cache, ctx);
-    }
-
-    fn backward_batch<const B: usize>(
-        &self,
-        cache: &mut Self::BatchCache<B>,
-        dy: &[[T; OUT]; B],
-        dx: &mut [[T; IN]; B],
-        grads: &mut Self,
-    ) {
-        per_sample::backward_batch(self, cache, dy, dx, grads);
-    }
-
-    fn backward_batch_params<const B: usize>(
-        &self,
-        cache: &mut Self::BatchCache<B>,
-        dy: &[[T; OUT]; B],
-        grads: &mut Self,
-    ) {
-        per_sample::backward_batch_params(self, cache, dy, grads);
-    }
 }
+
+crate::impl_zero_bits!(impl[const IN: usize, const OUT: usize, A: crate::ZeroBits, T: crate::ZeroBits] for Dense<IN, OUT, A, T> { weight, bias, activation });
+crate::impl_zero_bits!(impl[const IN: usize, const OUT: usize, T: crate::ZeroBits] for DenseCache<IN, OUT, T> { x, z, y });

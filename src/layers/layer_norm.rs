@@ -1,7 +1,7 @@
 //! `LayerNorm`: per-sample normalization over the features with a learned scale and shift.
 
 use crate::ctx::TrainCtx;
-use crate::layer::{Layer, per_sample};
+use crate::layer::Layer;
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -209,33 +209,7 @@ impl<const N: usize, T: Scalar> Layer for LayerNorm<N, T> {
     fn backward_params(&self, cache: &Self::Cache, dy: &[T; N], grads: &mut Self) {
         self.param_grads(cache, dy, grads);
     }
-
-    fn forward_train_batch<const B: usize>(
-        &mut self,
-        x: &[[T; N]; B],
-        y: &mut [[T; N]; B],
-        cache: &mut Self::BatchCache<B>,
-        ctx: &mut TrainCtx,
-    ) {
-        per_sample::forward_train_batch(self, x, y, cache, ctx);
-    }
-
-    fn backward_batch<const B: usize>(
-        &self,
-        cache: &mut Self::BatchCache<B>,
-        dy: &[[T; N]; B],
-        dx: &mut [[T; N]; B],
-        grads: &mut Self,
-    ) {
-        per_sample::backward_batch(self, cache, dy, dx, grads);
-    }
-
-    fn backward_batch_params<const B: usize>(
-        &self,
-        cache: &mut Self::BatchCache<B>,
-        dy: &[[T; N]; B],
-        grads: &mut Self,
-    ) {
-        per_sample::backward_batch_params(self, cache, dy, grads);
-    }
 }
+
+crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for LayerNorm<N, T> { weight, bias, eps });
+crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for LayerNormCache<N, T> { normalized, inv_std });

@@ -38,30 +38,17 @@ impl AdagradConfig {
             eps: 1e-10,
         }
     }
-    /// Sets the learning rate.
-    pub const fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
-    }
-    /// Sets the learning-rate decay.
-    pub const fn lr_decay(mut self, lr_decay: f64) -> Self {
-        self.lr_decay = lr_decay;
-        self
-    }
-    /// Sets the (coupled, L2) weight decay.
-    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    /// Sets the starting value of the squared-gradient sum.
-    pub const fn initial_accumulator_value(mut self, initial_accumulator_value: f64) -> Self {
-        self.initial_accumulator_value = initial_accumulator_value;
-        self
-    }
-    /// Sets eps.
-    pub const fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
+    crate::optim::setters! {
+        /// Sets the learning rate.
+        lr: f64,
+        /// Sets the learning-rate decay.
+        lr_decay: f64,
+        /// Sets the (coupled, L2) weight decay.
+        weight_decay: f64,
+        /// Sets the starting value of the squared-gradient sum.
+        initial_accumulator_value: f64,
+        /// Sets eps.
+        eps: f64,
     }
 }
 
@@ -93,8 +80,8 @@ pub struct Adagrad<M> {
     sum: M,
 }
 
-crate::kernel::zero_bits_generic!(Adagrad<M> where M);
-crate::kernel::zero_bits!(AdagradConfig);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Adagrad<M> { config, steps, sum });
+crate::impl_zero_bits!(impl[] for AdagradConfig { lr, lr_decay, weight_decay, initial_accumulator_value, eps });
 
 impl<M: Params> Adagrad<M> {
     /// A fresh optimizer (the sum at `initial_accumulator_value`).

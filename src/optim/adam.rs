@@ -11,7 +11,8 @@ use crate::optim::optimizer::{Optimizer, for_each_scalar, nan_max};
 use crate::params::Params;
 use crate::scalar::Scalar;
 
-/// Hyperparameters of [`Adam`], with `torch.optim.Adam`'s defaults.
+/// Hyperparameters of [`Adam`] and [`AdamW`](super::AdamW), with `torch.optim.Adam`'s
+/// defaults ([`AdamConfig::new`]) or `torch.optim.AdamW`'s ([`AdamConfig::adamw`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamConfig {
     /// Learning rate.
@@ -22,8 +23,8 @@ pub struct AdamConfig {
     pub beta2: f64,
     /// Added to the bias-corrected root of the second moment (outside the root).
     pub eps: f64,
-    /// L2 penalty added to the gradient (`g += wd·θ`, coupled: see [`AdamW`](super::AdamW)
-    /// for the decoupled form).
+    /// Adam: L2 penalty added to the gradient (`g += wd·θ`, coupled). AdamW: decoupled decay,
+    /// `θ *= 1 − lr·wd` before each step.
     pub weight_decay: f64,
     /// Divide by the running maximum of the (uncorrected) second moment.
     pub amsgrad: bool,
@@ -42,30 +43,24 @@ impl AdamConfig {
             amsgrad: false,
         }
     }
-    /// Sets the learning rate.
-    pub const fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+    /// `torch.optim.AdamW` defaults: Adam's, with weight_decay 0.01.
+    pub const fn adamw() -> Self {
+        Self::new().weight_decay(0.01)
+    }
+    crate::optim::setters! {
+        /// Sets the learning rate.
+        lr: f64,
+        /// Sets eps.
+        eps: f64,
+        /// Sets the weight decay (coupled L2 in Adam, decoupled in AdamW).
+        weight_decay: f64,
+        /// Enables AMSGrad.
+        amsgrad: bool,
     }
     /// Sets β1 and β2.
     pub const fn betas(mut self, beta1: f64, beta2: f64) -> Self {
         self.beta1 = beta1;
         self.beta2 = beta2;
-        self
-    }
-    /// Sets eps.
-    pub const fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    /// Sets the (coupled, L2) weight decay.
-    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    /// Enables AMSGrad.
-    pub const fn amsgrad(mut self, amsgrad: bool) -> Self {
-        self.amsgrad = amsgrad;
         self
     }
 }
@@ -97,8 +92,8 @@ pub struct Adam<M> {
     moments: AdamMoments<M>,
 }
 
-crate::kernel::zero_bits_generic!(Adam<M> where M);
-crate::kernel::zero_bits!(AdamConfig);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Adam<M> { config, moments });
+crate::impl_zero_bits!(impl[] for AdamConfig { lr, beta1, beta2, eps, weight_decay, amsgrad });
 
 impl<M: Params> Adam<M> {
     /// A fresh optimizer (zero moments).
@@ -174,7 +169,7 @@ pub(crate) struct AdamMoments<M> {
     max_exp_avg_sq: M,
 }
 
-crate::kernel::zero_bits_generic!(AdamMoments<M> where M);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for AdamMoments<M> { steps, exp_avg, exp_avg_sq, max_exp_avg_sq });
 
 impl<M: Params> AdamMoments<M> {
     /// Step 0, zero moments.

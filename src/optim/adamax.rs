@@ -37,25 +37,18 @@ impl AdamaxConfig {
             weight_decay: 0.0,
         }
     }
-    /// Sets the learning rate.
-    pub const fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+    crate::optim::setters! {
+        /// Sets the learning rate.
+        lr: f64,
+        /// Sets eps.
+        eps: f64,
+        /// Sets the (coupled, L2) weight decay.
+        weight_decay: f64,
     }
     /// Sets β1 and β2.
     pub const fn betas(mut self, beta1: f64, beta2: f64) -> Self {
         self.beta1 = beta1;
         self.beta2 = beta2;
-        self
-    }
-    /// Sets eps.
-    pub const fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    /// Sets the (coupled, L2) weight decay.
-    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
         self
     }
 }
@@ -88,8 +81,8 @@ pub struct Adamax<M> {
     exp_inf: M,
 }
 
-crate::kernel::zero_bits_generic!(Adamax<M> where M);
-crate::kernel::zero_bits!(AdamaxConfig);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Adamax<M> { config, steps, exp_avg, exp_inf });
+crate::impl_zero_bits!(impl[] for AdamaxConfig { lr, beta1, beta2, eps, weight_decay });
 
 impl<M: Params> Adamax<M> {
     /// A fresh optimizer (zero moment and norm).

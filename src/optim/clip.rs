@@ -11,8 +11,8 @@ use crate::scalar::Scalar;
 ///
 /// A clipped gradient has norm `max_norm·total/(total + 1e-6)`, slightly below `max_norm`.
 /// When `total` is not finite (a NaN or infinite gradient), it is returned and the gradients
-/// are left unchanged (PyTorch would multiply them by a NaN or zero factor): the training loop
-/// treats a non-finite norm as divergence.
+/// are left unchanged (PyTorch would multiply them by a NaN or zero factor): a training loop
+/// should treat a non-finite norm as divergence and skip the step.
 ///
 /// ```
 /// use constnet::{Dense, Params, Zeros};

@@ -8,13 +8,25 @@
 //! | [`Adagrad`] | `torch.optim.Adagrad` | sum of squared gradients |
 //! | [`RmsProp`] | `torch.optim.RMSprop` | square average, gradient average, momentum buffer |
 //! | [`Adam`] | `torch.optim.Adam` | first and second moments, AMSGrad maximum |
-//! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
+//! | [`AdamW`] | `torch.optim.AdamW` | as Adam (same [`AdamConfig`], decoupled decay) |
 //! | [`Adamax`] | `torch.optim.Adamax` | first moment, infinity norm |
 //! | [`NAdam`] | `torch.optim.NAdam` | first and second moments (and the product `Π_t`) |
 //!
 //! Per-step coefficients (bias corrections, decayed rates) are computed in `f64` and rounded
 //! once to the model's scalar; the elementwise work is in the model's scalar. A step
 //! allocates nothing.
+
+/// Const builder methods `field(self, value) -> Self` for the listed fields of a config.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {$(
+        $(#[$doc])*
+        pub const fn $field(mut self, $field: $ty) -> Self {
+            self.$field = $field;
+            self
+        }
+    )*};
+}
+pub(crate) use setters;
 
 mod adagrad;
 mod adam;
@@ -31,7 +43,7 @@ mod sgd;
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamax::{Adamax, AdamaxConfig};
-pub use adamw::{AdamW, AdamWConfig};
+pub use adamw::AdamW;
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::Optimizer;

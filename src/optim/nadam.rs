@@ -45,35 +45,22 @@ impl NAdamConfig {
             decoupled_weight_decay: false,
         }
     }
-    /// Sets the learning rate.
-    pub const fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+    crate::optim::setters! {
+        /// Sets the learning rate.
+        lr: f64,
+        /// Sets eps.
+        eps: f64,
+        /// Sets the weight decay.
+        weight_decay: f64,
+        /// Sets the momentum decay.
+        momentum_decay: f64,
+        /// Makes the weight decay decoupled (`θ *= 1 − lr·wd`).
+        decoupled_weight_decay: bool,
     }
     /// Sets β1 and β2.
     pub const fn betas(mut self, beta1: f64, beta2: f64) -> Self {
         self.beta1 = beta1;
         self.beta2 = beta2;
-        self
-    }
-    /// Sets eps.
-    pub const fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    /// Sets the weight decay.
-    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    /// Sets the momentum decay.
-    pub const fn momentum_decay(mut self, momentum_decay: f64) -> Self {
-        self.momentum_decay = momentum_decay;
-        self
-    }
-    /// Makes the weight decay decoupled (`θ *= 1 − lr·wd`).
-    pub const fn decoupled_weight_decay(mut self, decoupled_weight_decay: bool) -> Self {
-        self.decoupled_weight_decay = decoupled_weight_decay;
         self
     }
 }
@@ -112,8 +99,8 @@ pub struct NAdam<M> {
     exp_avg_sq: M,
 }
 
-crate::kernel::zero_bits_generic!(NAdam<M> where M);
-crate::kernel::zero_bits!(NAdamConfig);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for NAdam<M> { config, steps, mu_product, exp_avg, exp_avg_sq });
+crate::impl_zero_bits!(impl[] for NAdamConfig { lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay });
 
 impl<M: Params> NAdam<M> {
     /// A fresh optimizer (zero moments, `Π_0 = 1`).

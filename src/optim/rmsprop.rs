@@ -43,35 +43,19 @@ impl RmsPropConfig {
             centered: false,
         }
     }
-    /// Sets the learning rate.
-    pub const fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
-    }
-    /// Sets the smoothing constant α.
-    pub const fn alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets eps.
-    pub const fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    /// Sets the (coupled, L2) weight decay.
-    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    /// Sets the momentum factor.
-    pub const fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-    /// Enables the centered variant.
-    pub const fn centered(mut self, centered: bool) -> Self {
-        self.centered = centered;
-        self
+    crate::optim::setters! {
+        /// Sets the learning rate.
+        lr: f64,
+        /// Sets the smoothing constant α.
+        alpha: f64,
+        /// Sets eps.
+        eps: f64,
+        /// Sets the (coupled, L2) weight decay.
+        weight_decay: f64,
+        /// Sets the momentum factor.
+        momentum: f64,
+        /// Enables the centered variant.
+        centered: bool,
     }
 }
 
@@ -104,8 +88,8 @@ pub struct RmsProp<M> {
     momentum_buffer: M,
 }
 
-crate::kernel::zero_bits_generic!(RmsProp<M> where M);
-crate::kernel::zero_bits!(RmsPropConfig);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for RmsProp<M> { config, square_avg, grad_avg, momentum_buffer });
+crate::impl_zero_bits!(impl[] for RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered });
 
 impl<M: Params> RmsProp<M> {
     /// A fresh optimizer (zero averages and momentum buffer).

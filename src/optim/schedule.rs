@@ -1,6 +1,6 @@
 //! Learning-rate schedules with `torch.optim.lr_scheduler` semantics.
 //!
-//! A schedule is a value the training loop asks for the next learning rate. It is told the
+//! A schedule is a value a training loop asks for the next learning rate. It is told the
 //! base rate once, before the first optimizer step, and then once after every optimizer
 //! step; the loop hands each answer to [`Optimizer::set_lr`](super::Optimizer::set_lr):
 //!
@@ -28,7 +28,7 @@
 
 use num_traits::Float;
 
-/// A learning-rate schedule: the training loop calls [`start`](LrSchedule::start) once with
+/// A learning-rate schedule: a training loop calls [`start`](LrSchedule::start) once with
 /// the optimizer's learning rate before the first step, then [`step`](LrSchedule::step)
 /// after every optimizer step, and sets the optimizer's learning rate to each answer.
 pub trait LrSchedule {

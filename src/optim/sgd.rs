@@ -36,30 +36,17 @@ impl SgdConfig {
             nesterov: false,
         }
     }
-    /// Sets the learning rate.
-    pub const fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
-    }
-    /// Sets the momentum factor.
-    pub const fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-    /// Sets the dampening.
-    pub const fn dampening(mut self, dampening: f64) -> Self {
-        self.dampening = dampening;
-        self
-    }
-    /// Sets the (coupled, L2) weight decay.
-    pub const fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    /// Enables Nesterov momentum.
-    pub const fn nesterov(mut self, nesterov: bool) -> Self {
-        self.nesterov = nesterov;
-        self
+    crate::optim::setters! {
+        /// Sets the learning rate.
+        lr: f64,
+        /// Sets the momentum factor.
+        momentum: f64,
+        /// Sets the dampening.
+        dampening: f64,
+        /// Sets the (coupled, L2) weight decay.
+        weight_decay: f64,
+        /// Enables Nesterov momentum.
+        nesterov: bool,
     }
 }
 
@@ -92,8 +79,8 @@ pub struct Sgd<M> {
     momentum_buffer: M,
 }
 
-crate::kernel::zero_bits_generic!(Sgd<M> where M);
-crate::kernel::zero_bits!(SgdConfig);
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Sgd<M> { config, steps, momentum_buffer });
+crate::impl_zero_bits!(impl[] for SgdConfig { lr, momentum, dampening, weight_decay, nesterov });
 
 impl<M: Params> Sgd<M> {
     /// A fresh optimizer (zero momentum buffer).
