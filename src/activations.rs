@@ -35,20 +35,40 @@ pub trait Pointwise: Copy + Default + core::fmt::Debug {
     fn f<T: Scalar>(&self, x: T) -> T;
     /// Its derivative at `x`, where `y = f(x)` is also given.
     fn df<T: Scalar>(&self, x: T, y: T) -> T;
+
+    /// `y = f(x)` over a vector. The default applies [`f`](Pointwise::f) per element; the
+    /// crate's transcendental activations override it with whole-vector kernels
+    /// ([`Scalar::tanh_slice`] and friends), which vectorize for `f32`.
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = self.f(xi);
+        }
+    }
+
+    /// `dx = dy ⊙ f'(x)` over a vector (default: [`df`](Pointwise::df) per element).
+    #[inline(always)]
+    fn df_vector<T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        y: &[T; N],
+        dy: &[T; N],
+        dx: &mut [T; N],
+    ) {
+        for o in 0..N {
+            dx[o] = dy[o] * self.df(x[o], y[o]);
+        }
+    }
 }
 
 impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
     #[inline(always)]
     fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
-        for (yi, &zi) in y.iter_mut().zip(z.iter()) {
-            *yi = self.f(zi);
-        }
+        self.f_vector(z, y);
     }
     #[inline(always)]
     fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]) {
-        for o in 0..N {
-            dz[o] = dy[o] * self.df(z[o], y[o]);
-        }
+        self.df_vector(z, y, dy, dz);
     }
 }
 
@@ -146,6 +166,33 @@ impl Pointwise for Elu {
             T::from_f64(self.alpha) * x.exp()
         }
     }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        T::exp_m1_slice(x, y);
+        let alpha = T::from_f64(self.alpha);
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = if xi > T::zero() { xi } else { alpha * *yi };
+        }
+    }
+    #[inline(always)]
+    fn df_vector<T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        _y: &[T; N],
+        dy: &[T; N],
+        dx: &mut [T; N],
+    ) {
+        T::exp_slice(x, dx);
+        let alpha = T::from_f64(self.alpha);
+        for o in 0..N {
+            dx[o] = dy[o]
+                * if x[o] > T::zero() {
+                    T::one()
+                } else {
+                    alpha * dx[o]
+                };
+        }
+    }
 }
 
 /// `1 / (1 + e⁻ˣ)`.
@@ -172,6 +219,10 @@ impl Pointwise for Sigmoid {
     fn df<T: Scalar>(&self, _x: T, y: T) -> T {
         y * (T::one() - y)
     }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        T::sigmoid_slice(x, y);
+    }
 }
 
 /// Hyperbolic tangent.
@@ -186,6 +237,10 @@ impl Pointwise for Tanh {
     #[inline(always)]
     fn df<T: Scalar>(&self, _x: T, y: T) -> T {
         T::one() - y * y
+    }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        T::tanh_slice(x, y);
     }
 }
 
@@ -225,6 +280,49 @@ impl Pointwise for Softplus {
             T::one()
         } else {
             sigmoid(bx)
+        }
+    }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        let beta = T::from_f64(self.beta);
+        let threshold = T::from_f64(self.threshold);
+        let mut scaled = [T::zero(); N];
+        for (b, &xi) in scaled.iter_mut().zip(x.iter()) {
+            *b = beta * xi;
+        }
+        T::exp_slice(&scaled, y);
+        let exp = *y;
+        T::ln_1p_slice(&exp, y);
+        for o in 0..N {
+            y[o] = if scaled[o] > threshold {
+                x[o]
+            } else {
+                y[o] / beta
+            };
+        }
+    }
+    #[inline(always)]
+    fn df_vector<T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        _y: &[T; N],
+        dy: &[T; N],
+        dx: &mut [T; N],
+    ) {
+        let beta = T::from_f64(self.beta);
+        let threshold = T::from_f64(self.threshold);
+        let mut scaled = [T::zero(); N];
+        for (b, &xi) in scaled.iter_mut().zip(x.iter()) {
+            *b = beta * xi;
+        }
+        T::sigmoid_slice(&scaled, dx);
+        for o in 0..N {
+            dx[o] = dy[o]
+                * if scaled[o] > threshold {
+                    T::one()
+                } else {
+                    dx[o]
+                };
         }
     }
 }
@@ -271,6 +369,46 @@ impl Pointwise for GeluTanh {
         let dinner = k * (T::one() + T::from_f64(3.0) * c * x * x);
         half * (T::one() + t) + half * x * (T::one() - t * t) * dinner
     }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        let inner = gelu_tanh_inner(x);
+        T::tanh_slice(&inner, y);
+        let half = T::from_f64(0.5);
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = half * xi * (T::one() + *yi);
+        }
+    }
+    #[inline(always)]
+    fn df_vector<T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        _y: &[T; N],
+        dy: &[T; N],
+        dx: &mut [T; N],
+    ) {
+        let inner = gelu_tanh_inner(x);
+        T::tanh_slice(&inner, dx);
+        let k = T::from_f64(SQRT_2_OVER_PI);
+        let c = T::from_f64(GELU_CUBIC);
+        let half = T::from_f64(0.5);
+        for o in 0..N {
+            let (xo, t) = (x[o], dx[o]);
+            let dinner = k * (T::one() + T::from_f64(3.0) * c * xo * xo);
+            dx[o] = dy[o] * (half * (T::one() + t) + half * xo * (T::one() - t * t) * dinner);
+        }
+    }
+}
+
+/// `√(2/π)·(x + 0.044715·x³)`, the argument of GeluTanh's `tanh`.
+#[inline(always)]
+fn gelu_tanh_inner<T: Scalar, const N: usize>(x: &[T; N]) -> [T; N] {
+    let k = T::from_f64(SQRT_2_OVER_PI);
+    let c = T::from_f64(GELU_CUBIC);
+    let mut inner = [T::zero(); N];
+    for (v, &xi) in inner.iter_mut().zip(x.iter()) {
+        *v = k * (xi + c * xi * xi * xi);
+    }
+    inner
 }
 
 /// SiLU (swish): `x·σ(x)`.
@@ -287,6 +425,27 @@ impl Pointwise for Silu {
         let s = sigmoid(x);
         s * (T::one() + x * (T::one() - s))
     }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        T::sigmoid_slice(x, y);
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = xi * *yi;
+        }
+    }
+    #[inline(always)]
+    fn df_vector<T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        _y: &[T; N],
+        dy: &[T; N],
+        dx: &mut [T; N],
+    ) {
+        T::sigmoid_slice(x, dx);
+        for o in 0..N {
+            let s = dx[o];
+            dx[o] = dy[o] * (s * (T::one() + x[o] * (T::one() - s)));
+        }
+    }
 }
 
 /// Softmax over the vector, with max subtraction (stable for logits near ±1000).
@@ -300,10 +459,14 @@ impl<T: Scalar> ActivationFn<T> for Softmax {
     #[inline]
     fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
         let max = z.iter().copied().fold(T::neg_infinity(), T::max);
+        let mut shifted = [T::zero(); N];
+        for (si, &zi) in shifted.iter_mut().zip(z.iter()) {
+            *si = zi - max;
+        }
+        T::exp_slice(&shifted, y);
         let mut sum = T::zero();
-        for (yi, &zi) in y.iter_mut().zip(z.iter()) {
-            *yi = (zi - max).exp();
-            sum += *yi;
+        for &yi in y.iter() {
+            sum += yi;
         }
         let inv = T::one() / sum;
         for yi in y.iter_mut() {

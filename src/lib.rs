@@ -54,6 +54,7 @@ pub use kernel::ZeroBits;
 pub use kernel::require_zero_bits;
 #[cfg(feature = "std")]
 pub use kernel::zeroed_box;
+pub use kernel::{SimdLevel, simd_level};
 pub use layer::{Layer, SampleCaches};
 pub use layers::{
     Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseCache, LayerNorm,

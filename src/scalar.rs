@@ -5,7 +5,7 @@ use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use num_traits::Float;
 
-use crate::kernel::ZeroBits;
+use crate::kernel::{self, ZeroBits};
 use crate::zeros::Zeros;
 
 mod sealed {
@@ -47,6 +47,56 @@ pub trait Scalar:
     fn to_f64(self) -> f64;
     /// The error function `erf(x)` (from `libm`; neither `core` nor `num-traits` has it).
     fn erf(self) -> Self;
+
+    /// `y[i] = tanh(x[i])` over equal-length slices. `f64`: `libm`, per element. `f32`: the
+    /// crate's vectorized kernel (AVX2+FMA where the CPU has it), within a few ulp of the
+    /// correctly rounded value (the bounds are measured by the crate's tests and listed in
+    /// `ARCHITECTURE.md`).
+    ///
+    /// ```
+    /// use constnet::Scalar;
+    /// let mut y = [0.0f32; 3];
+    /// f32::tanh_slice(&[-20.0, 0.0, 0.5], &mut y);
+    /// assert_eq!(y[..2], [-1.0, 0.0]);
+    /// assert!((y[2] - 0.5f32.tanh()).abs() < 1e-6);
+    /// ```
+    fn tanh_slice(x: &[Self], y: &mut [Self]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = xi.tanh();
+        }
+    }
+
+    /// `y[i] = 1/(1 + e^{−x[i]})`, stable for large `|x|` (as [`tanh_slice`](Scalar::tanh_slice)
+    /// for the precision of each type).
+    fn sigmoid_slice(x: &[Self], y: &mut [Self]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = crate::activations::sigmoid(xi);
+        }
+    }
+
+    /// `y[i] = e^{x[i]}` (as [`tanh_slice`](Scalar::tanh_slice) for the precision of each
+    /// type).
+    fn exp_slice(x: &[Self], y: &mut [Self]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = xi.exp();
+        }
+    }
+
+    /// `y[i] = e^{x[i]} − 1`, accurate near 0 (as [`tanh_slice`](Scalar::tanh_slice) for the
+    /// precision of each type).
+    fn exp_m1_slice(x: &[Self], y: &mut [Self]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = xi.exp_m1();
+        }
+    }
+
+    /// `y[i] = ln(1 + x[i])` for `x[i] >= 0`, accurate for tiny `x` (as
+    /// [`tanh_slice`](Scalar::tanh_slice) for the precision of each type).
+    fn ln_1p_slice(x: &[Self], y: &mut [Self]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = xi.ln_1p();
+        }
+    }
 }
 
 impl Scalar for f32 {
@@ -63,6 +113,26 @@ impl Scalar for f32 {
     #[inline]
     fn erf(self) -> Self {
         libm_crate::erff(self)
+    }
+    #[inline]
+    fn tanh_slice(x: &[f32], y: &mut [f32]) {
+        kernel::tanh_f32(x, y);
+    }
+    #[inline]
+    fn sigmoid_slice(x: &[f32], y: &mut [f32]) {
+        kernel::sigmoid_f32(x, y);
+    }
+    #[inline]
+    fn exp_slice(x: &[f32], y: &mut [f32]) {
+        kernel::exp_f32(x, y);
+    }
+    #[inline]
+    fn exp_m1_slice(x: &[f32], y: &mut [f32]) {
+        kernel::expm1_f32(x, y);
+    }
+    #[inline]
+    fn ln_1p_slice(x: &[f32], y: &mut [f32]) {
+        kernel::ln_1p_f32(x, y);
     }
 }
 

@@ -1,0 +1,80 @@
+//! Which kernels run: chosen once per process, read with one relaxed atomic load.
+//!
+//! Under `std` on x86-64 the CPU is asked once (`is_x86_feature_detected!`) whether it has
+//! AVX2 and FMA; without `std` the choice is the build's own target features
+//! (`cfg!(target_feature)`). Setting the environment variable `CONSTNET_PORTABLE` (to any
+//! value) before the first kernel call forces the portable kernels, so tests cover both paths.
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// The instruction-set level the kernels use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimdLevel {
+    /// Safe portable loops, vectorized for the build's baseline (SSE2 on x86-64).
+    Portable,
+    /// The same loops compiled with AVX2 and FMA, chosen at run time.
+    Avx2Fma,
+}
+
+const UNKNOWN: u8 = 0;
+const PORTABLE: u8 = 1;
+const AVX2_FMA: u8 = 2;
+
+static LEVEL: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// The level the kernels use (detected on the first call, then cached).
+#[inline(always)]
+pub fn simd_level() -> SimdLevel {
+    match LEVEL.load(Ordering::Relaxed) {
+        PORTABLE => SimdLevel::Portable,
+        AVX2_FMA => SimdLevel::Avx2Fma,
+        _ => detect(),
+    }
+}
+
+#[cold]
+fn detect() -> SimdLevel {
+    let level = if forced_portable() || !cpu_has_avx2_fma() {
+        SimdLevel::Portable
+    } else {
+        SimdLevel::Avx2Fma
+    };
+    let code = match level {
+        SimdLevel::Portable => PORTABLE,
+        SimdLevel::Avx2Fma => AVX2_FMA,
+    };
+    LEVEL.store(code, Ordering::Relaxed);
+    level
+}
+
+#[cfg(feature = "std")]
+fn forced_portable() -> bool {
+    std::env::var_os("CONSTNET_PORTABLE").is_some()
+}
+
+#[cfg(not(feature = "std"))]
+fn forced_portable() -> bool {
+    false
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+fn cpu_has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+#[cfg(all(not(feature = "std"), target_arch = "x86_64"))]
+fn cpu_has_avx2_fma() -> bool {
+    cfg!(all(target_feature = "avx2", target_feature = "fma"))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_has_avx2_fma() -> bool {
+    false
+}
+
+/// True when the AVX2+FMA kernels may be called (the CPU has both and they are not disabled).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn use_avx2_fma() -> bool {
+    simd_level() == SimdLevel::Avx2Fma
+}
