@@ -1,5 +1,5 @@
 //! Optimizers, schedules, clipping and penalties against small scalar reference
-//! implementations written here from the formulas of `/work/shared/golden/README.md`, against
+//! implementations written here from the formulas of `tests/golden/README.md`, against
 //! hand-derived numbers, and against the first step of every PyTorch golden `mlp` case.
 
 use std::collections::HashMap;
@@ -1117,7 +1117,7 @@ impl Case {
 }
 
 fn golden_mlp_cases() -> Vec<(String, Case)> {
-    let mut cases: Vec<_> = std::fs::read_dir("/work/shared/golden")
+    let mut cases: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden"))
         .expect("golden directory")
         .map(|entry| entry.unwrap().path())
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("mlp_"))
