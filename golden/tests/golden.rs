@@ -656,7 +656,16 @@ where
     let value = loss.loss_batch(&p, &target, &mut grad);
     c.check_one("loss_value", Scalar::to_f64(value))?;
     c.check("grad.prediction", &flat(&grad))?;
-    c.check_one("loss_value", Scalar::to_f64(loss.value(&p, &target)))?;
+    // `value` is the same computation as `loss_batch`, to the bit.
+    let (value, value_only) = (
+        Scalar::to_f64(value),
+        Scalar::to_f64(loss.value(&p, &target)),
+    );
+    if value_only.to_bits() != value.to_bits() {
+        return Err(format!(
+            "`Loss::value` gives {value_only:e}, `loss_batch` {value:e}"
+        ));
+    }
     c.all_used()?;
     Ok(c.values.get())
 }
