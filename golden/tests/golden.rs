@@ -11,9 +11,9 @@
 //!
 //! | rule | keys | error | f64 tol | f32 tol |
 //! |---|---|---|---|---|
-//! | per-value | every key not below | `|got − want| / max(|want|, φ·scale)`, φ = 1e-3 (f64), 1e-2 (f32) | 2e-12 | 2e-4 |
-//! | per-key | `grad.input` of `layernorm` and `batchnorm1d` (cancellation) | `|got − want| / scale` | 2e-11 | 1e-2 |
-//! | all-zero | keys whose recorded values are all 0 | `|got − want|` | 1e-14 | 1e-6 |
+//! | per-value | every key not below | `\|got − want\| / max(\|want\|, φ·scale)`, φ = 1e-3 (f64), 1e-2 (f32) | 2e-12 | 2e-4 |
+//! | per-key | `grad.input` of `layernorm` and `batchnorm1d` (cancellation) | `\|got − want\| / scale` | 2e-11 | 1e-2 |
+//! | all-zero | keys whose recorded values are all 0 | `\|got − want\|` | 1e-14 | 1e-6 |
 //!
 //! The per-value rule covers the elementwise results (activations, losses, optimizer steps,
 //! learning rates, gradient norms, forward outputs and pre-activations) and the `mlp`
