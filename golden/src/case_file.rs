@@ -54,16 +54,6 @@ impl CaseFile {
         })
     }
 
-    /// Every key of the file, in sorted order.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
-    }
-
-    /// Whether the file has `key` (does not count as reading it).
-    pub fn has(&self, key: &str) -> bool {
-        self.entries.contains_key(key)
-    }
-
     /// The keys not read so far, in sorted order.
     pub fn unread(&self) -> Vec<String> {
         let read = self.read.borrow();
