@@ -3,12 +3,17 @@
 //! constnet's shapes are types, so a case with `sizes: 4 8 3` needs the type
 //! `seq![Dense<4, 8, A0, T>, Dense<8, 3, A1, T>]` at compile time. This script reads every
 //! `*.txt` in `$GOLDEN_DIR` (default: the repo's `tests/golden/`), and writes a Rust table
-//! with one function per case and scalar type. Only the shape-determining keys are read here;
+//! with one function per case and scalar type. Files are read with the one case-file parser,
+//! `src/case_file.rs`, which the harness shares. Only the shape-determining keys are read here;
 //! every value is read and checked at run time by `tests/golden.rs`. A case this script
 //! cannot type (an unknown kind, activation, loss or optimizer) becomes a function that
 //! fails with the reason, so the test fails instead of skipping it.
 
-use std::collections::BTreeMap;
+#[allow(dead_code)] // the harness uses the rest
+#[path = "src/case_file.rs"]
+mod case_file;
+
+use case_file::CaseFile;
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
@@ -16,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-env-changed=GOLDEN_DIR");
+    println!("cargo:rerun-if-changed=src/case_file.rs");
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_path_buf();
     let dir = match env::var("GOLDEN_DIR") {
@@ -47,7 +53,7 @@ fn main() {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();
         for dtype in ["f64", "f32"] {
             let body = match fs::read_to_string(file) {
-                Ok(text) => match generate(&parse(&text), dtype) {
+                Ok(text) => match CaseFile::parse(&text).and_then(|m| generate(&m, dtype)) {
                     Ok(call) => call,
                     Err(why) => format!("let _ = c; Err({why:?}.to_string())"),
                 },
@@ -75,33 +81,6 @@ fn main() {
     fs::write(dest, out).unwrap();
 }
 
-fn parse(text: &str) -> BTreeMap<String, Vec<String>> {
-    let mut map = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some((k, v)) = line.split_once(": ") {
-            map.insert(k.to_string(), v.split(' ').map(str::to_string).collect());
-        }
-    }
-    map
-}
-
-fn one<'a>(m: &'a BTreeMap<String, Vec<String>>, key: &str) -> Result<&'a str, String> {
-    m.get(key)
-        .and_then(|v| v.first())
-        .map(|s| s.as_str())
-        .ok_or_else(|| format!("missing key `{key}`"))
-}
-
-fn int(m: &BTreeMap<String, Vec<String>>, key: &str) -> Result<usize, String> {
-    one(m, key)?
-        .parse()
-        .map_err(|_| format!("key `{key}` is not an integer"))
-}
-
 fn activation(name: &str) -> Result<&'static str, String> {
     Ok(match name {
         "identity" => "Identity",
@@ -120,9 +99,9 @@ fn activation(name: &str) -> Result<&'static str, String> {
 }
 
 /// The loss expression and whether its target is a class index.
-fn loss(m: &BTreeMap<String, Vec<String>>) -> Result<(&'static str, &'static str), String> {
-    let name = one(m, "loss")?;
-    let target = one(m, "target_kind")?;
+fn loss(m: &CaseFile) -> Result<(&'static str, &'static str), String> {
+    let name = m.word("loss")?;
+    let target = m.word("target_kind")?;
     let pair = match (name, target) {
         ("mse", "values") => ("mse", "values"),
         ("l1", "values") => ("l1", "values"),
@@ -139,18 +118,13 @@ fn loss(m: &BTreeMap<String, Vec<String>>) -> Result<(&'static str, &'static str
     Ok(pair)
 }
 
-fn generate(m: &BTreeMap<String, Vec<String>>, t: &str) -> Result<String, String> {
-    let kind = one(m, "kind")?;
+fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
+    let kind = m.word("kind")?;
     match kind {
         "mlp" => {
-            let layers = int(m, "layers")?;
-            let sizes: Vec<usize> = m
-                .get("sizes")
-                .ok_or("missing key `sizes`")?
-                .iter()
-                .map(|s| s.parse().map_err(|_| "bad `sizes`".to_string()))
-                .collect::<Result<_, _>>()?;
-            let acts = m.get("activations").ok_or("missing key `activations`")?;
+            let layers = m.int("layers")?;
+            let sizes = m.ints("sizes")?;
+            let acts = m.words("activations")?;
             if sizes.len() != layers + 1 || acts.len() != layers || layers == 0 {
                 return Err("`layers`, `sizes` and `activations` disagree".into());
             }
@@ -163,9 +137,9 @@ fn generate(m: &BTreeMap<String, Vec<String>>, t: &str) -> Result<String, String
                     activation(&acts[i])?
                 ));
             }
-            let batch = int(m, "batch")?;
+            let batch = m.int("batch")?;
             let (loss_name, _) = loss(m)?;
-            let optimizer = one(m, "optimizer")?;
+            let optimizer = m.word("optimizer")?;
             let opt = match optimizer {
                 "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax" | "nadam" => optimizer,
                 other => return Err(format!("unsupported optimizer `{other}`")),
@@ -178,35 +152,35 @@ fn generate(m: &BTreeMap<String, Vec<String>>, t: &str) -> Result<String, String
             ))
         }
         "activation" => {
-            let a = activation(one(m, "activation")?)?;
+            let a = activation(m.word("activation")?)?;
             Ok(format!(
                 "activation::<{t}, {a}, {}, {}>(c)",
-                int(m, "features")?,
-                int(m, "batch")?
+                m.int("features")?,
+                m.int("batch")?
             ))
         }
         "loss" => {
             let (loss_name, _) = loss(m)?;
             Ok(format!(
                 "loss_case::<{t}, {}, {}, _>(c, |c, ()| {loss_name}(c))",
-                int(m, "outputs")?,
-                int(m, "batch")?
+                m.int("outputs")?,
+                m.int("batch")?
             ))
         }
         "layernorm" => Ok(format!(
             "layer_norm::<{t}, {}, {}>(c)",
-            int(m, "features")?,
-            int(m, "batch")?
+            m.int("features")?,
+            m.int("batch")?
         )),
         "batchnorm1d" => {
-            let batch = int(m, "batch")?;
+            let batch = m.int("batch")?;
             if batch < 2 {
                 return Err("batchnorm1d needs batch >= 2 in training".into());
             }
             Ok(format!(
                 "batch_norm::<{t}, {}, {batch}, {}>(c)",
-                int(m, "features")?,
-                int(m, "eval_batch")?
+                m.int("features")?,
+                m.int("eval_batch")?
             ))
         }
         other => Err(format!("unknown kind `{other}`")),

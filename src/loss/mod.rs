@@ -33,34 +33,3 @@ pub use l1::L1;
 pub use loss::Loss;
 pub use mse::Mse;
 pub use smooth_l1::SmoothL1;
-
-/// Helpers shared by the unit tests of the loss files.
-#[cfg(test)]
-pub(crate) mod test_support {
-    use crate::loss::Loss;
-    use crate::testing::assert_close;
-
-    /// A row-major flat slice (golden-file order) as a `[B][N]` batch.
-    pub(crate) fn rows<const N: usize, const B: usize>(flat: &[f64]) -> [[f64; N]; B] {
-        assert_eq!(flat.len(), N * B, "flat batch has the wrong length");
-        core::array::from_fn(|b| core::array::from_fn(|o| flat[b * N + o]))
-    }
-
-    /// Runs `loss` in f64 and compares value and gradient with the PyTorch numbers at
-    /// `1e-12·max(1, |want|)`.
-    #[track_caller]
-    pub(crate) fn check_golden<Lo: Loss<f64>, const N: usize, const B: usize>(
-        loss: &Lo,
-        prediction: &[[f64; N]; B],
-        target: &[Lo::Target<N>; B],
-        want_value: f64,
-        want_grad: &[f64],
-    ) {
-        let mut grad = [[f64::NAN; N]; B];
-        let value = loss.loss_batch(prediction, target, &mut grad);
-        assert_close(&[value], &[want_value], 1e-12, "loss value");
-        assert_close(grad.as_flattened(), want_grad, 1e-12, "gradient");
-        // `value` must agree with `loss_batch`.
-        assert_eq!(loss.value(prediction, target), value);
-    }
-}

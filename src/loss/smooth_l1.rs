@@ -60,64 +60,7 @@ impl<T: Scalar> Loss<T> for SmoothL1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loss::test_support::{check_golden, rows};
     use crate::loss::{Huber, L1};
-
-    // tests/golden/loss_smooth_l1.txt (PyTorch 2.15.0, float64)
-    const BATCH: usize = 6;
-    const OUTPUTS: usize = 2;
-    const PREDICTION: [f64; 12] = [
-        -0.8524805274522524,
-        2.4161769587978204,
-        3.0878290730682125,
-        0.5227278930231581,
-        1.1583545598431062,
-        1.8927375824945247,
-        4.093472728566341,
-        1.1377069434553435,
-        -1.3800714541824772,
-        -2.474546753926184,
-        0.648325961104187,
-        3.933048889636225,
-    ];
-    const TARGET: [f64; 12] = [
-        1.1419691093486017,
-        2.601239735369343,
-        1.9075734072699992,
-        -3.076251863439155,
-        0.5277247054891989,
-        -5.2874033990674505,
-        -1.5487827241032701,
-        -3.086677061499608,
-        -2.5133136326791305,
-        -3.079370328113402,
-        1.6020889368940177,
-        4.953321859560416,
-    ];
-    const LOSS_VALUE: f64 = 1.9023074544871832;
-    const GRAD: [f64; 12] = [
-        -0.08333333333333333,
-        -0.015421898047626873,
-        0.08333333333333333,
-        0.08333333333333333,
-        0.052552487862825605,
-        0.08333333333333333,
-        0.08333333333333333,
-        0.08333333333333333,
-        0.08333333333333333,
-        0.05040196451560153,
-        -0.07948024798248587,
-        -0.08333333333333333,
-    ];
-    const BETA: f64 = 1.0;
-
-    #[test]
-    fn matches_pytorch_golden_case() {
-        let prediction = rows::<OUTPUTS, BATCH>(&PREDICTION);
-        let target = rows::<OUTPUTS, BATCH>(&TARGET);
-        let loss = SmoothL1 { beta: BETA };
-        check_golden(&loss, &prediction, &target, LOSS_VALUE, &GRAD);
-    }
 
     #[test]
     fn default_beta_is_one() {
