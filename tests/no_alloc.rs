@@ -37,6 +37,10 @@ static GLOBAL: Counting = Counting;
 
 /// Runs `f` and returns how many allocations this thread made inside it.
 fn allocations_in(f: impl FnOnce()) -> usize {
+    // The kernel choice is made once per process, on the first call (reading the
+    // `CONSTNET_PORTABLE` variable allocates); an application makes it at start-up the same
+    // way, before its real-time work.
+    constnet::simd_level();
     let before = ALLOCATIONS.with(|a| a.get());
     f();
     ALLOCATIONS.with(|a| a.get()) - before

@@ -23,6 +23,15 @@ const AVX2_FMA: u8 = 2;
 static LEVEL: AtomicU8 = AtomicU8::new(UNKNOWN);
 
 /// The level the kernels use (detected on the first call, then cached).
+///
+/// The first call reads the `CONSTNET_PORTABLE` environment variable, which allocates once:
+/// a real-time application calls this at start-up so that its audio or control thread never
+/// makes that first call.
+///
+/// ```
+/// let level = constnet::simd_level();
+/// println!("constnet kernels: {level:?}");
+/// ```
 #[inline(always)]
 pub fn simd_level() -> SimdLevel {
     match LEVEL.load(Ordering::Relaxed) {
