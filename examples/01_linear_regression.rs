@@ -31,7 +31,7 @@ fn main() {
         grads.fill_zero();
         model.forward_train_batch(&x, &mut prediction, &mut cache, &mut ctx);
         loss = Mse.loss_batch(&prediction, &y, &mut dy);
-        model.backward_batch_params(&mut cache, &dy, &mut grads);
+        model.backward_batch_params(&x, &prediction, &mut cache, &dy, &mut grads);
         optimizer.step(&mut model, &grads);
         if epoch % 50 == 0 {
             println!("epoch {epoch:3}: mse {loss:.5}");

@@ -31,7 +31,7 @@ fn main() {
         grads.fill_zero();
         net.forward_train_batch(&INPUTS, &mut logits, &mut cache, &mut ctx);
         loss = BceWithLogits.loss_batch(&logits, &TARGETS, &mut dlogits);
-        net.backward_batch_params(&mut cache, &dlogits, &mut grads);
+        net.backward_batch_params(&INPUTS, &logits, &mut cache, &dlogits, &mut grads);
         optimizer.step(&mut net, &grads);
         if step % 200 == 0 {
             println!("step {step:4}: bce {loss:.5}");

@@ -104,7 +104,7 @@ fn main() {
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
         loss = Mse.loss_batch(&y, &targets, &mut dy);
         first.get_or_insert(loss);
-        net.backward_batch_params(&mut cache, &dy, &mut grads);
+        net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
         optimizer.step(&mut net, &grads);
     }
     println!(

@@ -184,7 +184,7 @@ fn run() -> Result<(), String> {
                     "training diverged: loss {loss} at epoch {epoch}, batch {batch_index}"
                 ));
             }
-            net.backward_batch_params(&mut cache, &dlogits, &mut grads);
+            net.backward_batch_params(&batch_images, &logits, &mut cache, &dlogits, &mut grads);
             optimizer.step(&mut net, &grads);
             loss_sum += f64::from(loss);
             batches += 1;

@@ -1,7 +1,7 @@
 //! `Chain<A, B>`: two layers in sequence, and `seq![...]` to name a longer chain as a type.
 
 use crate::ctx::TrainCtx;
-use crate::layer::Layer;
+use crate::layer::{Layer, SampleCaches};
 use crate::params::{Params, TensorShape};
 use crate::zeros::Zeros;
 
@@ -100,6 +100,40 @@ where
     }
 }
 
+/// A chain's batch cache: the first layer's, the intermediate activations between the two
+/// layers (the first layer's output and the second layer's input: stored once), their
+/// gradient in backward, and the second layer's.
+#[derive(Clone, Debug)]
+pub struct ChainCache<CA, H, CB> {
+    /// The first layer's batch cache.
+    pub first: CA,
+    /// The intermediate activations, `[A::Output; B]`.
+    pub hidden: H,
+    /// Their gradient (written by backward).
+    pub hidden_grad: H,
+    /// The second layer's batch cache.
+    pub second: CB,
+}
+
+impl<CA: Zeros, H: Zeros, CB: Zeros> Zeros for ChainCache<CA, H, CB> {
+    fn zeros() -> Self {
+        ChainCache {
+            first: CA::zeros(),
+            hidden: H::zeros(),
+            hidden_grad: H::zeros(),
+            second: CB::zeros(),
+        }
+    }
+}
+
+/// Not one cache per sample: a chain implements its batched methods itself.
+impl<CA, H, CB, C, const B: usize> SampleCaches<C, B> for ChainCache<CA, H, CB> {}
+
+crate::impl_zero_bits!(
+    impl[CA: crate::ZeroBits, H: crate::ZeroBits, CB: crate::ZeroBits]
+    for ChainCache<CA, H, CB> { first, hidden, hidden_grad, second }
+);
+
 impl<A: Layer, B: Layer> Layer for Chain<A, B>
 where
     A::Output: Meets<B::Input>,
@@ -108,9 +142,8 @@ where
     type Input = A::Input;
     type Output = B::Output;
     type Cache = (A::Cache, B::Cache);
-    /// First layer's cache, the intermediate activations (reused as scratch for their
-    /// gradient in backward), second layer's cache.
-    type BatchCache<const N: usize> = (A::BatchCache<N>, [A::Output; N], B::BatchCache<N>);
+    type BatchCache<const N: usize> =
+        ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>;
 
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
@@ -136,16 +169,17 @@ where
         self.first.backward_params(&cache.0, &dh, &mut grads.first);
     }
 
-    /// The intermediate activations go to the middle slot of `scratch`, not the stack.
+    /// The intermediate activations go to `scratch.hidden`, not the stack.
     fn forward_batch<const N: usize>(
         &self,
         x: &[Self::Input; N],
         y: &mut [Self::Output; N],
         scratch: &mut Self::BatchCache<N>,
     ) {
-        let (sa, h, sb) = scratch;
-        self.first.forward_batch(x, h, sa);
-        self.second.forward_batch(h, y, sb);
+        self.first
+            .forward_batch(x, &mut scratch.hidden, &mut scratch.first);
+        self.second
+            .forward_batch(&scratch.hidden, y, &mut scratch.second);
     }
 
     fn forward_train_batch<const N: usize>(
@@ -155,35 +189,53 @@ where
         cache: &mut Self::BatchCache<N>,
         ctx: &mut TrainCtx,
     ) {
-        let (ca, h, cb) = cache;
-        self.first.forward_train_batch(x, h, ca, ctx);
-        self.second.forward_train_batch(h, y, cb, ctx);
+        self.first
+            .forward_train_batch(x, &mut cache.hidden, &mut cache.first, ctx);
+        self.second
+            .forward_train_batch(&cache.hidden, y, &mut cache.second, ctx);
     }
 
     fn backward_batch<const N: usize>(
         &self,
+        x: &[Self::Input; N],
+        y: &[Self::Output; N],
         cache: &mut Self::BatchCache<N>,
         dy: &[Self::Output; N],
         dx: &mut [Self::Input; N],
         grads: &mut Self,
     ) {
-        let (ca, dh, cb) = cache;
-        self.second.backward_batch(cb, dy, dh, &mut grads.second);
-        self.first.backward_batch(ca, dh, dx, &mut grads.first);
+        let ChainCache {
+            first,
+            hidden,
+            hidden_grad,
+            second,
+        } = cache;
+        self.second
+            .backward_batch(hidden, y, second, dy, hidden_grad, &mut grads.second);
+        self.first
+            .backward_batch(x, hidden, first, hidden_grad, dx, &mut grads.first);
     }
 
     fn backward_batch_params<const N: usize>(
         &self,
+        x: &[Self::Input; N],
+        y: &[Self::Output; N],
         cache: &mut Self::BatchCache<N>,
         dy: &[Self::Output; N],
         grads: &mut Self,
     ) {
-        let (ca, dh, cb) = cache;
-        self.second.backward_batch(cb, dy, dh, &mut grads.second);
-        self.first.backward_batch_params(ca, dh, &mut grads.first);
+        let ChainCache {
+            first,
+            hidden,
+            hidden_grad,
+            second,
+        } = cache;
+        self.second
+            .backward_batch(hidden, y, second, dy, hidden_grad, &mut grads.second);
+        self.first
+            .backward_batch_params(x, hidden, first, hidden_grad, &mut grads.first);
     }
 }
-
 /// Names a chain of layers as a type: `seq![L1, L2, L3]` is `Chain<L1, Chain<L2, L3>>`.
 ///
 /// ```

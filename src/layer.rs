@@ -84,18 +84,25 @@ pub trait Layer: Params + Sized {
         }
     }
 
-    /// Adds the batch's `dL/dθ` into `grads` and writes `dL/dx` for every sample. The cache
-    /// may be used as scratch space and is not valid afterwards.
+    /// Adds the batch's `dL/dθ` into `grads` and writes `dL/dx` for every sample.
+    ///
+    /// `x` and `y` are the input and output of the `forward_train_batch` call that filled
+    /// `cache`, unchanged: activations are stored once per network (a layer's output buffer
+    /// is the next layer's input), so layers read them here instead of keeping copies. The
+    /// cache may be used as scratch space and is not valid afterwards.
     ///
     /// The default runs [`backward`](Layer::backward) on each sample (see
     /// [`forward_train_batch`](Layer::forward_train_batch) for when it applies).
     fn backward_batch<const B: usize>(
         &self,
+        x: &[Self::Input; B],
+        y: &[Self::Output; B],
         cache: &mut Self::BatchCache<B>,
         dy: &[Self::Output; B],
         dx: &mut [Self::Input; B],
         grads: &mut Self,
     ) {
+        let _ = (x, y);
         let caches = per_sample_caches::<Self, B>(cache);
         for ((dxi, ci), dyi) in dx.iter_mut().zip(caches.iter()).zip(dy.iter()) {
             *dxi = self.backward(ci, dyi, grads);
@@ -108,10 +115,13 @@ pub trait Layer: Params + Sized {
     /// [`forward_train_batch`](Layer::forward_train_batch) for when it applies).
     fn backward_batch_params<const B: usize>(
         &self,
+        x: &[Self::Input; B],
+        y: &[Self::Output; B],
         cache: &mut Self::BatchCache<B>,
         dy: &[Self::Output; B],
         grads: &mut Self,
     ) {
+        let _ = (x, y);
         let caches = per_sample_caches::<Self, B>(cache);
         for (ci, dyi) in caches.iter().zip(dy.iter()) {
             self.backward_params(ci, dyi, grads);
@@ -228,8 +238,8 @@ impl<C, const B: usize> SampleCaches<C, B> for [C; B] {
     }
 }
 
-/// A chain's batch cache (first layer's, intermediate activations, second layer's).
-impl<X, Y, Z, C, const B: usize> SampleCaches<C, B> for (X, Y, Z) {}
-
 /// A pair of batch buffers (for custom layers with their own batched kernels).
 impl<X, Y, C, const B: usize> SampleCaches<C, B> for (X, Y) {}
+
+/// Three batch buffers (for custom layers with their own batched kernels).
+impl<X, Y, Z, C, const B: usize> SampleCaches<C, B> for (X, Y, Z) {}

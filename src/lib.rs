@@ -47,7 +47,7 @@ pub use activations::{
     ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Pointwise, Relu, Sigmoid, Silu,
     Softmax, Softplus, Tanh,
 };
-pub use chain::{Chain, Follows, Meets};
+pub use chain::{Chain, ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
 pub use kernel::ZeroBits;
 #[doc(hidden)]
@@ -57,8 +57,8 @@ pub use kernel::zeroed_box;
 pub use kernel::{SimdLevel, simd_level};
 pub use layer::{Layer, SampleCaches};
 pub use layers::{
-    Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseCache, LayerNorm,
-    LayerNormCache,
+    Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseBatchCache, DenseCache,
+    LayerNorm, LayerNormCache,
 };
 pub use params::{Params, TensorKind, TensorShape};
 pub use scalar::Scalar;

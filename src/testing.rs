@@ -148,7 +148,7 @@ where
     }
     let mut grads = L::zeros();
     let mut dx = [[T::zero(); IN]; B];
-    layer.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+    layer.backward_batch(x, &y, &mut cache, &dy, &mut dx, &mut grads);
     let h = T::from_f64(config.step);
     let two_h = 2.0 * config.step;
     for b in 0..B {

@@ -82,11 +82,11 @@ fn large_batch_forward_and_backward_on_a_256_kib_stack() {
             net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
             assert_eq!(y[B - 1], inference, "training and inference forward agree");
             let before = CrossEntropy.loss_batch(&y, targets, &mut dy);
-            net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+            net.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
             let with_dx = grads.tensors().flatten().map(|g| g.abs()).sum::<f32>();
             grads.fill_zero();
             net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
-            net.backward_batch_params(&mut cache, &dy, &mut grads);
+            net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
             let params_only = grads.tensors().flatten().map(|g| g.abs()).sum::<f32>();
             assert_eq!(
                 with_dx, params_only,

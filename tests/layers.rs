@@ -260,9 +260,9 @@ fn layer_norm_batch_params_match_full_backward() {
     layer.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
     let mut full = LayerNorm::zeros();
     let mut dx = [[0.0; 4]; 3];
-    layer.backward_batch(&mut cache, &dy, &mut dx, &mut full);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut full);
     let mut params_only = LayerNorm::zeros();
-    layer.backward_batch_params(&mut cache, &dy, &mut params_only);
+    layer.backward_batch_params(&x, &y, &mut cache, &dy, &mut params_only);
     assert_eq!(full, params_only);
     assert_ne!(full.weight, [0.0; 4]);
 }
@@ -346,9 +346,9 @@ fn batch_norm_training_uses_batch_statistics_and_updates_running_ones() {
     let dy = [[0.5], [-1.0], [2.0]];
     let mut full = BatchNorm::zeros();
     let mut dx = [[0.0]; 3];
-    layer.backward_batch(&mut cache, &dy, &mut dx, &mut full);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut full);
     let mut params_only = BatchNorm::zeros();
-    layer.backward_batch_params(&mut cache, &dy, &mut params_only);
+    layer.backward_batch_params(&x, &y, &mut cache, &dy, &mut params_only);
     assert_eq!(full, params_only);
     assert_close(&full.bias, &[1.5], 1e-15, "bias grad = Σ dy");
     // The input gradient of a batch norm sums to zero over the batch (the mean is removed).

@@ -101,9 +101,9 @@ fn batched_forward_and_backward_allocate_nothing() {
         net.forward_batch(&x, &mut y, &mut cache);
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
         let _ = CrossEntropy.loss_batch(&y, &targets, &mut dy);
-        net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+        net.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
-        net.backward_batch_params(&mut cache, &dy, &mut grads);
+        net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
         grads.fill_zero();
     });
     assert_eq!(n, 0, "batched hot path allocated {n} times");
@@ -185,7 +185,7 @@ fn norm_and_activation_layers_allocate_nothing() {
     let n = allocations_in(|| {
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
         let _ = Mse.loss_batch(&y, &[[0.25; 4]; 8], &mut dy);
-        net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+        net.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
         net.forward_batch(&x, &mut y, &mut cache);
         std::hint::black_box(net.forward(&x[0]));
     });

@@ -340,8 +340,10 @@ fn flat<T: Scalar, const N: usize, const B: usize>(x: &[[T; N]; B]) -> Vec<f64> 
 trait GoldenNet<T: Scalar>: Layer<Scalar = T> + Clone {
     fn load(&mut self, c: &Case, i: usize) -> Result<(), String>;
     fn check_params(&self, c: &Case, prefix: &str, i: usize) -> Result<(), String>;
+    /// Checks `layer{i}.z` and `layer{i}.a` (each layer's output, `y` for the last).
     fn check_cache<const B: usize>(
         cache: &Self::BatchCache<B>,
+        y: &[Self::Output; B],
         c: &Case,
         i: usize,
     ) -> Result<(), String>;
@@ -370,15 +372,14 @@ fn check_dense<const I: usize, const O: usize, A: ActivationFn<T> + FromCase, T:
     c.check(&format!("{prefix}layer{i}.bias"), &to_f64(d.bias()))
 }
 
-fn check_dense_cache<const I: usize, const O: usize, T: Scalar, const B: usize>(
-    cache: &[DenseCache<I, O, T>; B],
+fn check_dense_cache<const O: usize, T: Scalar, const B: usize>(
+    cache: &DenseBatchCache<O, B, T>,
+    y: &[[T; O]; B],
     c: &Case,
     i: usize,
 ) -> Result<(), String> {
-    let z: Vec<f64> = cache.iter().flat_map(|s| to_f64(&s.z)).collect();
-    let a: Vec<f64> = cache.iter().flat_map(|s| to_f64(&s.y)).collect();
-    c.check(&format!("layer{i}.z"), &z)?;
-    c.check(&format!("layer{i}.a"), &a)
+    c.check(&format!("layer{i}.z"), &flat(&cache.z))?;
+    c.check(&format!("layer{i}.a"), &flat(y))
 }
 
 impl<const I: usize, const O: usize, A: ActivationFn<T> + FromCase, T: Scalar> GoldenNet<T>
@@ -392,10 +393,11 @@ impl<const I: usize, const O: usize, A: ActivationFn<T> + FromCase, T: Scalar> G
     }
     fn check_cache<const B: usize>(
         cache: &Self::BatchCache<B>,
+        y: &[[T; O]; B],
         c: &Case,
         i: usize,
     ) -> Result<(), String> {
-        check_dense_cache(cache, c, i)
+        check_dense_cache(cache, y, c, i)
     }
 }
 
@@ -414,11 +416,12 @@ where
     }
     fn check_cache<const B: usize>(
         cache: &Self::BatchCache<B>,
+        y: &[R::Output; B],
         c: &Case,
         i: usize,
     ) -> Result<(), String> {
-        check_dense_cache(&cache.0, c, i)?;
-        R::check_cache(&cache.2, c, i + 1)
+        check_dense_cache(&cache.first, &cache.hidden, c, i)?;
+        R::check_cache(&cache.second, y, c, i + 1)
     }
 }
 
@@ -548,7 +551,7 @@ where
     let mut cache = N::BatchCache::<B>::zeros();
     let mut y = [[T::zero(); OUT]; B];
     net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
-    N::check_cache(&cache, c, 0)?;
+    N::check_cache(&cache, &y, c, 0)?;
     c.check("output", &flat(&y))?;
     // The inference paths (batched and single-sample) give the same output.
     let mut y_inference = [[T::zero(); OUT]; B];
@@ -564,7 +567,7 @@ where
     c.check_one("loss_value", Scalar::to_f64(value))?;
     let mut grads = N::zeros();
     let mut dx = [[T::zero(); IN]; B];
-    net.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+    net.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
     grads.check_params(c, "grad.", 0)?;
     c.check("grad.input", &flat(&dx))?;
 
@@ -591,7 +594,7 @@ where
         net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
         let value = loss.loss_batch(&y, &target, &mut dy);
         c.check_one(&format!("step{k}.loss_value"), Scalar::to_f64(value))?;
-        net.backward_batch_params(&mut cache, &dy, &mut grads);
+        net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
         match clip.as_str() {
             "none" => {}
             "norm" => {
@@ -634,7 +637,7 @@ where
     c.check("output", &flat(&single))?;
     let mut dx = [[T::zero(); N]; B];
     let mut grads = layers::Activation::<A, N, T>::zeros();
-    layer.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
     c.check("grad.input", &flat(&dx))?;
     c.all_used()?;
     Ok(c.values.get())
@@ -877,7 +880,7 @@ fn layer_norm<T: Scalar, const F: usize, const B: usize>(c: &Case) -> Result<usi
     c.check("var", &stats.iter().map(|s| s.1).collect::<Vec<_>>())?;
     let mut grads = layers::LayerNorm::<F, T>::zeros();
     let mut dx = [[T::zero(); F]; B];
-    layer.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
     c.check("grad.input", &flat(&dx))?;
     c.check("grad.weight", &to_f64(&grads.weight))?;
     c.check("grad.bias", &to_f64(&grads.bias))?;
@@ -910,7 +913,7 @@ fn batch_norm<T: Scalar, const F: usize, const B: usize, const E: usize>(
     c.check("running_var_after", &to_f64(layer.running_var()))?;
     let mut grads = layers::BatchNorm::<F, T>::zeros();
     let mut dx = [[T::zero(); F]; B];
-    layer.backward_batch(&mut cache, &dy, &mut dx, &mut grads);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
     c.check("grad.input", &flat(&dx))?;
     c.check("grad.weight", &to_f64(&grads.weight))?;
     c.check("grad.bias", &to_f64(&grads.bias))?;

@@ -11,11 +11,13 @@
 //!
 //! `f64` never comes here: its activations use `libm`, exactly as PyTorch's reference does.
 
+use crate::scalar::Scalar;
+
 /// How `a·b + c` is evaluated: [`Separate`] rounds twice (every target), [`Fused`] once
 /// (`vfmadd`, only inside functions compiled with the `fma` target feature).
 pub(crate) trait MulAdd: Copy {
     /// `a·b + c`.
-    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+    fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T;
 }
 
 /// `a·b + c` as a multiply then an add.
@@ -24,7 +26,7 @@ pub(crate) struct Separate;
 
 impl MulAdd for Separate {
     #[inline(always)]
-    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+    fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
         a * b + c
     }
 }
@@ -37,8 +39,8 @@ pub(crate) struct Fused;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 impl MulAdd for Fused {
     #[inline(always)]
-    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-        a.mul_add(b, c)
+    fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
+        num_traits::Float::mul_add(a, b, c)
     }
 }
 
@@ -73,10 +75,10 @@ fn pow2(n: i32) -> f32 {
 /// addition).
 #[inline(always)]
 fn reduce<M: MulAdd>(x: f32) -> (f32, i32) {
-    let t = M::mul_add(x, LOG2E, ROUND);
+    let t = M::mul_add::<f32>(x, LOG2E, ROUND);
     let n = t - ROUND;
-    let r = M::mul_add(n, -LN2_HI, x);
-    let r = M::mul_add(n, -LN2_LO, r);
+    let r = M::mul_add::<f32>(n, -LN2_HI, x);
+    let r = M::mul_add::<f32>(n, -LN2_LO, r);
     let ni = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     (r, ni)
 }
@@ -85,13 +87,13 @@ fn reduce<M: MulAdd>(x: f32) -> (f32, i32) {
 #[inline(always)]
 fn expm1_reduced<M: MulAdd>(r: f32) -> f32 {
     let mut q = 1.0 / 5040.0;
-    q = M::mul_add(q, r, 1.0 / 720.0);
-    q = M::mul_add(q, r, 1.0 / 120.0);
-    q = M::mul_add(q, r, 1.0 / 24.0);
-    q = M::mul_add(q, r, 1.0 / 6.0);
-    q = M::mul_add(q, r, 0.5);
+    q = M::mul_add::<f32>(q, r, 1.0 / 720.0);
+    q = M::mul_add::<f32>(q, r, 1.0 / 120.0);
+    q = M::mul_add::<f32>(q, r, 1.0 / 24.0);
+    q = M::mul_add::<f32>(q, r, 1.0 / 6.0);
+    q = M::mul_add::<f32>(q, r, 0.5);
     // r + r²·q
-    M::mul_add(r * r, q, r)
+    M::mul_add::<f32>(r * r, q, r)
 }
 
 /// `eˣ`. Overflows to `+∞` above `ln(f32::MAX)`, reaches subnormals and then `0` below
@@ -113,7 +115,7 @@ fn expm1_below_88<M: MulAdd>(x: f32) -> f32 {
     let (r, n) = reduce::<M>(x.clamp(-30.0, 88.0));
     let q = expm1_reduced::<M>(r);
     let s = pow2(n);
-    M::mul_add(s, q, s - 1.0)
+    M::mul_add::<f32>(s, q, s - 1.0)
 }
 
 /// `eˣ − 1`, accurate near 0; `eˣ` itself where the `− 1` no longer shows (`x > 80`, up to
@@ -158,14 +160,14 @@ pub(crate) fn ln_1p<M: MulAdd>(x: f32) -> f32 {
     let s = f / (2.0 + f);
     let z = s * s;
     let mut w = 1.0 / 9.0;
-    w = M::mul_add(w, z, 1.0 / 7.0);
-    w = M::mul_add(w, z, 1.0 / 5.0);
-    w = M::mul_add(w, z, 1.0 / 3.0);
-    let ln_m = M::mul_add(s * z, w + w, s + s);
+    w = M::mul_add::<f32>(w, z, 1.0 / 7.0);
+    w = M::mul_add::<f32>(w, z, 1.0 / 5.0);
+    w = M::mul_add::<f32>(w, z, 1.0 / 3.0);
+    let ln_m = M::mul_add::<f32>(s * z, w + w, s + s);
     let kf = k as f32;
     // ln(1 + x) = ln u + ((1 + x) − u)/u, the rounding of u corrected to first order.
     let correction = (x - (u - 1.0)) / u;
-    let ln_u = M::mul_add(kf, LN2_HI, M::mul_add(kf, LN2_LO, ln_m) + correction);
+    let ln_u = M::mul_add::<f32>(kf, LN2_HI, M::mul_add::<f32>(kf, LN2_LO, ln_m) + correction);
     if x == f32::INFINITY || x.is_nan() {
         x
     } else {

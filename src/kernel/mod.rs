@@ -1,15 +1,17 @@
 //! Low-level kernels: the only module with `unsafe` code.
 //!
-//! Every `unsafe` block carries a `// SAFETY:` line. The module holds the safe, portable
-//! loops (`portable.rs`), the vectorizable `f32` transcendentals (`math.rs`), their AVX2+FMA
-//! builds (`x86.rs`, chosen at run time by `dispatch.rs`), and the zeroed heap allocation
-//! behind [`ZeroBits`] (`heap.rs`). Each AVX2+FMA kernel is tested against its portable twin
-//! below.
+//! Every `unsafe` block carries a `// SAFETY:` line. The module holds the Dense products over
+//! a batch of rows (`dense.rs`), the vectorizable `f32` transcendentals (`math.rs`), their
+//! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and the zeroed heap
+//! allocation behind [`ZeroBits`] (`heap.rs`). Each AVX2+FMA kernel is tested against its
+//! portable twin (`accuracy.rs`, `tests.rs`).
 
+mod dense;
 mod dispatch;
 mod heap;
 pub(crate) mod math;
-pub(crate) mod portable;
+
+use crate::scalar::Scalar;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
 
@@ -18,6 +20,18 @@ pub use dispatch::{SimdLevel, simd_level};
 pub use heap::zeroed_box;
 pub use heap::{ZeroBits, require_zero_bits};
 
+/// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
+macro_rules! dispatch {
+    ($fast:expr, $portable:expr) => {{
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if dispatch::use_avx2_fma() {
+            // SAFETY: `use_avx2_fma` checked that this CPU has AVX2 and FMA.
+            return unsafe { $fast };
+        }
+        $portable
+    }};
+}
+
 /// Defines a dispatching elementwise `f32` kernel: the AVX2+FMA build when the CPU has it,
 /// else the portable loop.
 macro_rules! elementwise {
@@ -25,13 +39,10 @@ macro_rules! elementwise {
         $(#[$doc])*
         #[inline]
         pub(crate) fn $name(x: &[f32], y: &mut [f32]) {
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            if dispatch::use_avx2_fma() {
-                // SAFETY: `use_avx2_fma` checked that this CPU has AVX2 and FMA.
-                unsafe { x86::$function(x, y) };
-                return;
-            }
-            math::map(x, y, math::$function::<math::Separate>);
+            dispatch!(
+                x86::$function(x, y),
+                math::map(x, y, math::$function::<math::Separate>)
+            )
         }
     };
 }
@@ -57,5 +68,48 @@ elementwise!(
     ln_1p_f32 = ln_1p
 );
 
+/// Dense forward: `z[b] = bias + Σᵢ x[b][i]·w[i]` for each row.
+#[inline]
+pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[[T; IN]],
+    z: &mut [[T; OUT]],
+) {
+    dispatch!(
+        x86::dense_forward::<T, IN, OUT>(w, bias, x, z),
+        dense::forward::<T, math::Separate, IN, OUT>(w, bias, x, z)
+    )
+}
+
+/// Dense parameter gradients: `g[i] += Σ_b x[b][i]·dz[b]`, `g_bias += Σ_b dz[b]`.
+#[inline]
+pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+    g: &mut [[T; OUT]; IN],
+    g_bias: &mut [T; OUT],
+) {
+    dispatch!(
+        x86::dense_param_grads::<T, IN, OUT>(x, dz, g, g_bias),
+        dense::param_grads::<T, math::Separate, IN, OUT>(x, dz, g, g_bias)
+    )
+}
+
+/// Dense input gradients: `dx[b][i] = Σₒ dz[b][o]·w[i][o]`.
+#[inline]
+pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dz: &[[T; OUT]],
+    dx: &mut [[T; IN]],
+) {
+    dispatch!(
+        x86::dense_input_grads::<T, IN, OUT>(w, dz, dx),
+        dense::input_grads::<T, math::Separate, IN, OUT>(w, dz, dx)
+    )
+}
+
 #[cfg(all(test, feature = "std"))]
 mod accuracy;
+#[cfg(all(test, feature = "std"))]
+mod tests;

@@ -3,7 +3,9 @@
 //! and fuses multiply-adds. Callers reach them only through the dispatching functions in
 //! `kernel/mod.rs`, after [`use_avx2_fma`](super::dispatch::use_avx2_fma) said yes.
 
+use super::dense;
 use super::math::{self, Fused};
+use crate::scalar::Scalar;
 
 /// `y = tanh(x)` elementwise.
 #[target_feature(enable = "avx2,fma")]
@@ -33,4 +35,36 @@ pub(crate) fn expm1(x: &[f32], y: &mut [f32]) {
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn ln_1p(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::ln_1p::<Fused>);
+}
+
+/// Dense forward over rows (see `dense::forward`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[[T; IN]],
+    z: &mut [[T; OUT]],
+) {
+    dense::forward::<T, Fused, IN, OUT>(w, bias, x, z);
+}
+
+/// Dense parameter gradients (see `dense::param_grads`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+    g: &mut [[T; OUT]; IN],
+    g_bias: &mut [T; OUT],
+) {
+    dense::param_grads::<T, Fused, IN, OUT>(x, dz, g, g_bias);
+}
+
+/// Dense input gradients (see `dense::input_grads`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dz: &[[T; OUT]],
+    dx: &mut [[T; IN]],
+) {
+    dense::input_grads::<T, Fused, IN, OUT>(w, dz, dx);
 }

@@ -364,6 +364,8 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
     /// `dx = (g − mean_B(g) − x̂·mean_B(g·x̂))/sqrt(σ²_B + eps)`.
     fn backward_batch<const B: usize>(
         &self,
+        _x: &[[T; N]; B],
+        _y: &[[T; N]; B],
         cache: &mut Self::BatchCache<B>,
         dy: &[[T; N]; B],
         dx: &mut [[T; N]; B],
@@ -391,6 +393,8 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
 
     fn backward_batch_params<const B: usize>(
         &self,
+        _x: &[[T; N]; B],
+        _y: &[[T; N]; B],
         cache: &mut Self::BatchCache<B>,
         dy: &[[T; N]; B],
         grads: &mut Self,

@@ -2,8 +2,8 @@
 
 use crate::activations::{ActivationFn, Identity};
 use crate::ctx::TrainCtx;
-use crate::kernel::portable::{axpy, dot};
-use crate::layer::Layer;
+use crate::kernel;
+use crate::layer::{Layer, SampleCaches};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -51,6 +51,27 @@ impl<const IN: usize, const OUT: usize, T: Scalar> Zeros for DenseCache<IN, OUT,
         }
     }
 }
+
+/// What `Dense`'s batched backward needs from a training batch: the pre-activations `z`, one
+/// row per sample (struct of arrays). The input and output are not copied here: the batched
+/// methods read them from the caller's buffers (a network's previous and next activation
+/// buffers). Backward reuses `z` for `dL/dz`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DenseBatchCache<const OUT: usize, const B: usize, T> {
+    /// The pre-activations `z = W·x + b` of every sample.
+    pub z: [[T; OUT]; B],
+}
+
+impl<const OUT: usize, const B: usize, T: Scalar> Zeros for DenseBatchCache<OUT, B, T> {
+    fn zeros() -> Self {
+        DenseBatchCache {
+            z: [[T::zero(); OUT]; B],
+        }
+    }
+}
+
+/// Not one cache per sample: Dense implements its batched methods itself.
+impl<const OUT: usize, const B: usize, T, C> SampleCaches<C, B> for DenseBatchCache<OUT, B, T> {}
 
 impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN, OUT, A, T> {
     /// A layer from PyTorch-ordered weights (`weight[o][i]`, row = output unit) and bias.
@@ -117,13 +138,16 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN,
         &mut self.bias
     }
 
-    /// `z = W·x + b` as a sum of scaled weight columns (contiguous axpy: vectorizes).
+    /// `z = W·x + b` as a sum of scaled weight columns (contiguous multiply-adds).
     #[inline(always)]
     fn pre_activation(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut z = self.bias;
-        for (col, &xi) in self.weight.iter().zip(x.iter()) {
-            axpy(xi, col, &mut z);
-        }
+        let mut z = [T::zero(); OUT];
+        kernel::dense_forward(
+            &self.weight,
+            &self.bias,
+            core::slice::from_ref(x),
+            core::slice::from_mut(&mut z),
+        );
         z
     }
 
@@ -137,13 +161,45 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN,
     ) -> [T; OUT] {
         let mut dz = [T::zero(); OUT];
         self.activation.backward(&cache.z, &cache.y, dy, &mut dz);
-        for (b, &d) in grads.bias.iter_mut().zip(dz.iter()) {
-            *b += d;
-        }
-        for (gcol, &xi) in grads.weight.iter_mut().zip(cache.x.iter()) {
-            axpy(xi, &dz, gcol);
-        }
+        kernel::dense_param_grads(
+            core::slice::from_ref(&cache.x),
+            core::slice::from_ref(&dz),
+            &mut grads.weight,
+            &mut grads.bias,
+        );
         dz
+    }
+
+    /// Batched pre-activations into `z`, then the activation of each row into `y`.
+    #[inline(always)]
+    fn forward_rows<const B: usize>(
+        &self,
+        x: &[[T; IN]; B],
+        y: &mut [[T; OUT]; B],
+        z: &mut [[T; OUT]; B],
+    ) {
+        kernel::dense_forward(&self.weight, &self.bias, x, z);
+        for (yb, zb) in y.iter_mut().zip(z.iter()) {
+            self.activation.forward(zb, yb);
+        }
+    }
+
+    /// `dz = dL/dz` in place of `z`, then the parameter gradients.
+    #[inline(always)]
+    fn backward_rows<const B: usize>(
+        &self,
+        x: &[[T; IN]; B],
+        y: &[[T; OUT]; B],
+        z: &mut [[T; OUT]; B],
+        dy: &[[T; OUT]; B],
+        grads: &mut Self,
+    ) {
+        for ((zb, yb), dyb) in z.iter_mut().zip(y.iter()).zip(dy.iter()) {
+            let mut dz = [T::zero(); OUT];
+            self.activation.backward(zb, yb, dyb, &mut dz);
+            *zb = dz;
+        }
+        kernel::dense_param_grads(x, z, &mut grads.weight, &mut grads.bias);
     }
 }
 
@@ -197,7 +253,7 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     type Input = [T; IN];
     type Output = [T; OUT];
     type Cache = DenseCache<IN, OUT, T>;
-    type BatchCache<const B: usize> = [DenseCache<IN, OUT, T>; B];
+    type BatchCache<const B: usize> = DenseBatchCache<OUT, B, T>;
 
     #[inline]
     fn forward(&self, x: &[T; IN]) -> [T; OUT] {
@@ -219,9 +275,11 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     fn backward(&self, cache: &Self::Cache, dy: &[T; OUT], grads: &mut Self) -> [T; IN] {
         let dz = self.param_grads(cache, dy, grads);
         let mut dx = [T::zero(); IN];
-        for (d, col) in dx.iter_mut().zip(self.weight.iter()) {
-            *d = dot(col, &dz);
-        }
+        kernel::dense_input_grads(
+            &self.weight,
+            core::slice::from_ref(&dz),
+            core::slice::from_mut(&mut dx),
+        );
         dx
     }
 
@@ -229,7 +287,51 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     fn backward_params(&self, cache: &Self::Cache, dy: &[T; OUT], grads: &mut Self) {
         self.param_grads(cache, dy, grads);
     }
+
+    fn forward_batch<const B: usize>(
+        &self,
+        x: &[[T; IN]; B],
+        y: &mut [[T; OUT]; B],
+        scratch: &mut Self::BatchCache<B>,
+    ) {
+        self.forward_rows(x, y, &mut scratch.z);
+    }
+
+    fn forward_train_batch<const B: usize>(
+        &mut self,
+        x: &[[T; IN]; B],
+        y: &mut [[T; OUT]; B],
+        cache: &mut Self::BatchCache<B>,
+        _ctx: &mut TrainCtx,
+    ) {
+        self.forward_rows(x, y, &mut cache.z);
+    }
+
+    fn backward_batch<const B: usize>(
+        &self,
+        x: &[[T; IN]; B],
+        y: &[[T; OUT]; B],
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; OUT]; B],
+        dx: &mut [[T; IN]; B],
+        grads: &mut Self,
+    ) {
+        self.backward_rows(x, y, &mut cache.z, dy, grads);
+        kernel::dense_input_grads(&self.weight, &cache.z, dx);
+    }
+
+    fn backward_batch_params<const B: usize>(
+        &self,
+        x: &[[T; IN]; B],
+        y: &[[T; OUT]; B],
+        cache: &mut Self::BatchCache<B>,
+        dy: &[[T; OUT]; B],
+        grads: &mut Self,
+    ) {
+        self.backward_rows(x, y, &mut cache.z, dy, grads);
+    }
 }
 
 crate::impl_zero_bits!(impl[const IN: usize, const OUT: usize, A: crate::ZeroBits, T: crate::ZeroBits] for Dense<IN, OUT, A, T> { weight, bias, activation });
 crate::impl_zero_bits!(impl[const IN: usize, const OUT: usize, T: crate::ZeroBits] for DenseCache<IN, OUT, T> { x, z, y });
+crate::impl_zero_bits!(impl[const OUT: usize, const B: usize, T: crate::ZeroBits] for DenseBatchCache<OUT, B, T> { z });

@@ -7,5 +7,5 @@ mod layer_norm;
 
 pub use activation::{Activation, ActivationCache, Softmax};
 pub use batch_norm::{BatchNorm, BatchNormCache};
-pub use dense::{Dense, DenseCache};
+pub use dense::{Dense, DenseBatchCache, DenseCache};
 pub use layer_norm::{LayerNorm, LayerNormCache};

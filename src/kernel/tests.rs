@@ -1,0 +1,179 @@
+//! The Dense kernels against plain reference loops, on both paths, for odd shapes and batch
+//! sizes (tails of the 4-row and 8-lane blocks included), in `f32` and `f64`.
+
+use super::dense;
+use super::math::Separate;
+use crate::scalar::Scalar;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next<T: Scalar>(&mut self) -> T {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        T::from_f64((self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+    }
+    fn array<T: Scalar, const N: usize>(&mut self) -> [T; N] {
+        core::array::from_fn(|_| self.next())
+    }
+    fn rows<T: Scalar, const N: usize>(&mut self, rows: usize) -> Vec<[T; N]> {
+        (0..rows).map(|_| self.array()).collect()
+    }
+}
+
+/// The three products by the textbook formulas, accumulated in `f64`.
+#[allow(clippy::type_complexity)]
+fn reference<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+) -> (Vec<[f64; OUT]>, Vec<[f64; OUT]>, [f64; OUT], Vec<[f64; IN]>) {
+    let z = x
+        .iter()
+        .map(|xb| {
+            core::array::from_fn(|o| {
+                (0..IN).fold(bias[o].to_f64(), |s, i| {
+                    s + xb[i].to_f64() * w[i][o].to_f64()
+                })
+            })
+        })
+        .collect();
+    let g = (0..IN)
+        .map(|i| {
+            core::array::from_fn(|o| {
+                x.iter()
+                    .zip(dz)
+                    .map(|(xb, d)| xb[i].to_f64() * d[o].to_f64())
+                    .sum()
+            })
+        })
+        .collect();
+    let gb = core::array::from_fn(|o| dz.iter().map(|d| d[o].to_f64()).sum());
+    let dx = dz
+        .iter()
+        .map(|d| core::array::from_fn(|i| (0..OUT).map(|o| d[o].to_f64() * w[i][o].to_f64()).sum()))
+        .collect();
+    (z, g, gb, dx)
+}
+
+/// `|got − want| <= scale`, where `scale` is the rounding allowance of the shape.
+fn close(got: f64, want: f64, scale: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= scale,
+        "{what}: got {got:e}, want {want:e}"
+    );
+}
+
+#[allow(clippy::type_complexity)]
+fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolerance: f64) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (IN * 131 + OUT * 7 + rows) as u64);
+    let w: [[T; OUT]; IN] = core::array::from_fn(|_| rng.array());
+    let bias: [T; OUT] = rng.array();
+    let x = rng.rows::<T, IN>(rows);
+    let dz = rng.rows::<T, OUT>(rows);
+    let (z_want, g_want, gb_want, dx_want) = reference(&w, &bias, &x, &dz);
+    let scale = IN.max(OUT).max(rows) as f64 * tolerance;
+    let check = |z: &[[T; OUT]], g: &[[T; OUT]; IN], gb: &[T; OUT], dx: &[[T; IN]], path: &str| {
+        for (b, (zb, wb)) in z.iter().zip(&z_want).enumerate() {
+            for o in 0..OUT {
+                close(
+                    zb[o].to_f64(),
+                    wb[o],
+                    scale,
+                    &format!("{path} z[{b}][{o}] {IN}x{OUT}x{rows}"),
+                );
+            }
+        }
+        for i in 0..IN {
+            for o in 0..OUT {
+                close(
+                    g[i][o].to_f64(),
+                    g_want[i][o],
+                    scale,
+                    &format!("{path} g[{i}][{o}]"),
+                );
+            }
+        }
+        for o in 0..OUT {
+            close(
+                gb[o].to_f64(),
+                gb_want[o],
+                scale,
+                &format!("{path} g_bias[{o}]"),
+            );
+        }
+        for (b, (db, wb)) in dx.iter().zip(&dx_want).enumerate() {
+            for i in 0..IN {
+                close(
+                    db[i].to_f64(),
+                    wb[i],
+                    scale,
+                    &format!("{path} dx[{b}][{i}]"),
+                );
+            }
+        }
+    };
+    let run = |forward: &dyn Fn(&mut [[T; OUT]]),
+               grads: &dyn Fn(&mut [[T; OUT]; IN], &mut [T; OUT]),
+               input: &dyn Fn(&mut [[T; IN]]),
+               path: &str| {
+        let mut z = vec![[T::zero(); OUT]; rows];
+        forward(&mut z);
+        let (mut g, mut gb) = ([[T::zero(); OUT]; IN], [T::zero(); OUT]);
+        grads(&mut g, &mut gb);
+        let mut dx = vec![[T::zero(); IN]; rows];
+        input(&mut dx);
+        check(&z, &g, &gb, &dx, path);
+    };
+    run(
+        &|z| dense::forward::<T, Separate, IN, OUT>(&w, &bias, &x, z),
+        &|g, gb| dense::param_grads::<T, Separate, IN, OUT>(&x, &dz, g, gb),
+        &|dx| dense::input_grads::<T, Separate, IN, OUT>(&w, &dz, dx),
+        "portable",
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        run(
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            &|z| unsafe { super::x86::dense_forward::<T, IN, OUT>(&w, &bias, &x, z) },
+            // SAFETY: as above.
+            &|g, gb| unsafe { super::x86::dense_param_grads::<T, IN, OUT>(&x, &dz, g, gb) },
+            // SAFETY: as above.
+            &|dx| unsafe { super::x86::dense_input_grads::<T, IN, OUT>(&w, &dz, dx) },
+            "avx2",
+        );
+    }
+    // The dispatching entry points give what one of the paths gives.
+    let mut z = vec![[T::zero(); OUT]; rows];
+    super::dense_forward(&w, &bias, &x, &mut z);
+    let (mut g, mut gb) = ([[T::zero(); OUT]; IN], [T::zero(); OUT]);
+    super::dense_param_grads(&x, &dz, &mut g, &mut gb);
+    let mut dx = vec![[T::zero(); IN]; rows];
+    super::dense_input_grads(&w, &dz, &mut dx);
+    check(&z, &g, &gb, &dx, "dispatched");
+}
+
+fn check_all<T: Scalar>(tolerance: f64) {
+    for rows in [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 33] {
+        check_shape::<T, 1, 1>(rows, tolerance);
+        check_shape::<T, 2, 16>(rows, tolerance);
+        check_shape::<T, 16, 1>(rows, tolerance);
+        check_shape::<T, 3, 5>(rows, tolerance);
+        check_shape::<T, 7, 9>(rows, tolerance);
+        check_shape::<T, 17, 23>(rows, tolerance);
+        check_shape::<T, 64, 64>(rows, tolerance);
+        check_shape::<T, 65, 130>(rows, tolerance);
+    }
+}
+
+#[test]
+fn dense_kernels_match_the_reference_in_f64() {
+    check_all::<f64>(1e-13);
+}
+
+#[test]
+fn dense_kernels_match_the_reference_in_f32() {
+    check_all::<f32>(1e-6);
+}
