@@ -140,8 +140,20 @@ fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
             let batch = m.int("batch")?;
             let (loss_name, _) = loss(m)?;
             let optimizer = m.word("optimizer")?;
+            // AMSGrad is a type (one more state buffer), so it decides the function.
+            let amsgrad = |name: &'static str, amsgrad_name: &'static str| {
+                Ok::<_, String>(match m.word("optimizer.amsgrad")? {
+                    "true" => amsgrad_name,
+                    "false" => name,
+                    other => {
+                        return Err(format!("`optimizer.amsgrad`: `{other}` is not a boolean"));
+                    }
+                })
+            };
             let opt = match optimizer {
-                "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax" | "nadam" => optimizer,
+                "sgd" | "adagrad" | "rmsprop" | "adamax" | "nadam" => optimizer,
+                "adam" => amsgrad("adam", "adam_amsgrad")?,
+                "adamw" => amsgrad("adamw", "adamw_amsgrad")?,
                 other => return Err(format!("unsupported optimizer `{other}`")),
             };
             Ok(format!(

@@ -136,7 +136,9 @@ fn optimizer_steps_allocate_nothing() {
         RmsProp::<Net>::new(RmsPropConfig::new().centered(true).momentum(0.5)),
         "rmsprop",
     );
-    steps_allocate_nothing(Adam::<Net>::new(AdamConfig::new().amsgrad(true)), "adam");
+    steps_allocate_nothing(Adam::<Net>::new(AdamConfig::new()), "adam");
+    steps_allocate_nothing(Adam::<Net>::amsgrad(AdamConfig::new()), "adam amsgrad");
+    steps_allocate_nothing(AdamW::<Net>::amsgrad(AdamConfig::new()), "adamw amsgrad");
     steps_allocate_nothing(AdamW::<Net>::new(AdamConfig::adamw()), "adamw");
     steps_allocate_nothing(Adamax::<Net>::new(AdamaxConfig::new()), "adamax");
     steps_allocate_nothing(NAdam::<Net>::new(NAdamConfig::new()), "nadam");

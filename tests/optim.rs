@@ -335,12 +335,12 @@ fn adam_options_match_reference() {
     );
     check(
         "adam amsgrad",
-        Adam::<Net>::new(base.weight_decay(0.4).amsgrad(true)),
+        Adam::<Net>::amsgrad(base.weight_decay(0.4)),
         |t, g| adam_reference(t, g, 0.8, 0.6, 0.05, 0.4, 0.0, true),
     );
     // The gradients are chosen so that v falls on the bias: amsgrad must change the result.
     let plain = run(&mut Adam::<Net>::new(base));
-    let amsgrad = run(&mut Adam::<Net>::new(base.amsgrad(true)));
+    let amsgrad = run(&mut Adam::<Net>::amsgrad(base));
     assert_ne!(plain[2].1, amsgrad[2].1);
 }
 
@@ -356,11 +356,9 @@ fn adamw_options_match_reference() {
     check("adamw decay", AdamW::<Net>::new(base), |t, g| {
         adam_reference(t, g, 0.8, 0.6, 0.05, 0.0, 0.9, false)
     });
-    check(
-        "adamw amsgrad",
-        AdamW::<Net>::new(base.amsgrad(true)),
-        |t, g| adam_reference(t, g, 0.8, 0.6, 0.05, 0.0, 0.9, true),
-    );
+    check("adamw amsgrad", AdamW::<Net>::amsgrad(base), |t, g| {
+        adam_reference(t, g, 0.8, 0.6, 0.05, 0.0, 0.9, true)
+    });
     // Decoupled is not coupled.
     let coupled = run(&mut Adam::<Net>::new(
         AdamConfig::new()
@@ -585,10 +583,20 @@ fn boxed_equals_new() {
     assert_eq!(Adagrad::<Net>::boxed(adagrad).config(), &adagrad);
     let rmsprop = RmsPropConfig::new().centered(true).momentum(0.5);
     same("rmsprop", RmsProp::new(rmsprop), RmsProp::boxed(rmsprop));
-    let adam = AdamConfig::new().amsgrad(true).weight_decay(0.1);
+    let adam = AdamConfig::new().weight_decay(0.1);
     same("adam", Adam::new(adam), Adam::boxed(adam));
-    let adamw = AdamConfig::adamw().amsgrad(true);
+    same(
+        "adam amsgrad",
+        Adam::amsgrad(adam),
+        Adam::boxed_amsgrad(adam),
+    );
+    let adamw = AdamConfig::adamw();
     same("adamw", AdamW::new(adamw), AdamW::boxed(adamw));
+    same(
+        "adamw amsgrad",
+        AdamW::amsgrad(adamw),
+        AdamW::boxed_amsgrad(adamw),
+    );
     let adamax = AdamaxConfig::new().weight_decay(0.1);
     same("adamax", Adamax::new(adamax), Adamax::boxed(adamax));
     let nadam = NAdamConfig::new().weight_decay(0.1);
@@ -616,13 +624,13 @@ fn defaults_are_torch_defaults() {
     );
     let c = AdamConfig::default();
     assert_eq!(
-        (c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.amsgrad),
-        (1e-3, 0.9, 0.999, 1e-8, 0.0, false)
+        (c.lr, c.beta1, c.beta2, c.eps, c.weight_decay),
+        (1e-3, 0.9, 0.999, 1e-8, 0.0)
     );
     let c = AdamConfig::adamw();
     assert_eq!(
-        (c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.amsgrad),
-        (1e-3, 0.9, 0.999, 1e-8, 0.01, false)
+        (c.lr, c.beta1, c.beta2, c.eps, c.weight_decay),
+        (1e-3, 0.9, 0.999, 1e-8, 0.01)
     );
     let c = AdamaxConfig::default();
     assert_eq!(
@@ -649,7 +657,7 @@ fn defaults_are_torch_defaults() {
 fn f32_models_follow_the_f64_reference() {
     type Net32 = Dense<1, 1, Identity, f32>;
     let mut net = Net32::from_rows([[W0 as f32]], [B0 as f32]);
-    let mut adam = Adam::<Net32>::new(AdamConfig::new().betas(0.8, 0.6).eps(0.05).amsgrad(true));
+    let mut adam = Adam::<Net32>::amsgrad(AdamConfig::new().betas(0.8, 0.6).eps(0.05));
     for k in 0..3 {
         let mut grads = Net32::zeros();
         grads.set_weight(0, 0, GRAD_W[k] as f32);

@@ -961,26 +961,39 @@ fn opt_rmsprop<M: Params>(c: &Case) -> Result<RmsProp<M>, String> {
     }))
 }
 
-fn opt_adam<M: Params>(c: &Case) -> Result<Adam<M>, String> {
-    Ok(Adam::new(AdamConfig {
+/// Adam's hyperparameters, and a check that the case's `optimizer.amsgrad` is the variant
+/// the generated code built (`build.rs` picks the type from it).
+fn adam_config(c: &Case, amsgrad: bool) -> Result<AdamConfig, String> {
+    if c.boolean("optimizer.amsgrad")? != amsgrad {
+        return Err("`optimizer.amsgrad` differs from the optimizer type built for it".into());
+    }
+    Ok(AdamConfig {
         lr: c.float("optimizer.lr")?,
         beta1: c.float("optimizer.beta1")?,
         beta2: c.float("optimizer.beta2")?,
         eps: c.float("optimizer.eps")?,
         weight_decay: c.float("optimizer.weight_decay")?,
-        amsgrad: c.boolean("optimizer.amsgrad")?,
-    }))
+    })
+}
+
+fn opt_adam<M: Params>(c: &Case) -> Result<Adam<M>, String> {
+    Ok(Adam::new(adam_config(c, false)?))
+}
+
+fn opt_adam_amsgrad<M: Params + Clone + std::fmt::Debug>(
+    c: &Case,
+) -> Result<AdamAmsGrad<M>, String> {
+    Ok(Adam::amsgrad(adam_config(c, true)?))
 }
 
 fn opt_adamw<M: Params>(c: &Case) -> Result<AdamW<M>, String> {
-    Ok(AdamW::new(AdamConfig {
-        lr: c.float("optimizer.lr")?,
-        beta1: c.float("optimizer.beta1")?,
-        beta2: c.float("optimizer.beta2")?,
-        eps: c.float("optimizer.eps")?,
-        weight_decay: c.float("optimizer.weight_decay")?,
-        amsgrad: c.boolean("optimizer.amsgrad")?,
-    }))
+    Ok(AdamW::new(adam_config(c, false)?))
+}
+
+fn opt_adamw_amsgrad<M: Params + Clone + std::fmt::Debug>(
+    c: &Case,
+) -> Result<AdamWAmsGrad<M>, String> {
+    Ok(AdamW::amsgrad(adam_config(c, true)?))
 }
 
 fn opt_adamax<M: Params>(c: &Case) -> Result<Adamax<M>, String> {

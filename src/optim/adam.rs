@@ -26,13 +26,11 @@ pub struct AdamConfig {
     /// Adam: L2 penalty added to the gradient (`g += wd·θ`, coupled). AdamW: decoupled decay,
     /// `θ *= 1 − lr·wd` before each step.
     pub weight_decay: f64,
-    /// Divide by the running maximum of the (uncorrected) second moment.
-    pub amsgrad: bool,
 }
 
 impl AdamConfig {
-    /// `torch.optim.Adam` defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0,
-    /// no amsgrad.
+    /// `torch.optim.Adam` defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0.
+    /// (AMSGrad is a type, [`AdamAmsGrad`], since it needs one more buffer.)
     pub const fn new() -> Self {
         AdamConfig {
             lr: 1e-3,
@@ -40,7 +38,6 @@ impl AdamConfig {
             beta2: 0.999,
             eps: 1e-8,
             weight_decay: 0.0,
-            amsgrad: false,
         }
     }
     /// `torch.optim.AdamW` defaults: Adam's, with weight_decay 0.01.
@@ -54,8 +51,6 @@ impl AdamConfig {
         eps: f64,
         /// Sets the weight decay (coupled L2 in Adam, decoupled in AdamW).
         weight_decay: f64,
-        /// Enables AMSGrad.
-        amsgrad: bool,
     }
     /// Sets β1 and β2.
     pub const fn betas(mut self, beta1: f64, beta2: f64) -> Self {
@@ -72,8 +67,11 @@ impl Default for AdamConfig {
 }
 
 /// `torch.optim.Adam` for the model type `M`: `g += wd·θ`; `m = β1·m + (1 − β1)·g`;
-/// `v = β2·v + (1 − β2)·g²`; with amsgrad `v̂ = max(v̂, v)` replaces `v` below;
-/// `θ −= lr/(1 − β1ᵗ) · m / (sqrt(v)/sqrt(1 − β2ᵗ) + eps)`.
+/// `v = β2·v + (1 − β2)·g²`; `θ −= lr/(1 − β1ᵗ) · m / (sqrt(v)/sqrt(1 − β2ᵗ) + eps)`.
+///
+/// Its state is two values of the model's type (`m`, `v`). [`Adam::amsgrad`] builds
+/// `torch.optim.Adam(amsgrad=True)`, an [`AdamAmsGrad<M>`] (`A =` [`AmsGrad<M>`]):
+/// `v̂ = max(v̂, v)` replaces `v` in the step, and a third buffer holds `v̂`.
 ///
 /// ```
 /// use constnet::{Dense, Params, Zeros};
@@ -87,16 +85,73 @@ impl Default for AdamConfig {
 /// assert!((net.bias()[0] + 0.1).abs() < 1e-8);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Adam<M> {
+pub struct Adam<M, A = NoAmsGrad> {
     config: AdamConfig,
-    moments: AdamMoments<M>,
+    moments: AdamMoments<M, A>,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Adam<M> { config, moments });
-crate::impl_zero_bits!(impl[] for AdamConfig { lr, beta1, beta2, eps, weight_decay, amsgrad });
+/// Adam with AMSGrad (`torch.optim.Adam(amsgrad=True)`): three buffers of the model's type.
+///
+/// ```
+/// use constnet::optim::{Adam, AdamAmsGrad, AdamConfig};
+/// use constnet::Dense;
+/// type Net = Dense<64, 64>;
+/// let plain = Adam::<Net>::new(AdamConfig::new());
+/// let amsgrad = Adam::<Net>::amsgrad(AdamConfig::new()); // an AdamAmsGrad<Net>
+/// assert_eq!(core::mem::size_of_val(&plain), core::mem::size_of::<Net>() * 2 + 48);
+/// assert_eq!(core::mem::size_of_val(&amsgrad), core::mem::size_of::<Net>() * 3 + 48);
+/// ```
+pub type AdamAmsGrad<M> = Adam<M, AmsGrad<M>>;
+
+/// The AMSGrad state of [`Adam`] and [`AdamW`](super::AdamW): the running maximum of the
+/// (uncorrected) second moment, a value of the model's type.
+#[derive(Clone, Debug)]
+pub struct AmsGrad<M> {
+    max_exp_avg_sq: M,
+}
+
+/// No AMSGrad: no state (the default of [`Adam`] and [`AdamW`](super::AdamW)).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAmsGrad;
+
+/// Whether an Adam-family optimizer keeps the AMSGrad maximum ([`AmsGrad`] or
+/// [`NoAmsGrad`]).
+pub trait AmsGradState<M>: Clone + core::fmt::Debug {
+    /// The fresh state.
+    fn new() -> Self;
+    /// The maximum buffer, if there is one.
+    fn max_exp_avg_sq(&mut self) -> Option<&mut M>;
+}
+
+impl<M: Params + Clone + core::fmt::Debug> AmsGradState<M> for AmsGrad<M> {
+    fn new() -> Self {
+        AmsGrad {
+            max_exp_avg_sq: M::zeros(),
+        }
+    }
+    #[inline(always)]
+    fn max_exp_avg_sq(&mut self) -> Option<&mut M> {
+        Some(&mut self.max_exp_avg_sq)
+    }
+}
+
+impl<M> AmsGradState<M> for NoAmsGrad {
+    fn new() -> Self {
+        NoAmsGrad
+    }
+    #[inline(always)]
+    fn max_exp_avg_sq(&mut self) -> Option<&mut M> {
+        None
+    }
+}
+
+crate::impl_zero_bits!(impl[M: crate::ZeroBits, A: crate::ZeroBits] for Adam<M, A> { config, moments });
+crate::impl_zero_bits!(impl[] for AdamConfig { lr, beta1, beta2, eps, weight_decay });
+crate::impl_zero_bits!(impl[M: crate::ZeroBits] for AmsGrad<M> { max_exp_avg_sq });
+crate::impl_zero_bits!(impl[] for NoAmsGrad {});
 
 impl<M: Params> Adam<M> {
-    /// A fresh optimizer (zero moments).
+    /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's type.
     pub fn new(config: AdamConfig) -> Self {
         Adam {
             config,
@@ -115,13 +170,38 @@ impl<M: Params> Adam<M> {
         adam
     }
 
+    /// A fresh optimizer with AMSGrad (`amsgrad=True`), an [`AdamAmsGrad<M>`]: three buffers of
+    /// the model's type.
+    pub fn amsgrad(config: AdamConfig) -> AdamAmsGrad<M>
+    where
+        M: Clone + core::fmt::Debug,
+    {
+        Adam {
+            config,
+            moments: AdamMoments::new(),
+        }
+    }
+
+    /// [`amsgrad`](Adam::amsgrad), built in place on the heap.
+    #[cfg(feature = "std")]
+    pub fn boxed_amsgrad(config: AdamConfig) -> Box<AdamAmsGrad<M>>
+    where
+        M: ZeroBits + Clone + core::fmt::Debug,
+    {
+        let mut adam = crate::kernel::zeroed_box::<AdamAmsGrad<M>>();
+        adam.config = config;
+        adam
+    }
+}
+
+impl<M: Params, A: AmsGradState<M>> Adam<M, A> {
     /// The hyperparameters.
     pub fn config(&self) -> &AdamConfig {
         &self.config
     }
 }
 
-impl<M: Params> Optimizer<M> for Adam<M> {
+impl<M: Params, A: AmsGradState<M>> Optimizer<M> for Adam<M, A> {
     fn step(&mut self, model: &mut M, grads: &M) {
         let c = self.config;
         self.moments.update(
@@ -134,7 +214,6 @@ impl<M: Params> Optimizer<M> for Adam<M> {
                 eps: c.eps,
                 l2_weight_decay: c.weight_decay,
                 decoupled_decay_factor: 1.0,
-                amsgrad: c.amsgrad,
             },
         );
     }
@@ -157,28 +236,27 @@ pub(crate) struct AdamUpdate {
     pub(crate) l2_weight_decay: f64,
     /// Decoupled decay: `θ *= decoupled_decay_factor` before the update (1: none).
     pub(crate) decoupled_decay_factor: f64,
-    pub(crate) amsgrad: bool,
 }
 
-/// Adam's state (step count, first and second moments, the AMSGrad maximum) and its update.
+/// Adam's state (step count, first and second moments, the AMSGrad state) and its update.
 #[derive(Clone, Debug)]
-pub(crate) struct AdamMoments<M> {
+pub(crate) struct AdamMoments<M, A> {
     steps: u64,
     exp_avg: M,
     exp_avg_sq: M,
-    max_exp_avg_sq: M,
+    amsgrad: A,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for AdamMoments<M> { steps, exp_avg, exp_avg_sq, max_exp_avg_sq });
+crate::impl_zero_bits!(impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamMoments<M, A> { steps, exp_avg, exp_avg_sq, amsgrad });
 
-impl<M: Params> AdamMoments<M> {
+impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
     /// Step 0, zero moments.
     pub(crate) fn new() -> Self {
         AdamMoments {
             steps: 0,
             exp_avg: M::zeros(),
             exp_avg_sq: M::zeros(),
-            max_exp_avg_sq: M::zeros(),
+            amsgrad: A::new(),
         }
     }
 
@@ -198,26 +276,39 @@ impl<M: Params> AdamMoments<M> {
         let wd = M::Scalar::from_f64(u.l2_weight_decay);
         let decoupled = u.decoupled_decay_factor != 1.0;
         let decay = M::Scalar::from_f64(u.decoupled_decay_factor);
-        let states = [
-            &mut self.exp_avg,
-            &mut self.exp_avg_sq,
-            &mut self.max_exp_avg_sq,
-        ];
-        for_each_scalar(model, grads, states, |p, g, [m, v, v_max]| {
+        // The moments of one scalar; returns the updated second moment.
+        let moments = |p: &mut M::Scalar, g: M::Scalar, m: &mut M::Scalar, v: &mut M::Scalar| {
             if decoupled {
                 *p *= decay;
             }
             let g = g + wd * *p;
             *m = beta1 * *m + one_minus_beta1 * g;
             *v = beta2 * *v + one_minus_beta2 * (g * g);
-            let second_moment = if u.amsgrad {
-                *v_max = nan_max(*v_max, *v);
-                *v_max
-            } else {
-                *v
-            };
+        };
+        let apply = |p: &mut M::Scalar, m: M::Scalar, second_moment: M::Scalar| {
             let denom = second_moment.sqrt() / bias_correction2_sqrt + eps;
-            *p -= step_size * (*m / denom);
-        });
+            *p -= step_size * (m / denom);
+        };
+        let (exp_avg, exp_avg_sq) = (&mut self.exp_avg, &mut self.exp_avg_sq);
+        match self.amsgrad.max_exp_avg_sq() {
+            Some(max) => {
+                for_each_scalar(
+                    model,
+                    grads,
+                    [exp_avg, exp_avg_sq, max],
+                    |p, g, [m, v, v_max]| {
+                        moments(p, g, m, v);
+                        *v_max = nan_max(*v_max, *v);
+                        apply(p, *m, *v_max);
+                    },
+                );
+            }
+            None => {
+                for_each_scalar(model, grads, [exp_avg, exp_avg_sq], |p, g, [m, v]| {
+                    moments(p, g, m, v);
+                    apply(p, *m, *v);
+                });
+            }
+        }
     }
 }

@@ -5,12 +5,13 @@ use alloc::boxed::Box;
 
 #[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
-use crate::optim::adam::{AdamConfig, AdamMoments, AdamUpdate};
+use crate::optim::adam::{AdamConfig, AdamMoments, AdamUpdate, AmsGrad, AmsGradState, NoAmsGrad};
 use crate::optim::optimizer::Optimizer;
 use crate::params::Params;
 
 /// `torch.optim.AdamW` for the model type `M`: `θ *= 1 − lr·wd` (with the current lr), then
-/// exactly [`Adam`](super::Adam) without weight decay (same amsgrad rule).
+/// exactly [`Adam`](super::Adam) without weight decay. Two buffers of the model's type;
+/// [`AdamW::amsgrad`] builds `amsgrad=True` (an [`AdamWAmsGrad<M>`]) with a third.
 ///
 /// It takes Adam's hyperparameters, [`AdamConfig`], with `weight_decay` decoupled;
 /// [`AdamConfig::adamw`] gives `torch.optim.AdamW`'s defaults (weight decay 0.01, where
@@ -28,15 +29,18 @@ use crate::params::Params;
 /// assert_eq!(net.bias()[0], 2.0 * (1.0 - 0.1 * 0.5));
 /// ```
 #[derive(Clone, Debug)]
-pub struct AdamW<M> {
+pub struct AdamW<M, A = NoAmsGrad> {
     config: AdamConfig,
-    moments: AdamMoments<M>,
+    moments: AdamMoments<M, A>,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for AdamW<M> { config, moments });
+/// AdamW with AMSGrad (`torch.optim.AdamW(amsgrad=True)`).
+pub type AdamWAmsGrad<M> = AdamW<M, AmsGrad<M>>;
+
+crate::impl_zero_bits!(impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamW<M, A> { config, moments });
 
 impl<M: Params> AdamW<M> {
-    /// A fresh optimizer (zero moments).
+    /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's type.
     pub fn new(config: AdamConfig) -> Self {
         AdamW {
             config,
@@ -55,13 +59,38 @@ impl<M: Params> AdamW<M> {
         adamw
     }
 
+    /// A fresh optimizer with AMSGrad (`amsgrad=True`), an [`AdamWAmsGrad<M>`]: three buffers of
+    /// the model's type.
+    pub fn amsgrad(config: AdamConfig) -> AdamWAmsGrad<M>
+    where
+        M: Clone + core::fmt::Debug,
+    {
+        AdamW {
+            config,
+            moments: AdamMoments::new(),
+        }
+    }
+
+    /// [`amsgrad`](AdamW::amsgrad), built in place on the heap.
+    #[cfg(feature = "std")]
+    pub fn boxed_amsgrad(config: AdamConfig) -> Box<AdamWAmsGrad<M>>
+    where
+        M: ZeroBits + Clone + core::fmt::Debug,
+    {
+        let mut adamw = crate::kernel::zeroed_box::<AdamWAmsGrad<M>>();
+        adamw.config = config;
+        adamw
+    }
+}
+
+impl<M: Params, A: AmsGradState<M>> AdamW<M, A> {
     /// The hyperparameters.
     pub fn config(&self) -> &AdamConfig {
         &self.config
     }
 }
 
-impl<M: Params> Optimizer<M> for AdamW<M> {
+impl<M: Params, A: AmsGradState<M>> Optimizer<M> for AdamW<M, A> {
     fn step(&mut self, model: &mut M, grads: &M) {
         let c = self.config;
         self.moments.update(
@@ -74,7 +103,6 @@ impl<M: Params> Optimizer<M> for AdamW<M> {
                 eps: c.eps,
                 l2_weight_decay: 0.0,
                 decoupled_decay_factor: 1.0 - c.lr * c.weight_decay,
-                amsgrad: c.amsgrad,
             },
         );
     }

@@ -7,7 +7,7 @@
 //! | [`Sgd`] | `torch.optim.SGD` | momentum buffer |
 //! | [`Adagrad`] | `torch.optim.Adagrad` | sum of squared gradients |
 //! | [`RmsProp`] | `torch.optim.RMSprop` | square average, gradient average, momentum buffer |
-//! | [`Adam`] | `torch.optim.Adam` | first and second moments, AMSGrad maximum |
+//! | [`Adam`] | `torch.optim.Adam` | first and second moments (and the AMSGrad maximum in [`AdamAmsGrad`]) |
 //! | [`AdamW`] | `torch.optim.AdamW` | as Adam (same [`AdamConfig`], decoupled decay) |
 //! | [`Adamax`] | `torch.optim.Adamax` | first moment, infinity norm |
 //! | [`NAdam`] | `torch.optim.NAdam` | first and second moments (and the product `Π_t`) |
@@ -41,9 +41,9 @@ mod schedule;
 mod sgd;
 
 pub use adagrad::{Adagrad, AdagradConfig};
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamAmsGrad, AdamConfig, AmsGrad, AmsGradState, NoAmsGrad};
 pub use adamax::{Adamax, AdamaxConfig};
-pub use adamw::AdamW;
+pub use adamw::{AdamW, AdamWAmsGrad};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::Optimizer;
