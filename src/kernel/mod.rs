@@ -8,6 +8,8 @@
 
 mod dense;
 mod dispatch;
+#[cfg(feature = "std")]
+mod gemm;
 mod heap;
 pub(crate) mod math;
 
@@ -76,6 +78,10 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     x: &[[T; IN]],
     z: &mut [[T; OUT]],
 ) {
+    #[cfg(feature = "std")]
+    if gemm::worth_it(x.len(), IN, OUT) {
+        return gemm::dense_forward(w, bias, x, z);
+    }
     dispatch!(
         x86::dense_forward::<T, IN, OUT>(w, bias, x, z),
         dense::forward::<T, math::Separate, IN, OUT>(w, bias, x, z)
@@ -90,6 +96,10 @@ pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
     g: &mut [[T; OUT]; IN],
     g_bias: &mut [T; OUT],
 ) {
+    #[cfg(feature = "std")]
+    if gemm::worth_it(x.len(), IN, OUT) {
+        return gemm::dense_param_grads(x, dz, g, g_bias);
+    }
     dispatch!(
         x86::dense_param_grads::<T, IN, OUT>(x, dz, g, g_bias),
         dense::param_grads::<T, math::Separate, IN, OUT>(x, dz, g, g_bias)
@@ -103,6 +113,10 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     dz: &[[T; OUT]],
     dx: &mut [[T; IN]],
 ) {
+    #[cfg(feature = "std")]
+    if gemm::worth_it(dz.len(), IN, OUT) {
+        return gemm::dense_input_grads(w, dz, dx);
+    }
     dispatch!(
         x86::dense_input_grads::<T, IN, OUT>(w, dz, dx),
         dense::input_grads::<T, math::Separate, IN, OUT>(w, dz, dx)
