@@ -5,6 +5,8 @@
 //! (`heap.rs`); there are no SIMD kernels yet.
 
 mod heap;
+#[cfg(feature = "std")]
+pub(crate) mod peak;
 pub(crate) mod portable;
 
 #[cfg(feature = "std")]
