@@ -29,6 +29,8 @@ compile_error!(
 
 pub mod activations;
 mod chain;
+#[cfg(feature = "std")]
+pub mod cpu;
 mod ctx;
 pub mod init;
 #[allow(unsafe_code)] // the only module with `unsafe`: see its docs

@@ -12,6 +12,8 @@ mod dispatch;
 mod gemm;
 mod heap;
 pub(crate) mod math;
+#[cfg(feature = "std")]
+pub(crate) mod peak;
 
 use crate::scalar::Scalar;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]

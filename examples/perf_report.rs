@@ -1,0 +1,258 @@
+//! Measures the project's performance table in one run, against the naive reference
+//! (`benches/naive/mod.rs`) measured in the same run, and prints one line per figure.
+//!
+//! `cargo run --release --example perf_report` (about half a minute)
+//!
+//! Each figure is the median of several rounds; the rounds of the implementations being
+//! compared are interleaved (constnet, naive, constnet, naive, ...) so that a slow spell of a
+//! shared machine hits both. Each round times enough calls (about 50 ms) to beat the timer's
+//! resolution. Latency cycles through 256 distinct random inputs and passes every output to
+//! `black_box`; training cycles through random batches with random targets and restarts every
+//! 200 steps, so no subnormal value gets timed (the final losses and the naive trainer's count
+//! of subnormal values are printed and checked at the end). The workloads and the constnet calls are in
+//! `benches/workloads/mod.rs`, shared with the criterion benches.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+#[path = "../benches/naive/mod.rs"]
+mod naive;
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+use constnet::Layer;
+use constnet::loss::Loss;
+use naive::{Forward, Model};
+use workloads::{BIG_BATCH, Batch256, M_FLOPS_PER_SAMPLE, Workload};
+
+/// Rounds per figure (the median is reported).
+const ROUNDS: usize = 21;
+/// Wall time of one round of one implementation.
+const ROUND_TIME: Duration = Duration::from_millis(50);
+/// The final training loss must stay above this (far from subnormal territory).
+const MIN_FINAL_LOSS: f32 = 1e-3;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Seconds per call of each function (`f(n)` makes `n` calls): the median over [`ROUNDS`]
+/// interleaved rounds, after a calibration that doubles as warm-up.
+fn measure(functions: &mut [&mut dyn FnMut(usize)]) -> Vec<f64> {
+    let mut calls = Vec::new();
+    for f in functions.iter_mut() {
+        let mut n = 1;
+        loop {
+            let start = Instant::now();
+            f(n);
+            let elapsed = start.elapsed();
+            if elapsed >= ROUND_TIME / 4 {
+                let scale = ROUND_TIME.as_secs_f64() / elapsed.as_secs_f64();
+                calls.push(((n as f64 * scale).ceil() as usize).max(1));
+                break;
+            }
+            n *= 2;
+        }
+    }
+    let mut samples = vec![Vec::with_capacity(ROUNDS); functions.len()];
+    for _ in 0..ROUNDS {
+        for ((f, &n), times) in functions.iter_mut().zip(&calls).zip(samples.iter_mut()) {
+            let start = Instant::now();
+            f(n);
+            times.push(start.elapsed().as_secs_f64() / n as f64);
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+/// The figures of one workload.
+struct Figures {
+    latency_ns: [f64; 3],
+    train_us: [f64; 2],
+    final_loss: [f32; 2],
+    naive_subnormal: usize,
+    max_difference: f32,
+}
+
+fn measure_workload<C, N, F, L, const I: usize, const O: usize>(
+    w: &mut Workload<C, N, F, L, I, O>,
+) -> Figures
+where
+    C: Layer<Scalar = f32, Input = [f32; I], Output = [f32; O]> + constnet::ZeroBits,
+    C::BatchCache<{ workloads::BATCH }>: constnet::ZeroBits,
+    N: Model<I, O>,
+    F: Forward<I, O>,
+    L: Loss<f32>,
+    L::Target<O>: naive::Target<O>,
+{
+    let max_difference = w.max_forward_difference();
+    let latency = {
+        let w = &*w;
+        let (mut a, mut b, mut c) = (0usize, 0usize, 0usize);
+        measure(&mut [
+            &mut |n| {
+                for _ in 0..n {
+                    a += 1;
+                    black_box(w.constnet_forward(a));
+                }
+            },
+            &mut |n| {
+                for _ in 0..n {
+                    b += 1;
+                    black_box(w.naive_forward(b));
+                }
+            },
+            &mut |n| {
+                for _ in 0..n {
+                    c += 1;
+                    black_box(w.input_major_forward(c));
+                }
+            },
+        ])
+    };
+    let (mut a, mut b) = (0usize, 0usize);
+    let (mut loss_a, mut loss_b) = (0.0f32, 0.0f32);
+    let data = &w.data;
+    let constnet_trainer = &mut w.constnet_trainer;
+    let naive_trainer = &mut w.naive_trainer;
+    let train = measure(&mut [
+        &mut |n| {
+            for _ in 0..n {
+                a += 1;
+                let (x, t) = data.batch(a);
+                loss_a = black_box(constnet_trainer.step(x, t));
+            }
+        },
+        &mut |n| {
+            for _ in 0..n {
+                b += 1;
+                let (x, t) = data.batch(b);
+                loss_b = black_box(naive_trainer.step(x, t));
+            }
+        },
+    ]);
+    Figures {
+        latency_ns: [latency[0] * 1e9, latency[1] * 1e9, latency[2] * 1e9],
+        train_us: [train[0] * 1e6, train[1] * 1e6],
+        final_loss: [loss_a, loss_b],
+        naive_subnormal: w.naive_trainer.count_subnormal(),
+        max_difference,
+    }
+}
+
+fn main() {
+    let started = Instant::now();
+    let mut t = workloads::workload_t();
+    let mut s = workloads::workload_s();
+    let mut m = workloads::workload_m();
+    let figures = [
+        ("T", measure_workload(&mut t)),
+        ("S", measure_workload(&mut s)),
+        ("M", measure_workload(&mut m)),
+    ];
+
+    let mut batch = Batch256::new();
+    let (mut a, mut b) = (0usize, 0usize);
+    let batch_seconds = {
+        let batch = std::cell::RefCell::new(&mut batch);
+        measure(&mut [
+            &mut |n| {
+                for _ in 0..n {
+                    a += 1;
+                    batch.borrow_mut().constnet(&m.constnet, a);
+                }
+            },
+            &mut |n| {
+                for _ in 0..n {
+                    b += 1;
+                    batch.borrow_mut().naive(&m.naive, b);
+                }
+            },
+        ])
+    };
+    // Samples per second from seconds per batch.
+    let per_s = [
+        BIG_BATCH as f64 / batch_seconds[0],
+        BIG_BATCH as f64 / batch_seconds[1],
+    ];
+    let gflops = per_s.map(|p| p * M_FLOPS_PER_SAMPLE / 1e9);
+
+    let peak = peak_gflops();
+
+    println!(
+        "cpu: {}",
+        constnet::cpu::model_name().unwrap_or_else(|| "unknown".into())
+    );
+    match peak {
+        Some(p) => println!("peak_gflops: {p:.1}"),
+        None => println!("peak_gflops: unavailable (no AVX2+FMA)"),
+    }
+    for (prefix, column) in [("", 0), ("naive ", 1)] {
+        for (name, f) in &figures {
+            println!("{prefix}{name} latency_ns: {:.1}", f.latency_ns[column]);
+        }
+        for (name, f) in &figures {
+            println!("{prefix}{name} train_us: {:.2}", f.train_us[column]);
+        }
+        println!("{prefix}M batch256_per_s: {:.0}", per_s[column]);
+        println!("{prefix}M batch256_gflops: {:.3}", gflops[column]);
+    }
+    for (name, f) in &figures {
+        println!("input_major {name} latency_ns: {:.1}", f.latency_ns[2]);
+    }
+    for (name, f) in &figures {
+        println!(
+            "{name} latency_speedup: {:.2}",
+            f.latency_ns[1] / f.latency_ns[0]
+        );
+    }
+    for (name, f) in &figures {
+        println!(
+            "{name} latency_speedup_vs_input_major: {:.2}",
+            f.latency_ns[2] / f.latency_ns[0]
+        );
+    }
+    for (name, f) in &figures {
+        println!("{name} train_speedup: {:.2}", f.train_us[1] / f.train_us[0]);
+    }
+    println!("M batch256_speedup: {:.2}", per_s[0] / per_s[1]);
+    if let Some(p) = peak {
+        println!("M batch256_fraction_of_peak: {:.3}", gflops[0] / p);
+    }
+    for (name, f) in &figures {
+        println!("{name} train_final_loss: {:.4}", f.final_loss[0]);
+        println!("naive {name} train_final_loss: {:.4}", f.final_loss[1]);
+        println!("naive {name} train_subnormal_values: {}", f.naive_subnormal);
+        println!("{name} max_output_difference: {:.2e}", f.max_difference);
+    }
+    println!("elapsed_s: {:.1}", started.elapsed().as_secs_f64());
+
+    for (name, f) in &figures {
+        for loss in f.final_loss {
+            assert!(
+                loss.is_finite() && loss > MIN_FINAL_LOSS,
+                "{name}: final training loss {loss} is not above {MIN_FINAL_LOSS}: the bench would time subnormal arithmetic"
+            );
+        }
+        assert_eq!(
+            f.naive_subnormal, 0,
+            "{name}: the naive trainer's weights or Adam moments hold subnormal values"
+        );
+        assert!(
+            f.max_difference < 1e-3,
+            "{name}: constnet and the baselines disagree by {}",
+            f.max_difference
+        );
+    }
+}
+
+/// The AVX2 FMA peak: median of 7 runs of about 0.1 s each.
+fn peak_gflops() -> Option<f64> {
+    let probe = constnet::cpu::avx2_fma_peak_gflops(10_000_000)?;
+    let iterations = (probe * 1e9 * 0.1 / 192.0).max(1.0) as u64;
+    let runs = (0..7)
+        .map(|_| constnet::cpu::avx2_fma_peak_gflops(iterations))
+        .collect::<Option<Vec<f64>>>()?;
+    Some(median(runs))
+}
