@@ -43,23 +43,88 @@ pub(crate) fn forward<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
     for (xb, zb) in (&mut x_blocks).zip(&mut z_blocks) {
         forward_block::<T, M, IN, OUT, 4, WIDE>(w, bias, xb, zb);
     }
-    for (xr, zr) in x_blocks.remainder().iter().zip(z_blocks.into_remainder()) {
-        if OUT <= LONG {
-            // The whole row in registers: OUT independent chains.
-            let mut acc = *bias;
-            for (wi, &a) in w.iter().zip(xr.iter()) {
-                axpy::<T, M, OUT>(a, wi, &mut acc);
-            }
-            *zr = acc;
-        } else {
-            forward_block::<T, M, IN, OUT, 1, LONG>(
-                w,
-                bias,
-                core::slice::from_ref(xr),
-                core::slice::from_mut(zr),
-            );
+    let (x_rest, z_rest) = (x_blocks.remainder(), z_blocks.into_remainder());
+    if !x_rest.is_empty() {
+        // The last 1–3 rows as a zero-padded block of 4: the same code as the full blocks.
+        let mut xp = [[T::zero(); IN]; 4];
+        let mut zp = [[T::zero(); OUT]; 4];
+        xp[..x_rest.len()].copy_from_slice(x_rest);
+        forward_block::<T, M, IN, OUT, 4, WIDE>(w, bias, &xp, &mut zp);
+        let n = z_rest.len();
+        z_rest.copy_from_slice(&zp[..n]);
+    }
+}
+
+/// `z = bias + Σᵢ x[i]·w[i]` for one sample: the whole row in registers when `OUT <= 64`
+/// (`OUT` independent chains), else 64 outputs at a time.
+#[inline(always)]
+pub(crate) fn forward_row<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[T; IN],
+    z: &mut [T; OUT],
+) {
+    if OUT <= LONG {
+        // Enough independent chains to hide the multiply-add latency: `P` partial sums over
+        // the inputs, each `OUT` wide (≈ 8 vectors of 8 lanes in all).
+        match const { partial_sums(OUT) } {
+            8 => forward_row_partials::<T, M, IN, OUT, 8>(w, bias, x, z),
+            4 => forward_row_partials::<T, M, IN, OUT, 4>(w, bias, x, z),
+            2 => forward_row_partials::<T, M, IN, OUT, 2>(w, bias, x, z),
+            _ => forward_row_partials::<T, M, IN, OUT, 1>(w, bias, x, z),
+        }
+    } else {
+        forward_block::<T, M, IN, OUT, 1, LONG>(
+            w,
+            bias,
+            core::slice::from_ref(x),
+            core::slice::from_mut(z),
+        );
+    }
+}
+
+/// Partial sums that give about eight independent chains of 8-lane vectors for `out` outputs.
+const fn partial_sums(out: usize) -> usize {
+    match out.div_ceil(8) {
+        1 => 8,
+        2 => 4,
+        3 | 4 => 2,
+        _ => 1,
+    }
+}
+
+/// One row with `P` partial accumulators over the inputs (input `i` goes to `i mod P`),
+/// summed pairwise at the end.
+#[inline(always)]
+fn forward_row_partials<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize, const P: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[T; IN],
+    z: &mut [T; OUT],
+) {
+    let mut acc = [[T::zero(); OUT]; P];
+    acc[0] = *bias;
+    let mut w_chunks = w.chunks_exact(P);
+    let mut x_chunks = x.chunks_exact(P);
+    for (wc, xc) in (&mut w_chunks).zip(&mut x_chunks) {
+        for p in 0..P {
+            axpy::<T, M, OUT>(xc[p], &wc[p], &mut acc[p]);
         }
     }
+    for (wi, &a) in w_chunks.remainder().iter().zip(x_chunks.remainder()) {
+        axpy::<T, M, OUT>(a, wi, &mut acc[0]);
+    }
+    let mut width = P;
+    while width > 1 {
+        width /= 2;
+        let (low, high) = acc.split_at_mut(width);
+        for (a, b) in low.iter_mut().zip(high.iter()) {
+            for (x, &y) in a.iter_mut().zip(b.iter()) {
+                *x += y;
+            }
+        }
+    }
+    *z = acc[0];
 }
 
 /// `R` rows of the forward product, `C` outputs at a time (then the narrower tail).
@@ -167,13 +232,25 @@ pub(crate) fn input_grads<T: Scalar, M: MulAdd, const IN: usize, const OUT: usiz
     for (db, xb) in (&mut dz_blocks).zip(&mut dx_blocks) {
         input_grads_block::<T, M, IN, OUT, 4>(w, db, xb);
     }
-    for (dr, xr) in dz_blocks.remainder().iter().zip(dx_blocks.into_remainder()) {
-        input_grads_block::<T, M, IN, OUT, 1>(
-            w,
-            core::slice::from_ref(dr),
-            core::slice::from_mut(xr),
-        );
+    let (dz_rest, dx_rest) = (dz_blocks.remainder(), dx_blocks.into_remainder());
+    if !dz_rest.is_empty() {
+        let mut dzp = [[T::zero(); OUT]; 4];
+        let mut dxp = [[T::zero(); IN]; 4];
+        dzp[..dz_rest.len()].copy_from_slice(dz_rest);
+        input_grads_block::<T, M, IN, OUT, 4>(w, &dzp, &mut dxp);
+        let n = dx_rest.len();
+        dx_rest.copy_from_slice(&dxp[..n]);
     }
+}
+
+/// `dx[i] = Σₒ dz[o]·w[i][o]` for one sample.
+#[inline(always)]
+pub(crate) fn input_grads_row<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dz: &[T; OUT],
+    dx: &mut [T; IN],
+) {
+    input_grads_block::<T, M, IN, OUT, 1>(w, core::slice::from_ref(dz), core::slice::from_mut(dx));
 }
 
 /// `R` rows of the input gradient, two inputs at a time.

@@ -90,6 +90,33 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     )
 }
 
+/// Dense forward of one sample: `z = bias + Σᵢ x[i]·w[i]`.
+#[inline]
+pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[T; IN],
+    z: &mut [T; OUT],
+) {
+    dispatch!(
+        x86::dense_forward_row::<T, IN, OUT>(w, bias, x, z),
+        dense::forward_row::<T, math::Separate, IN, OUT>(w, bias, x, z)
+    )
+}
+
+/// Dense input gradient of one sample: `dx[i] = Σₒ dz[o]·w[i][o]`.
+#[inline]
+pub(crate) fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dz: &[T; OUT],
+    dx: &mut [T; IN],
+) {
+    dispatch!(
+        x86::dense_input_grads_row::<T, IN, OUT>(w, dz, dx),
+        dense::input_grads_row::<T, math::Separate, IN, OUT>(w, dz, dx)
+    )
+}
+
 /// Dense parameter gradients: `g[i] += Σ_b x[b][i]·dz[b]`, `g_bias += Σ_b dz[b]`.
 #[inline]
 pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(

@@ -145,6 +145,45 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
             "avx2",
         );
     }
+    // The one-sample kernels (both paths, through the dispatcher) on every row.
+    for (b, (xb, dzb)) in x.iter().zip(&dz).enumerate() {
+        let mut z = [T::zero(); OUT];
+        super::dense_forward_row(&w, &bias, xb, &mut z);
+        let mut z_portable = [T::zero(); OUT];
+        dense::forward_row::<T, Separate, IN, OUT>(&w, &bias, xb, &mut z_portable);
+        let mut dx = [T::zero(); IN];
+        super::dense_input_grads_row(&w, dzb, &mut dx);
+        let mut dx_portable = [T::zero(); IN];
+        dense::input_grads_row::<T, Separate, IN, OUT>(&w, dzb, &mut dx_portable);
+        for o in 0..OUT {
+            close(
+                z[o].to_f64(),
+                z_want[b][o],
+                scale,
+                &format!("row z[{b}][{o}]"),
+            );
+            close(
+                z_portable[o].to_f64(),
+                z_want[b][o],
+                scale,
+                &format!("portable row z[{b}][{o}]"),
+            );
+        }
+        for i in 0..IN {
+            close(
+                dx[i].to_f64(),
+                dx_want[b][i],
+                scale,
+                &format!("row dx[{b}][{i}]"),
+            );
+            close(
+                dx_portable[i].to_f64(),
+                dx_want[b][i],
+                scale,
+                &format!("portable row dx[{b}][{i}]"),
+            );
+        }
+    }
     // The dispatching entry points give what one of the paths gives.
     let mut z = vec![[T::zero(); OUT]; rows];
     super::dense_forward(&w, &bias, &x, &mut z);

@@ -68,3 +68,24 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
 ) {
     dense::input_grads::<T, Fused, IN, OUT>(w, dz, dx);
 }
+
+/// Dense forward of one sample (see `dense::forward_row`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[T; IN],
+    z: &mut [T; OUT],
+) {
+    dense::forward_row::<T, Fused, IN, OUT>(w, bias, x, z);
+}
+
+/// Dense input gradient of one sample (see `dense::input_grads_row`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dz: &[T; OUT],
+    dx: &mut [T; IN],
+) {
+    dense::input_grads_row::<T, Fused, IN, OUT>(w, dz, dx);
+}

@@ -23,6 +23,9 @@ use crate::zeros::Zeros;
 /// assert_eq!(layer.forward(&[1.0, 1.0]), [3.0, 0.0]); // relu(-1.0 + 0.5 - 1.0) = 0
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+// The weights start on a cache line: every vector load of a weight row then stays within one
+// line (a 64-float row split across lines halved the single-sample forward's speed).
+#[repr(C, align(64))]
 pub struct Dense<const IN: usize, const OUT: usize, A = Identity, T = f32> {
     /// Input-major: `weight[i][o]` is PyTorch's `weight[o][i]`.
     weight: [[T; OUT]; IN],
@@ -142,12 +145,7 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN,
     #[inline(always)]
     fn pre_activation(&self, x: &[T; IN]) -> [T; OUT] {
         let mut z = [T::zero(); OUT];
-        kernel::dense_forward(
-            &self.weight,
-            &self.bias,
-            core::slice::from_ref(x),
-            core::slice::from_mut(&mut z),
-        );
+        kernel::dense_forward_row(&self.weight, &self.bias, x, &mut z);
         z
     }
 
@@ -275,11 +273,7 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     fn backward(&self, cache: &Self::Cache, dy: &[T; OUT], grads: &mut Self) -> [T; IN] {
         let dz = self.param_grads(cache, dy, grads);
         let mut dx = [T::zero(); IN];
-        kernel::dense_input_grads(
-            &self.weight,
-            core::slice::from_ref(&dz),
-            core::slice::from_mut(&mut dx),
-        );
+        kernel::dense_input_grads_row(&self.weight, &dz, &mut dx);
         dx
     }
 

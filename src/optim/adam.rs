@@ -98,8 +98,9 @@ pub struct Adam<M, A = NoAmsGrad> {
 /// type Net = Dense<64, 64>;
 /// let plain = Adam::<Net>::new(AdamConfig::new());
 /// let amsgrad = Adam::<Net>::amsgrad(AdamConfig::new()); // an AdamAmsGrad<Net>
-/// assert_eq!(core::mem::size_of_val(&plain), core::mem::size_of::<Net>() * 2 + 48);
-/// assert_eq!(core::mem::size_of_val(&amsgrad), core::mem::size_of::<Net>() * 3 + 48);
+/// let net = core::mem::size_of::<Net>();
+/// assert!(core::mem::size_of_val(&plain) < 3 * net); // m and v, and the settings
+/// assert_eq!(core::mem::size_of_val(&amsgrad) - core::mem::size_of_val(&plain), net);
 /// ```
 pub type AdamAmsGrad<M> = Adam<M, AmsGrad<M>>;
 
