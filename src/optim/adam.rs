@@ -7,7 +7,7 @@ use num_traits::Float;
 
 #[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
-use crate::optim::optimizer::{Optimizer, for_each_scalar, nan_max};
+use crate::optim::optimizer::{Optimizer, flush_subnormal, for_each_scalar, nan_max};
 use crate::params::Params;
 use crate::scalar::Scalar;
 
@@ -283,8 +283,8 @@ impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
                 *p *= decay;
             }
             let g = g + wd * *p;
-            *m = beta1 * *m + one_minus_beta1 * g;
-            *v = beta2 * *v + one_minus_beta2 * (g * g);
+            *m = flush_subnormal(beta1 * *m + one_minus_beta1 * g);
+            *v = flush_subnormal(beta2 * *v + one_minus_beta2 * (g * g));
         };
         let apply = |p: &mut M::Scalar, m: M::Scalar, second_moment: M::Scalar| {
             let denom = second_moment.sqrt() / bias_correction2_sqrt + eps;
@@ -311,5 +311,34 @@ impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Dense, Identity, Zeros};
+
+    /// A moment whose gradient stays zero decays to exactly zero instead of sinking into the
+    /// subnormal range (where `0.9·x` can round back to `x` and never leave it).
+    #[test]
+    fn decaying_moments_flush_to_zero() {
+        type Net = Dense<1, 1, Identity, f32>;
+        let mut net = Net::zeros();
+        let mut adam = Adam::<Net>::new(AdamConfig::new());
+        let mut grads = Net::zeros();
+        grads.bias_mut()[0] = 1e-20;
+        adam.step(&mut net, &grads);
+        grads.bias_mut()[0] = 0.0;
+        for _ in 0..2000 {
+            adam.step(&mut net, &grads);
+        }
+        let state = [&adam.moments.exp_avg, &adam.moments.exp_avg_sq];
+        for tensor in state.iter().flat_map(|m| m.tensors()) {
+            for &x in tensor {
+                assert!(x == 0.0 || x.is_normal(), "subnormal state {x:e}");
+            }
+        }
+        assert_eq!(adam.moments.exp_avg.bias()[0], 0.0);
     }
 }

@@ -84,3 +84,17 @@ pub(crate) fn fill<M: Params>(state: &mut M, value: M::Scalar) {
 pub(crate) fn nan_max<T: crate::scalar::Scalar>(a: T, b: T) -> T {
     if a.is_nan() || a >= b { a } else { b }
 }
+
+/// `x`, or zero when `x` is subnormal. Optimizer state that decays geometrically (a moment
+/// whose gradient stays zero, as for a dead ReLU unit) would otherwise sink into the
+/// subnormal range, where `0.9·x` can round back to `x` and every later step runs 10–100×
+/// slower on x86. Flushing changes a parameter by less than `lr·2⁻¹²⁶/eps`, far below its
+/// rounding; PyTorch's CPU optimizers keep such values (unless `torch.set_flush_denormal`).
+#[inline(always)]
+pub(crate) fn flush_subnormal<T: crate::scalar::Scalar>(x: T) -> T {
+    if x.abs() < T::min_positive_value() {
+        T::zero()
+    } else {
+        x
+    }
+}

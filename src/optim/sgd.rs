@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 
 #[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
-use crate::optim::optimizer::{Optimizer, for_each_scalar};
+use crate::optim::optimizer::{Optimizer, flush_subnormal, for_each_scalar};
 use crate::params::Params;
 use crate::scalar::Scalar;
 
@@ -122,7 +122,7 @@ impl<M: Params> Optimizer<M> for Sgd<M> {
         for_each_scalar(model, grads, [&mut self.momentum_buffer], |p, g, [buf]| {
             let mut g = g + wd * *p;
             if use_momentum {
-                *buf = if first { g } else { mu * *buf + keep * g };
+                *buf = flush_subnormal(if first { g } else { mu * *buf + keep * g });
                 g = if c.nesterov { g + mu * *buf } else { *buf };
             }
             *p -= lr * g;
