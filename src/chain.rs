@@ -182,17 +182,22 @@ where
             .forward_batch(&scratch.hidden, y, &mut scratch.second);
     }
 
-    fn forward_train_batch<const N: usize>(
-        &mut self,
+    fn forward_train_batch_shared<const N: usize>(
+        &self,
         x: &[Self::Input; N],
         y: &mut [Self::Output; N],
         cache: &mut Self::BatchCache<N>,
         ctx: &mut TrainCtx,
     ) {
         self.first
-            .forward_train_batch(x, &mut cache.hidden, &mut cache.first, ctx);
+            .forward_train_batch_shared(x, &mut cache.hidden, &mut cache.first, ctx);
         self.second
-            .forward_train_batch(&cache.hidden, y, &mut cache.second, ctx);
+            .forward_train_batch_shared(&cache.hidden, y, &mut cache.second, ctx);
+    }
+
+    fn update_statistics<const N: usize>(&mut self, cache: &Self::BatchCache<N>) {
+        self.first.update_statistics(&cache.first);
+        self.second.update_statistics(&cache.second);
     }
 
     fn backward_batch<const N: usize>(

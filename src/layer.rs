@@ -62,15 +62,33 @@ pub trait Layer: Params + Sized {
         }
     }
 
-    /// Training-mode forward on a batch. Takes `&mut self` because batch-statistics layers
-    /// (BatchNorm) update their running statistics here.
+    /// Training-mode forward on a batch: [`forward_train_batch_shared`] then
+    /// [`update_statistics`] (BatchNorm's running statistics). Not meant to be overridden.
+    ///
+    /// [`forward_train_batch_shared`]: Layer::forward_train_batch_shared
+    /// [`update_statistics`]: Layer::update_statistics
+    fn forward_train_batch<const B: usize>(
+        &mut self,
+        x: &[Self::Input; B],
+        y: &mut [Self::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        ctx: &mut TrainCtx,
+    ) {
+        self.forward_train_batch_shared(x, y, cache, ctx);
+        self.update_statistics(cache);
+    }
+
+    /// Training-mode forward on a batch through a shared reference: what batch-statistics
+    /// layers would change (BatchNorm's running statistics) is left in `cache`, for
+    /// [`update_statistics`](Layer::update_statistics). Data-parallel training runs this on
+    /// several threads at once.
     ///
     /// The default runs [`forward_train`](Layer::forward_train) on each sample; it needs a
     /// batch cache of one cache per sample (`type BatchCache<const B: usize> =
     /// [Self::Cache; B]`), and any other batch cache type must override this method and the
     /// two backward ones (a build error says so otherwise).
-    fn forward_train_batch<const B: usize>(
-        &mut self,
+    fn forward_train_batch_shared<const B: usize>(
+        &self,
         x: &[Self::Input; B],
         y: &mut [Self::Output; B],
         cache: &mut Self::BatchCache<B>,
@@ -82,6 +100,13 @@ pub trait Layer: Params + Sized {
             *yi = out;
             *ci = sample_cache;
         }
+    }
+
+    /// Applies what a [`forward_train_batch_shared`](Layer::forward_train_batch_shared) call
+    /// left in `cache` to the layer's non-trained state (BatchNorm: the running mean and
+    /// variance, with its momentum). Nothing for other layers.
+    fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
+        let _ = cache;
     }
 
     /// Adds the batch's `dL/dθ` into `grads` and writes `dL/dx` for every sample.

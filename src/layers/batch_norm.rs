@@ -94,6 +94,10 @@ pub struct BatchNormCache<const N: usize, const B: usize, T> {
     pub normalized: [[T; N]; B],
     /// `1/sqrt(σ²_B + eps)` per feature.
     pub inv_std: [T; N],
+    /// The batch mean per feature (for the running mean).
+    pub mean: [T; N],
+    /// The unbiased batch variance per feature (for the running variance).
+    pub unbiased_var: [T; N],
 }
 
 /// Not one cache per sample: BatchNorm implements its batched methods itself.
@@ -104,6 +108,8 @@ impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T
         BatchNormCache {
             normalized: [[T::zero(); N]; B],
             inv_std: [T::zero(); N],
+            mean: [T::zero(); N],
+            unbiased_var: [T::zero(); N],
         }
     }
 }
@@ -306,9 +312,10 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         }
     }
 
-    /// Training mode: normalizes with the batch statistics and updates the running ones.
-    fn forward_train_batch<const B: usize>(
-        &mut self,
+    /// Training mode: normalizes with the batch statistics and keeps them in the cache for
+    /// [`update_statistics`](Layer::update_statistics).
+    fn forward_train_batch_shared<const B: usize>(
+        &self,
         x: &[[T; N]; B],
         y: &mut [[T; N]; B],
         cache: &mut Self::BatchCache<B>,
@@ -350,13 +357,21 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
                 y_row[j] = normalized_row[j] * self.weight[j] + self.bias[j];
             }
         }
+        let unbiased_count = T::from_f64((B - 1) as f64);
+        cache.mean = mean;
+        for j in 0..N {
+            cache.unbiased_var[j] = square_sum[j] / unbiased_count;
+        }
+    }
+
+    /// `running ← (1 − momentum)·running + momentum·batch`, for the mean and the unbiased
+    /// variance (PyTorch's update).
+    fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
         let momentum = T::from_f64(self.momentum);
         let keep = T::one() - momentum;
-        let unbiased_count = T::from_f64((B - 1) as f64);
         for j in 0..N {
-            self.running_mean[j] = momentum * mean[j] + keep * self.running_mean[j];
-            self.running_var[j] =
-                momentum * (square_sum[j] / unbiased_count) + keep * self.running_var[j];
+            self.running_mean[j] = momentum * cache.mean[j] + keep * self.running_mean[j];
+            self.running_var[j] = momentum * cache.unbiased_var[j] + keep * self.running_var[j];
         }
     }
 
@@ -404,4 +419,4 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
 }
 
 crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum });
-crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std });
+crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var });

@@ -291,8 +291,8 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
         self.forward_rows(x, y, &mut scratch.z);
     }
 
-    fn forward_train_batch<const B: usize>(
-        &mut self,
+    fn forward_train_batch_shared<const B: usize>(
+        &self,
         x: &[[T; IN]; B],
         y: &mut [[T; OUT]; B],
         cache: &mut Self::BatchCache<B>,
