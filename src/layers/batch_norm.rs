@@ -359,8 +359,8 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         }
         let unbiased_count = T::from_f64((B - 1) as f64);
         cache.mean = mean;
-        for j in 0..N {
-            cache.unbiased_var[j] = square_sum[j] / unbiased_count;
+        for (var, &squares) in cache.unbiased_var.iter_mut().zip(square_sum.iter()) {
+            *var = squares / unbiased_count;
         }
     }
 
