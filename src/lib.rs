@@ -39,6 +39,8 @@ mod layer;
 pub mod layers;
 pub mod loss;
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod parallel;
 mod params;
 mod scalar;
 pub mod shape_errors;
