@@ -141,6 +141,62 @@ where
     }
 }
 
+/// Seconds per training step of `Net` at a batch of `2·C` rows (cross-entropy, Adam):
+/// `[one thread, plain batched API; two threads, DataParallel with two chunks of C]`.
+fn parallel_step_seconds<Net, const I: usize, const O: usize, const C: usize>(net: &Net) -> [f64; 2]
+where
+    Net: Layer<Scalar = f32, Input = [f32; I], Output = [f32; O]>
+        + constnet::ZeroBits
+        + Clone
+        + Send
+        + Sync,
+    Net::BatchCache<C>: constnet::ZeroBits + Send,
+{
+    use constnet::loss::CrossEntropy;
+    use constnet::optim::{Adam, AdamConfig, Optimizer};
+    use constnet::parallel::DataParallel;
+    let rows = 2 * C;
+    let x: Vec<[f32; I]> = (0..rows)
+        .map(|b| core::array::from_fn(|i| ((b * 131 + i * 17) % 97) as f32 / 97.0))
+        .collect();
+    let classes: Vec<usize> = (0..rows).map(|b| b % O).collect();
+    // One thread: the plain batched API on the whole batch, chunk by chunk of C rows (const
+    // batch sizes), i.e. the same arithmetic a single-threaded loop does.
+    let mut single = Box::new(net.clone());
+    let mut single_grads = Net::boxed_zeros();
+    let mut single_adam = Adam::<Net>::boxed(AdamConfig::new().lr(1e-4));
+    let mut cache = constnet::zeroed_box::<Net::BatchCache<C>>();
+    let (mut y, mut dy) = (vec![[0.0f32; O]; C], vec![[0.0f32; O]; C]);
+    let mut ctx = constnet::TrainCtx::new(0);
+    let mut parallel = Box::new(net.clone());
+    let mut adam = Adam::<Net>::boxed(AdamConfig::new().lr(1e-4));
+    DataParallel::<Net, CrossEntropy, O, C>::run(&mut parallel, CrossEntropy, 2, 2, 0, |dp| {
+        let seconds = measure(&mut [
+            &mut |n| {
+                for _ in 0..n {
+                    single_grads.fill_zero();
+                    for k in 0..2 {
+                        let xk: &[[f32; I]; C] = x[k * C..(k + 1) * C].try_into().unwrap();
+                        let tk: &[usize; C] = classes[k * C..(k + 1) * C].try_into().unwrap();
+                        let yk: &mut [[f32; O]; C] = (&mut y[..]).try_into().unwrap();
+                        let dyk: &mut [[f32; O]; C] = (&mut dy[..]).try_into().unwrap();
+                        single.forward_train_batch(xk, yk, &mut cache, &mut ctx);
+                        black_box(CrossEntropy.loss_batch(yk, tk, dyk));
+                        single.backward_batch_params(xk, yk, &mut cache, dyk, &mut single_grads);
+                    }
+                    single_adam.step(&mut single, &single_grads);
+                }
+            },
+            &mut |n| {
+                for _ in 0..n {
+                    black_box(dp.step(&x, &classes, &mut *adam).unwrap());
+                }
+            },
+        ]);
+        [seconds[0], seconds[1]]
+    })
+}
+
 fn main() {
     let started = Instant::now();
     let mut t = workloads::workload_t();
@@ -226,6 +282,27 @@ fn main() {
         println!("naive {name} train_subnormal_values: {}", f.naive_subnormal);
         println!("{name} max_output_difference: {:.2e}", f.max_difference);
     }
+    // Data-parallel training on 2 threads against one thread, by batch size.
+    type Digits = constnet::seq![
+        constnet::Dense<64, 32, constnet::Tanh>,
+        constnet::Dense<32, 10>
+    ];
+    let digits: Digits = constnet::init::seeded(constnet::init::Init::XavierUniform, 1);
+    let [one, two] = parallel_step_seconds::<Digits, 64, 10, 16>(&digits);
+    println!("digits batch32 train_us_1_thread: {:.2}", one * 1e6);
+    println!("digits batch32 train_us_2_threads: {:.2}", two * 1e6);
+    println!("digits batch32 parallel_speedup: {:.2}", one / two);
+    let m_net = &*m.constnet;
+    macro_rules! m_parallel {
+        ($($c:literal),*) => {$(
+            let [one, two] = parallel_step_seconds::<workloads::MNet, 784, 10, $c>(m_net);
+            println!("M batch{} train_us_1_thread: {:.1}", 2 * $c, one * 1e6);
+            println!("M batch{} train_us_2_threads: {:.1}", 2 * $c, two * 1e6);
+            println!("M batch{} parallel_speedup: {:.2}", 2 * $c, one / two);
+        )*};
+    }
+    m_parallel!(2, 4, 8, 16, 32);
+
     println!("elapsed_s: {:.1}", started.elapsed().as_secs_f64());
 
     for (name, f) in &figures {

@@ -6,6 +6,7 @@
 //! allocation behind [`ZeroBits`] (`heap.rs`). Each AVX2+FMA kernel is tested against its
 //! portable twin (`accuracy.rs`, `tests.rs`).
 
+pub(crate) mod adam;
 mod dense;
 mod dispatch;
 #[cfg(feature = "std")]
@@ -149,6 +150,22 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     dispatch!(
         x86::dense_input_grads::<T, IN, OUT>(w, dz, dx),
         dense::input_grads::<T, math::Separate, IN, OUT>(w, dz, dx)
+    )
+}
+
+/// The Adam-family update of one tensor (the same bits on both paths: no fused operations).
+#[inline]
+pub(crate) fn adam_update<T: Scalar>(
+    s: &adam::AdamStep<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    v_max: Option<&mut [T]>,
+) {
+    dispatch!(
+        x86::adam_update(s, p, g, m, v, v_max),
+        adam::update(s, p, g, m, v, v_max)
     )
 }
 

@@ -3,8 +3,8 @@
 //! and fuses multiply-adds. Callers reach them only through the dispatching functions in
 //! `kernel/mod.rs`, after [`use_avx2_fma`](super::dispatch::use_avx2_fma) said yes.
 
-use super::dense;
 use super::math::{self, Fused};
+use super::{adam, dense};
 use crate::scalar::Scalar;
 
 /// `y = tanh(x)` elementwise.
@@ -88,4 +88,17 @@ pub(crate) fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize
     dx: &mut [T; IN],
 ) {
     dense::input_grads_row::<T, Fused, IN, OUT>(w, dz, dx);
+}
+
+/// The Adam-family update of one tensor (see `adam::update`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn adam_update<T: Scalar>(
+    s: &adam::AdamStep<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    v_max: Option<&mut [T]>,
+) {
+    adam::update(s, p, g, m, v, v_max);
 }

@@ -7,7 +7,8 @@ use num_traits::Float;
 
 #[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
-use crate::optim::optimizer::{Optimizer, flush_subnormal, for_each_scalar, nan_max};
+use crate::kernel::{self, adam::AdamStep};
+use crate::optim::optimizer::{Optimizer, for_each_tensor};
 use crate::params::Params;
 use crate::scalar::Scalar;
 
@@ -269,45 +270,33 @@ impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
         let bias_correction2 = 1.0 - Float::powf(u.beta2, t);
         let step_size = M::Scalar::from_f64(u.lr / bias_correction1);
         let bias_correction2_sqrt = M::Scalar::from_f64(Float::sqrt(bias_correction2));
-        let beta1 = M::Scalar::from_f64(u.beta1);
-        let one_minus_beta1 = M::Scalar::from_f64(1.0 - u.beta1);
-        let beta2 = M::Scalar::from_f64(u.beta2);
-        let one_minus_beta2 = M::Scalar::from_f64(1.0 - u.beta2);
-        let eps = M::Scalar::from_f64(u.eps);
-        let wd = M::Scalar::from_f64(u.l2_weight_decay);
-        let decoupled = u.decoupled_decay_factor != 1.0;
-        let decay = M::Scalar::from_f64(u.decoupled_decay_factor);
-        // The moments of one scalar; returns the updated second moment.
-        let moments = |p: &mut M::Scalar, g: M::Scalar, m: &mut M::Scalar, v: &mut M::Scalar| {
-            if decoupled {
-                *p *= decay;
-            }
-            let g = g + wd * *p;
-            *m = flush_subnormal(beta1 * *m + one_minus_beta1 * g);
-            *v = flush_subnormal(beta2 * *v + one_minus_beta2 * (g * g));
-        };
-        let apply = |p: &mut M::Scalar, m: M::Scalar, second_moment: M::Scalar| {
-            let denom = second_moment.sqrt() / bias_correction2_sqrt + eps;
-            *p -= step_size * (m / denom);
+        let step = AdamStep {
+            beta1: M::Scalar::from_f64(u.beta1),
+            one_minus_beta1: M::Scalar::from_f64(1.0 - u.beta1),
+            beta2: M::Scalar::from_f64(u.beta2),
+            one_minus_beta2: M::Scalar::from_f64(1.0 - u.beta2),
+            wd: M::Scalar::from_f64(u.l2_weight_decay),
+            decay: M::Scalar::from_f64(u.decoupled_decay_factor),
+            decoupled: u.decoupled_decay_factor != 1.0,
+            step_size,
+            bias_correction2_sqrt,
+            eps: M::Scalar::from_f64(u.eps),
         };
         let (exp_avg, exp_avg_sq) = (&mut self.exp_avg, &mut self.exp_avg_sq);
         match self.amsgrad.max_exp_avg_sq() {
             Some(max) => {
-                for_each_scalar(
+                for_each_tensor(
                     model,
                     grads,
                     [exp_avg, exp_avg_sq, max],
-                    |p, g, [m, v, v_max]| {
-                        moments(p, g, m, v);
-                        *v_max = nan_max(*v_max, *v);
-                        apply(p, *m, *v_max);
+                    |p, g, [m, v, vm]| {
+                        kernel::adam_update(&step, p, g, m, v, Some(vm));
                     },
                 );
             }
             None => {
-                for_each_scalar(model, grads, [exp_avg, exp_avg_sq], |p, g, [m, v]| {
-                    moments(p, g, m, v);
-                    apply(p, *m, *v);
+                for_each_tensor(model, grads, [exp_avg, exp_avg_sq], |p, g, [m, v]| {
+                    kernel::adam_update(&step, p, g, m, v, None);
                 });
             }
         }

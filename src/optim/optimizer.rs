@@ -48,12 +48,36 @@ pub(crate) fn for_each_scalar<M: Params, const S: usize>(
 ) {
     let mut state_iters = states.map(|s| s.tensors_mut());
     for (p, g) in model.tensors_mut().zip(grads.tensors()) {
+        // Every slice cut to the same length up front, so the loop below has no bounds
+        // checks left and vectorizes.
+        let n = p.len();
+        let g = &g[..n];
         let mut st = state_iters
             .each_mut()
-            .map(|it| it.next().expect("state has the model's type"));
-        for i in 0..p.len() {
+            .map(|it| &mut it.next().expect("state has the model's type")[..n]);
+        for i in 0..n {
             f(&mut p[i], g[i], st.each_mut().map(|s| &mut s[i]));
         }
+    }
+}
+
+/// Calls `f(params, grads, [state; S])` for every tensor of `model`, with `grads` and `S`
+/// state values of the model's type walked in lockstep (all slices of one length): for
+/// updates written as `zip` loops over whole tensors, which the compiler vectorizes.
+#[inline]
+pub(crate) fn for_each_tensor<M: Params, const S: usize>(
+    model: &mut M,
+    grads: &M,
+    states: [&mut M; S],
+    mut f: impl FnMut(&mut [M::Scalar], &[M::Scalar], [&mut [M::Scalar]; S]),
+) {
+    let mut state_iters = states.map(|s| s.tensors_mut());
+    for (p, g) in model.tensors_mut().zip(grads.tensors()) {
+        let n = p.len();
+        let st = state_iters
+            .each_mut()
+            .map(|it| &mut it.next().expect("state has the model's type")[..n]);
+        f(p, &g[..n], st);
     }
 }
 
@@ -79,22 +103,4 @@ pub(crate) fn fill<M: Params>(state: &mut M, value: M::Scalar) {
     }
 }
 
-/// `max(a, b)` that propagates a NaN from either side, like `torch.maximum`.
-#[inline(always)]
-pub(crate) fn nan_max<T: crate::scalar::Scalar>(a: T, b: T) -> T {
-    if a.is_nan() || a >= b { a } else { b }
-}
-
-/// `x`, or zero when `x` is subnormal. Optimizer state that decays geometrically (a moment
-/// whose gradient stays zero, as for a dead ReLU unit) would otherwise sink into the
-/// subnormal range, where `0.9·x` can round back to `x` and every later step runs 10–100×
-/// slower on x86. Flushing changes a parameter by less than `lr·2⁻¹²⁶/eps`, far below its
-/// rounding; PyTorch's CPU optimizers keep such values (unless `torch.set_flush_denormal`).
-#[inline(always)]
-pub(crate) fn flush_subnormal<T: crate::scalar::Scalar>(x: T) -> T {
-    if x.abs() < T::min_positive_value() {
-        T::zero()
-    } else {
-        x
-    }
-}
+pub(crate) use crate::kernel::adam::{flush_subnormal, nan_max};
