@@ -301,7 +301,7 @@ fn main() {
             println!("M batch{} parallel_speedup: {:.2}", 2 * $c, one / two);
         )*};
     }
-    m_parallel!(2, 4, 8, 16, 32);
+    m_parallel!(4, 16, 32, 64, 128);
 
     println!("elapsed_s: {:.1}", started.elapsed().as_secs_f64());
 

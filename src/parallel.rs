@@ -111,7 +111,6 @@ struct Shared<'m, L: Layer, Lo: Loss<L::Scalar>, const O: usize, const C: usize>
 /// and chunks of `C` rows. Made by [`DataParallel::run`], which owns the worker threads.
 pub struct DataParallel<'s, 'm, L: Layer, Lo: Loss<L::Scalar>, const O: usize, const C: usize> {
     shared: &'s Shared<'m, L, Lo, O, C>,
-    grads: Box<L>,
 }
 
 /// Locks a mutex, ignoring poisoning (a worker panic is reported separately).
@@ -262,10 +261,7 @@ where
                 }
             }
             let _stop = Stop(&shared.job, &shared.start);
-            let mut trainer = DataParallel {
-                shared: &shared,
-                grads: L::boxed_zeros(),
-            };
+            let mut trainer = DataParallel { shared: &shared };
             f(&mut trainer)
         })
     }
@@ -313,12 +309,14 @@ where
             }
             assert!(!job.worker_panicked, "a data-parallel worker panicked");
         }
-        self.grads.fill_zero();
-        let mut loss = 0.0;
+        // Chunk 0's gradients become the sum (chunks added in order: deterministic).
         let mut model = shared.model.write().unwrap_or_else(|e| e.into_inner());
-        for chunk in &shared.chunks {
+        let mut first = lock(&shared.chunks[0]);
+        let mut loss = first.loss;
+        model.update_statistics(&first.cache);
+        for chunk in &shared.chunks[1..] {
             let chunk = lock(chunk);
-            for (sum, part) in self.grads.tensors_mut().zip(chunk.grads.tensors()) {
+            for (sum, part) in first.grads.tensors_mut().zip(chunk.grads.tensors()) {
                 for (s, &p) in sum.iter_mut().zip(part.iter()) {
                     *s += p;
                 }
@@ -326,12 +324,12 @@ where
             loss += chunk.loss;
             model.update_statistics(&chunk.cache);
         }
-        optimizer.step(&mut **model, &self.grads);
+        optimizer.step(&mut **model, &first.grads);
         Ok(L::Scalar::from_f64(loss / shared.chunks.len() as f64))
     }
 
-    /// The gradients of the last step (the sum over chunks), e.g. for clipping checks.
-    pub fn grads(&self) -> &L {
-        &self.grads
+    /// Calls `f` with the gradients of the last step (the sum over its chunks).
+    pub fn inspect_grads<R>(&self, f: impl FnOnce(&L) -> R) -> R {
+        f(&lock(&self.shared.chunks[0]).grads)
     }
 }
