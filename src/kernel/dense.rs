@@ -15,12 +15,23 @@
 use super::math::MulAdd;
 use crate::scalar::Scalar;
 
-/// Outputs per block of the 4-row forward kernel.
-const WIDE: usize = 16;
-/// Outputs per block of the one-row kernels (forward remainder, weight gradient).
-const LONG: usize = 64;
-/// Lanes of the partial dot products.
-const LANES: usize = 8;
+// Block sizes, passed down as const parameters by each build (`x86.rs` and the portable
+// dispatch), for vectors of `LANES` floats: `WIDE` outputs per block of the 4-row forward
+// kernel (4 rows × 2 vectors = 8 accumulators), `LONG` outputs per block of the one-row
+// kernels (8 vectors), `LANES` lanes of the partial dot products.
+
+/// Blocks for 8-float vectors (AVX2; the portable build too).
+pub(crate) const WIDE_8: usize = 16;
+/// See [`WIDE_8`].
+pub(crate) const LONG_8: usize = 64;
+/// See [`WIDE_8`].
+pub(crate) const LANES_8: usize = 8;
+/// One-row blocks for 16-float vectors (AVX-512).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) const LONG_16: usize = 128;
+/// See [`LONG_16`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) const LANES_16: usize = 16;
 
 /// `acc[k] += a·w[k]` over a block.
 #[inline(always)]
@@ -32,7 +43,15 @@ fn axpy<T: Scalar, M: MulAdd, const N: usize>(a: T, w: &[T], acc: &mut [T; N]) {
 
 /// `z[b] = bias + Σᵢ x[b][i]·w[i]` for every row `b` of `x` (as many rows as `z`).
 #[inline(always)]
-pub(crate) fn forward<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+pub(crate) fn forward<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const WIDE: usize,
+    const LONG: usize,
+    const LANES: usize,
+>(
     w: &[[T; OUT]; IN],
     bias: &[T; OUT],
     x: &[[T; IN]],
@@ -58,7 +77,14 @@ pub(crate) fn forward<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
 /// `z = bias + Σᵢ x[i]·w[i]` for one sample: the whole row in registers when `OUT <= 64`
 /// (`OUT` independent chains), else 64 outputs at a time.
 #[inline(always)]
-pub(crate) fn forward_row<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+pub(crate) fn forward_row<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const LONG: usize,
+    const LANES: usize,
+>(
     w: &[[T; OUT]; IN],
     bias: &[T; OUT],
     x: &[T; IN],
@@ -67,7 +93,7 @@ pub(crate) fn forward_row<T: Scalar, M: MulAdd, const IN: usize, const OUT: usiz
     if OUT <= LONG {
         // Enough independent chains to hide the multiply-add latency: `P` partial sums over
         // the inputs, each `OUT` wide (≈ 8 vectors of 8 lanes in all).
-        match const { partial_sums(OUT) } {
+        match const { partial_sums(OUT, LANES) } {
             8 => forward_row_partials::<T, M, IN, OUT, 8>(w, bias, x, z),
             4 => forward_row_partials::<T, M, IN, OUT, 4>(w, bias, x, z),
             2 => forward_row_partials::<T, M, IN, OUT, 2>(w, bias, x, z),
@@ -83,9 +109,10 @@ pub(crate) fn forward_row<T: Scalar, M: MulAdd, const IN: usize, const OUT: usiz
     }
 }
 
-/// Partial sums that give about eight independent chains of 8-lane vectors for `out` outputs.
-const fn partial_sums(out: usize) -> usize {
-    match out.div_ceil(8) {
+/// Partial sums that give about eight independent chains of `lanes`-wide vectors for `out`
+/// outputs.
+const fn partial_sums(out: usize, lanes: usize) -> usize {
+    match out.div_ceil(lanes) {
         1 => 8,
         2 => 4,
         3 | 4 => 2,
@@ -176,7 +203,13 @@ fn forward_block<
 
 /// `g[i] += Σ_b x[b][i]·dz[b]` and `g_bias += Σ_b dz[b]`.
 #[inline(always)]
-pub(crate) fn param_grads<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+pub(crate) fn param_grads<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const LONG: usize,
+>(
     x: &[[T; IN]],
     dz: &[[T; OUT]],
     g: &mut [[T; OUT]; IN],
@@ -222,7 +255,13 @@ pub(crate) fn param_grads<T: Scalar, M: MulAdd, const IN: usize, const OUT: usiz
 
 /// `dx[b][i] = Σₒ dz[b][o]·w[i][o]`.
 #[inline(always)]
-pub(crate) fn input_grads<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+pub(crate) fn input_grads<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const LANES: usize,
+>(
     w: &[[T; OUT]; IN],
     dz: &[[T; OUT]],
     dx: &mut [[T; IN]],
@@ -230,14 +269,14 @@ pub(crate) fn input_grads<T: Scalar, M: MulAdd, const IN: usize, const OUT: usiz
     let mut dz_blocks = dz.chunks_exact(4);
     let mut dx_blocks = dx.chunks_exact_mut(4);
     for (db, xb) in (&mut dz_blocks).zip(&mut dx_blocks) {
-        input_grads_block::<T, M, IN, OUT, 4>(w, db, xb);
+        input_grads_block::<T, M, IN, OUT, 4, LANES>(w, db, xb);
     }
     let (dz_rest, dx_rest) = (dz_blocks.remainder(), dx_blocks.into_remainder());
     if !dz_rest.is_empty() {
         let mut dzp = [[T::zero(); OUT]; 4];
         let mut dxp = [[T::zero(); IN]; 4];
         dzp[..dz_rest.len()].copy_from_slice(dz_rest);
-        input_grads_block::<T, M, IN, OUT, 4>(w, &dzp, &mut dxp);
+        input_grads_block::<T, M, IN, OUT, 4, LANES>(w, &dzp, &mut dxp);
         let n = dx_rest.len();
         dx_rest.copy_from_slice(&dxp[..n]);
     }
@@ -245,24 +284,41 @@ pub(crate) fn input_grads<T: Scalar, M: MulAdd, const IN: usize, const OUT: usiz
 
 /// `dx[i] = Σₒ dz[o]·w[i][o]` for one sample.
 #[inline(always)]
-pub(crate) fn input_grads_row<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize>(
+pub(crate) fn input_grads_row<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const LANES: usize,
+>(
     w: &[[T; OUT]; IN],
     dz: &[T; OUT],
     dx: &mut [T; IN],
 ) {
-    input_grads_block::<T, M, IN, OUT, 1>(w, core::slice::from_ref(dz), core::slice::from_mut(dx));
+    input_grads_block::<T, M, IN, OUT, 1, LANES>(
+        w,
+        core::slice::from_ref(dz),
+        core::slice::from_mut(dx),
+    );
 }
 
 /// `R` rows of the input gradient, two inputs at a time.
 #[inline(always)]
-fn input_grads_block<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize, const R: usize>(
+fn input_grads_block<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const R: usize,
+    const LANES: usize,
+>(
     w: &[[T; OUT]; IN],
     dz: &[[T; OUT]],
     dx: &mut [[T; IN]],
 ) {
     let mut i = 0;
     while i + 2 <= IN {
-        let sums = partial_dots::<T, M, OUT, R, 2>([&w[i], &w[i + 1]], dz);
+        let sums = partial_dots::<T, M, OUT, R, 2, LANES>([&w[i], &w[i + 1]], dz);
         for r in 0..R {
             dx[r][i] = sums[r][0];
             dx[r][i + 1] = sums[r][1];
@@ -270,7 +326,7 @@ fn input_grads_block<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize, co
         i += 2;
     }
     if i < IN {
-        let sums = partial_dots::<T, M, OUT, R, 1>([&w[i]], dz);
+        let sums = partial_dots::<T, M, OUT, R, 1, LANES>([&w[i]], dz);
         for r in 0..R {
             dx[r][i] = sums[r][0];
         }
@@ -279,7 +335,14 @@ fn input_grads_block<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize, co
 
 /// `Σₒ dz[r][o]·w[k][o]` for `R` rows and `K` weight rows, with `LANES` partial sums each.
 #[inline(always)]
-fn partial_dots<T: Scalar, M: MulAdd, const OUT: usize, const R: usize, const K: usize>(
+fn partial_dots<
+    T: Scalar,
+    M: MulAdd,
+    const OUT: usize,
+    const R: usize,
+    const K: usize,
+    const LANES: usize,
+>(
     w: [&[T; OUT]; K],
     dz: &[[T; OUT]],
 ) -> [[T; K]; R] {
@@ -301,8 +364,15 @@ fn partial_dots<T: Scalar, M: MulAdd, const OUT: usize, const R: usize, const K:
     let mut sums = [[T::zero(); K]; R];
     for r in 0..R {
         for k in 0..K {
-            let a = &acc[r][k];
-            let mut s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+            let mut a = acc[r][k];
+            let mut width = LANES;
+            while width > 1 {
+                width /= 2;
+                for l in 0..width {
+                    a[l] += a[l + width];
+                }
+            }
+            let mut s = a[0];
             for o in full..OUT {
                 s = M::mul_add(dz[r][o], w[k][o], s);
             }

@@ -73,6 +73,9 @@ elementwise!(
     ln_1p_f32 = ln_1p
 );
 
+use dense::{LANES_8, LONG_8, WIDE_8};
+use math::Separate;
+
 /// Dense forward: `z[b] = bias + Σᵢ x[b][i]·w[i]` for each row.
 #[inline]
 pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
@@ -87,7 +90,7 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     }
     dispatch!(
         x86::dense_forward::<T, IN, OUT>(w, bias, x, z),
-        dense::forward::<T, math::Separate, IN, OUT>(w, bias, x, z)
+        dense::forward::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(w, bias, x, z)
     )
 }
 
@@ -99,9 +102,14 @@ pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
     x: &[T; IN],
     z: &mut [T; OUT],
 ) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if OUT >= 64 && dispatch::simd_level() == SimdLevel::Avx512 {
+        // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { x86::dense_forward_row_avx512::<T, IN, OUT>(w, bias, x, z) };
+    }
     dispatch!(
         x86::dense_forward_row::<T, IN, OUT>(w, bias, x, z),
-        dense::forward_row::<T, math::Separate, IN, OUT>(w, bias, x, z)
+        dense::forward_row::<T, Separate, IN, OUT, LONG_8, LANES_8>(w, bias, x, z)
     )
 }
 
@@ -114,7 +122,7 @@ pub(crate) fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize
 ) {
     dispatch!(
         x86::dense_input_grads_row::<T, IN, OUT>(w, dz, dx),
-        dense::input_grads_row::<T, math::Separate, IN, OUT>(w, dz, dx)
+        dense::input_grads_row::<T, Separate, IN, OUT, LANES_8>(w, dz, dx)
     )
 }
 
@@ -132,7 +140,7 @@ pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
     }
     dispatch!(
         x86::dense_param_grads::<T, IN, OUT>(x, dz, g, g_bias),
-        dense::param_grads::<T, math::Separate, IN, OUT>(x, dz, g, g_bias)
+        dense::param_grads::<T, Separate, IN, OUT, LONG_8>(x, dz, g, g_bias)
     )
 }
 
@@ -149,7 +157,7 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     }
     dispatch!(
         x86::dense_input_grads::<T, IN, OUT>(w, dz, dx),
-        dense::input_grads::<T, math::Separate, IN, OUT>(w, dz, dx)
+        dense::input_grads::<T, Separate, IN, OUT, LANES_8>(w, dz, dx)
     )
 }
 

@@ -1,7 +1,7 @@
 //! The Dense kernels against plain reference loops, on both paths, for odd shapes and batch
 //! sizes (tails of the 4-row and 8-lane blocks included), in `f32` and `f64`.
 
-use super::dense;
+use super::dense::{self, LANES_8, LONG_8, WIDE_8};
 use super::math::Separate;
 use crate::scalar::Scalar;
 
@@ -128,9 +128,9 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
         check(&z, &g, &gb, &dx, path);
     };
     run(
-        &|z| dense::forward::<T, Separate, IN, OUT>(&w, &bias, &x, z),
-        &|g, gb| dense::param_grads::<T, Separate, IN, OUT>(&x, &dz, g, gb),
-        &|dx| dense::input_grads::<T, Separate, IN, OUT>(&w, &dz, dx),
+        &|z| dense::forward::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(&w, &bias, &x, z),
+        &|g, gb| dense::param_grads::<T, Separate, IN, OUT, LONG_8>(&x, &dz, g, gb),
+        &|dx| dense::input_grads::<T, Separate, IN, OUT, LANES_8>(&w, &dz, dx),
         "portable",
     );
     #[cfg(target_arch = "x86_64")]
@@ -145,16 +145,35 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
             "avx2",
         );
     }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma")
+    {
+        for (b, xb) in x.iter().enumerate() {
+            let mut z = [T::zero(); OUT];
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+            unsafe { super::x86::dense_forward_row_avx512::<T, IN, OUT>(&w, &bias, xb, &mut z) };
+            for o in 0..OUT {
+                close(
+                    z[o].to_f64(),
+                    z_want[b][o],
+                    scale,
+                    &format!("avx512 row z[{b}][{o}]"),
+                );
+            }
+        }
+    }
     // The one-sample kernels (both paths, through the dispatcher) on every row.
     for (b, (xb, dzb)) in x.iter().zip(&dz).enumerate() {
         let mut z = [T::zero(); OUT];
         super::dense_forward_row(&w, &bias, xb, &mut z);
         let mut z_portable = [T::zero(); OUT];
-        dense::forward_row::<T, Separate, IN, OUT>(&w, &bias, xb, &mut z_portable);
+        dense::forward_row::<T, Separate, IN, OUT, LONG_8, LANES_8>(&w, &bias, xb, &mut z_portable);
         let mut dx = [T::zero(); IN];
         super::dense_input_grads_row(&w, dzb, &mut dx);
         let mut dx_portable = [T::zero(); IN];
-        dense::input_grads_row::<T, Separate, IN, OUT>(&w, dzb, &mut dx_portable);
+        dense::input_grads_row::<T, Separate, IN, OUT, LANES_8>(&w, dzb, &mut dx_portable);
         for o in 0..OUT {
             close(
                 z[o].to_f64(),

@@ -37,57 +37,89 @@ pub(crate) fn ln_1p(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::ln_1p::<Fused>);
 }
 
-/// Dense forward over rows (see `dense::forward`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
-    w: &[[T; OUT]; IN],
-    bias: &[T; OUT],
-    x: &[[T; IN]],
-    z: &mut [[T; OUT]],
-) {
-    dense::forward::<T, Fused, IN, OUT>(w, bias, x, z);
+/// Defines the Dense kernels of one instruction set: `$features` for `#[target_feature]`,
+/// and the block sizes of its vector width.
+macro_rules! dense_kernels {
+    ($features:literal, $wide:expr, $long:expr, $lanes:expr,
+     $forward:ident, $forward_row:ident, $param_grads:ident, $input_grads:ident,
+     $input_grads_row:ident) => {
+        /// Dense forward over rows (see `dense::forward`).
+        #[target_feature(enable = $features)]
+        pub(crate) fn $forward<T: Scalar, const IN: usize, const OUT: usize>(
+            w: &[[T; OUT]; IN],
+            bias: &[T; OUT],
+            x: &[[T; IN]],
+            z: &mut [[T; OUT]],
+        ) {
+            dense::forward::<T, Fused, IN, OUT, { $wide }, { $long }, { $lanes }>(w, bias, x, z);
+        }
+
+        /// Dense forward of one sample (see `dense::forward_row`).
+        #[target_feature(enable = $features)]
+        pub(crate) fn $forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+            w: &[[T; OUT]; IN],
+            bias: &[T; OUT],
+            x: &[T; IN],
+            z: &mut [T; OUT],
+        ) {
+            dense::forward_row::<T, Fused, IN, OUT, { $long }, { $lanes }>(w, bias, x, z);
+        }
+
+        /// Dense parameter gradients (see `dense::param_grads`).
+        #[target_feature(enable = $features)]
+        pub(crate) fn $param_grads<T: Scalar, const IN: usize, const OUT: usize>(
+            x: &[[T; IN]],
+            dz: &[[T; OUT]],
+            g: &mut [[T; OUT]; IN],
+            g_bias: &mut [T; OUT],
+        ) {
+            dense::param_grads::<T, Fused, IN, OUT, { $long }>(x, dz, g, g_bias);
+        }
+
+        /// Dense input gradients (see `dense::input_grads`).
+        #[target_feature(enable = $features)]
+        pub(crate) fn $input_grads<T: Scalar, const IN: usize, const OUT: usize>(
+            w: &[[T; OUT]; IN],
+            dz: &[[T; OUT]],
+            dx: &mut [[T; IN]],
+        ) {
+            dense::input_grads::<T, Fused, IN, OUT, { $lanes }>(w, dz, dx);
+        }
+
+        /// Dense input gradient of one sample (see `dense::input_grads_row`).
+        #[target_feature(enable = $features)]
+        pub(crate) fn $input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+            w: &[[T; OUT]; IN],
+            dz: &[T; OUT],
+            dx: &mut [T; IN],
+        ) {
+            dense::input_grads_row::<T, Fused, IN, OUT, { $lanes }>(w, dz, dx);
+        }
+    };
 }
 
-/// Dense parameter gradients (see `dense::param_grads`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
-    x: &[[T; IN]],
-    dz: &[[T; OUT]],
-    g: &mut [[T; OUT]; IN],
-    g_bias: &mut [T; OUT],
-) {
-    dense::param_grads::<T, Fused, IN, OUT>(x, dz, g, g_bias);
-}
-
-/// Dense input gradients (see `dense::input_grads`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
-    w: &[[T; OUT]; IN],
-    dz: &[[T; OUT]],
-    dx: &mut [[T; IN]],
-) {
-    dense::input_grads::<T, Fused, IN, OUT>(w, dz, dx);
-}
-
-/// Dense forward of one sample (see `dense::forward_row`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+dense_kernels!(
+    "avx2,fma",
+    dense::WIDE_8,
+    dense::LONG_8,
+    dense::LANES_8,
+    dense_forward,
+    dense_forward_row,
+    dense_param_grads,
+    dense_input_grads,
+    dense_input_grads_row
+);
+/// Dense forward of one sample with 16-float vectors (AVX-512F). The one kernel with an
+/// AVX-512 build: it measured faster only there (S latency 177 → 132 ns in one
+/// `perf_report` run), and slower for narrow layers and the batched kernels.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) fn dense_forward_row_avx512<T: Scalar, const IN: usize, const OUT: usize>(
     w: &[[T; OUT]; IN],
     bias: &[T; OUT],
     x: &[T; IN],
     z: &mut [T; OUT],
 ) {
-    dense::forward_row::<T, Fused, IN, OUT>(w, bias, x, z);
-}
-
-/// Dense input gradient of one sample (see `dense::input_grads_row`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
-    w: &[[T; OUT]; IN],
-    dz: &[T; OUT],
-    dx: &mut [T; IN],
-) {
-    dense::input_grads_row::<T, Fused, IN, OUT>(w, dz, dx);
+    dense::forward_row::<T, Fused, IN, OUT, { dense::LONG_16 }, { dense::LANES_16 }>(w, bias, x, z);
 }
 
 /// The Adam-family update of one tensor (see `adam::update`).
