@@ -95,6 +95,8 @@ struct Job {
     done: usize,
     stop: bool,
     worker_panicked: bool,
+    /// Worker threads that have started (their start-up allocations are behind them).
+    ready: usize,
 }
 
 /// What the threads share for the whole run.
@@ -183,6 +185,11 @@ where
 
     /// A worker thread: runs every step's chunks until told to stop.
     fn worker(&self) {
+        {
+            let mut job = lock(&self.job);
+            job.ready += 1;
+            self.finished.notify_all();
+        }
         let mut seen = 0;
         loop {
             {
@@ -244,13 +251,23 @@ where
                 done: chunks,
                 stop: false,
                 worker_panicked: false,
+                ready: 0,
             }),
             start: Condvar::new(),
             finished: Condvar::new(),
         };
         std::thread::scope(|scope| {
-            for _ in 1..threads.max(1) {
+            let workers = threads.max(1) - 1;
+            for _ in 0..workers {
                 scope.spawn(|| shared.worker());
+            }
+            // Every worker is running before the first step, so no step pays (or allocates
+            // for) a thread's start-up.
+            {
+                let mut job = lock(&shared.job);
+                while job.ready < workers {
+                    job = shared.finished.wait(job).unwrap_or_else(|e| e.into_inner());
+                }
             }
             // Stops the workers when `f` returns or panics.
             struct Stop<'a>(&'a Mutex<Job>, &'a Condvar);
