@@ -134,6 +134,19 @@ crate::impl_zero_bits!(
     for ChainCache<CA, H, CB> { first, hidden, hidden_grad, second }
 );
 
+impl<A: Layer, B: Layer> crate::kernel::PlainForward for Chain<A, B>
+where
+    A::Output: Meets<B::Input>,
+    B: Follows<A>,
+{
+    type In = A::Input;
+    type Out = B::Output;
+    #[inline(always)]
+    fn forward_plain(&self, x: &A::Input) -> B::Output {
+        self.second.forward(&self.first.forward(x))
+    }
+}
+
 impl<A: Layer, B: Layer> Layer for Chain<A, B>
 where
     A::Output: Meets<B::Input>,
@@ -145,9 +158,11 @@ where
     type BatchCache<const N: usize> =
         ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>;
 
+    /// The whole chain runs in one function compiled for the best instruction set the CPU has
+    /// (the layers' kernels inline into it instead of being called one by one).
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
-        self.second.forward(&self.first.forward(x))
+        crate::kernel::forward_in_best_simd(self, x)
     }
 
     #[inline]

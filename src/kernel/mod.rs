@@ -161,6 +161,28 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     )
 }
 
+/// A forward pass that can be compiled in one piece for an instruction set (a chain's).
+pub(crate) trait PlainForward {
+    /// The input.
+    type In;
+    /// The output.
+    type Out;
+    /// The forward pass itself, `#[inline(always)]` in implementations.
+    fn forward_plain(&self, x: &Self::In) -> Self::Out;
+}
+
+/// `f.forward_plain(x)` in an AVX2+FMA function when the CPU has them (one dispatch for a
+/// whole chain: nested chains and kernels inline into it), else as is.
+#[inline(always)]
+pub(crate) fn forward_in_best_simd<F: PlainForward>(f: &F, x: &F::In) -> F::Out {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if dispatch::use_avx2_fma() {
+        // SAFETY: `use_avx2_fma` checked that this CPU has AVX2 and FMA.
+        return unsafe { x86::forward_plain(f, x) };
+    }
+    f.forward_plain(x)
+}
+
 /// The Adam-family update of one tensor (the same bits on both paths: no fused operations).
 #[inline]
 pub(crate) fn adam_update<T: Scalar>(

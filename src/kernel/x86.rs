@@ -9,30 +9,35 @@ use crate::scalar::Scalar;
 
 /// `y = tanh(x)` elementwise.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub(crate) fn tanh(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::tanh::<Fused>);
 }
 
 /// `y = σ(x)` elementwise.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub(crate) fn sigmoid(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::sigmoid::<Fused>);
 }
 
 /// `y = eˣ` elementwise.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub(crate) fn exp(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::exp::<Fused>);
 }
 
 /// `y = eˣ − 1` elementwise.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub(crate) fn expm1(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::expm1::<Fused>);
 }
 
 /// `y = ln(1 + x)` elementwise.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub(crate) fn ln_1p(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::ln_1p::<Fused>);
 }
@@ -45,6 +50,7 @@ macro_rules! dense_kernels {
      $input_grads_row:ident) => {
         /// Dense forward over rows (see `dense::forward`).
         #[target_feature(enable = $features)]
+        #[inline]
         pub(crate) fn $forward<T: Scalar, const IN: usize, const OUT: usize>(
             w: &[[T; OUT]; IN],
             bias: &[T; OUT],
@@ -56,6 +62,7 @@ macro_rules! dense_kernels {
 
         /// Dense forward of one sample (see `dense::forward_row`).
         #[target_feature(enable = $features)]
+        #[inline]
         pub(crate) fn $forward_row<T: Scalar, const IN: usize, const OUT: usize>(
             w: &[[T; OUT]; IN],
             bias: &[T; OUT],
@@ -67,6 +74,7 @@ macro_rules! dense_kernels {
 
         /// Dense parameter gradients (see `dense::param_grads`).
         #[target_feature(enable = $features)]
+        #[inline]
         pub(crate) fn $param_grads<T: Scalar, const IN: usize, const OUT: usize>(
             x: &[[T; IN]],
             dz: &[[T; OUT]],
@@ -78,6 +86,7 @@ macro_rules! dense_kernels {
 
         /// Dense input gradients (see `dense::input_grads`).
         #[target_feature(enable = $features)]
+        #[inline]
         pub(crate) fn $input_grads<T: Scalar, const IN: usize, const OUT: usize>(
             w: &[[T; OUT]; IN],
             dz: &[[T; OUT]],
@@ -88,6 +97,7 @@ macro_rules! dense_kernels {
 
         /// Dense input gradient of one sample (see `dense::input_grads_row`).
         #[target_feature(enable = $features)]
+        #[inline]
         pub(crate) fn $input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
             w: &[[T; OUT]; IN],
             dz: &[T; OUT],
@@ -124,6 +134,7 @@ pub(crate) fn dense_forward_row_avx512<T: Scalar, const IN: usize, const OUT: us
 
 /// The Adam-family update of one tensor (see `adam::update`).
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub(crate) fn adam_update<T: Scalar>(
     s: &adam::AdamStep<T>,
     p: &mut [T],
@@ -133,4 +144,13 @@ pub(crate) fn adam_update<T: Scalar>(
     v_max: Option<&mut [T]>,
 ) {
     adam::update(s, p, g, m, v, v_max);
+}
+
+/// `f.forward_plain(x)` in a function compiled with AVX2 and FMA: the forward pass of a
+/// chain, and what it inlines (its layers' kernels), is compiled with them too, with no call
+/// boundary between the layers.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn forward_plain<F: super::PlainForward>(f: &F, x: &F::In) -> F::Out {
+    f.forward_plain(x)
 }
