@@ -1,6 +1,7 @@
 //! `Chain<A, B>`: two layers in sequence, and `seq![...]` to name a longer chain as a type.
 
 use crate::ctx::TrainCtx;
+use crate::kernel::{SimdTask, in_best_simd};
 use crate::layer::{Layer, SampleCaches};
 use crate::params::{Params, TensorShape};
 use crate::zeros::Zeros;
@@ -134,16 +135,107 @@ crate::impl_zero_bits!(
     for ChainCache<CA, H, CB> { first, hidden, hidden_grad, second }
 );
 
-impl<A: Layer, B: Layer> crate::kernel::PlainForward for Chain<A, B>
-where
-    A::Output: Meets<B::Input>,
-    B: Follows<A>,
-{
-    type In = A::Input;
-    type Out = B::Output;
+// A chain's passes as `SimdTask`s: each runs in one function compiled for the best
+// instruction set the CPU has (see `kernel::in_best_simd`).
+
+struct Forward<'a, A, B, X>(&'a Chain<A, B>, &'a X);
+
+impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::Input> {
+    type Output = B::Output;
     #[inline(always)]
-    fn forward_plain(&self, x: &A::Input) -> B::Output {
-        self.second.forward(&self.first.forward(x))
+    fn run(self) -> B::Output {
+        self.0.second.forward(&self.0.first.forward(self.1))
+    }
+}
+
+struct ForwardBatch<'a, A: Layer, B: Layer, const N: usize> {
+    chain: &'a Chain<A, B>,
+    x: &'a [A::Input; N],
+    y: &'a mut [B::Output; N],
+    scratch: &'a mut ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>,
+}
+
+impl<A: Layer, B: Layer<Input = A::Output>, const N: usize> SimdTask for ForwardBatch<'_, A, B, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let s = self.scratch;
+        self.chain
+            .first
+            .forward_batch(self.x, &mut s.hidden, &mut s.first);
+        self.chain
+            .second
+            .forward_batch(&s.hidden, self.y, &mut s.second);
+    }
+}
+
+struct TrainForward<'a, A: Layer, B: Layer, const N: usize> {
+    chain: &'a Chain<A, B>,
+    x: &'a [A::Input; N],
+    y: &'a mut [B::Output; N],
+    cache: &'a mut ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>,
+    ctx: &'a mut TrainCtx,
+}
+
+impl<A: Layer, B: Layer<Input = A::Output>, const N: usize> SimdTask for TrainForward<'_, A, B, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let c = self.cache;
+        let chain = self.chain;
+        chain
+            .first
+            .forward_train_batch_shared(self.x, &mut c.hidden, &mut c.first, self.ctx);
+        chain
+            .second
+            .forward_train_batch_shared(&c.hidden, self.y, &mut c.second, self.ctx);
+    }
+}
+
+/// Backward through both layers; `dx: None` skips the first layer's input gradient.
+struct Backward<'a, A: Layer, B: Layer, const N: usize> {
+    chain: &'a Chain<A, B>,
+    x: &'a [A::Input; N],
+    y: &'a [B::Output; N],
+    cache: &'a mut ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>,
+    dy: &'a [B::Output; N],
+    dx: Option<&'a mut [A::Input; N]>,
+    grads: &'a mut Chain<A, B>,
+}
+
+impl<A: Layer, B: Layer<Input = A::Output>, const N: usize> SimdTask for Backward<'_, A, B, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let ChainCache {
+            first,
+            hidden,
+            hidden_grad,
+            second,
+        } = self.cache;
+        let (chain, grads) = (self.chain, self.grads);
+        chain.second.backward_batch(
+            hidden,
+            self.y,
+            second,
+            self.dy,
+            hidden_grad,
+            &mut grads.second,
+        );
+        match self.dx {
+            Some(dx) => {
+                chain
+                    .first
+                    .backward_batch(self.x, hidden, first, hidden_grad, dx, &mut grads.first)
+            }
+            None => chain.first.backward_batch_params(
+                self.x,
+                hidden,
+                first,
+                hidden_grad,
+                &mut grads.first,
+            ),
+        }
     }
 }
 
@@ -162,7 +254,7 @@ where
     /// (the layers' kernels inline into it instead of being called one by one).
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
-        crate::kernel::forward_in_best_simd(self, x)
+        in_best_simd(Forward(self, x))
     }
 
     #[inline]
@@ -191,10 +283,12 @@ where
         y: &mut [Self::Output; N],
         scratch: &mut Self::BatchCache<N>,
     ) {
-        self.first
-            .forward_batch(x, &mut scratch.hidden, &mut scratch.first);
-        self.second
-            .forward_batch(&scratch.hidden, y, &mut scratch.second);
+        in_best_simd(ForwardBatch {
+            chain: self,
+            x,
+            y,
+            scratch,
+        });
     }
 
     fn forward_train_batch_shared<const N: usize>(
@@ -204,10 +298,13 @@ where
         cache: &mut Self::BatchCache<N>,
         ctx: &mut TrainCtx,
     ) {
-        self.first
-            .forward_train_batch_shared(x, &mut cache.hidden, &mut cache.first, ctx);
-        self.second
-            .forward_train_batch_shared(&cache.hidden, y, &mut cache.second, ctx);
+        in_best_simd(TrainForward {
+            chain: self,
+            x,
+            y,
+            cache,
+            ctx,
+        });
     }
 
     fn update_statistics<const N: usize>(&mut self, cache: &Self::BatchCache<N>) {
@@ -224,16 +321,15 @@ where
         dx: &mut [Self::Input; N],
         grads: &mut Self,
     ) {
-        let ChainCache {
-            first,
-            hidden,
-            hidden_grad,
-            second,
-        } = cache;
-        self.second
-            .backward_batch(hidden, y, second, dy, hidden_grad, &mut grads.second);
-        self.first
-            .backward_batch(x, hidden, first, hidden_grad, dx, &mut grads.first);
+        in_best_simd(Backward {
+            chain: self,
+            x,
+            y,
+            cache,
+            dy,
+            dx: Some(dx),
+            grads,
+        });
     }
 
     fn backward_batch_params<const N: usize>(
@@ -244,16 +340,15 @@ where
         dy: &[Self::Output; N],
         grads: &mut Self,
     ) {
-        let ChainCache {
-            first,
-            hidden,
-            hidden_grad,
-            second,
-        } = cache;
-        self.second
-            .backward_batch(hidden, y, second, dy, hidden_grad, &mut grads.second);
-        self.first
-            .backward_batch_params(x, hidden, first, hidden_grad, &mut grads.first);
+        in_best_simd(Backward {
+            chain: self,
+            x,
+            y,
+            cache,
+            dy,
+            dx: None,
+            grads,
+        });
     }
 }
 /// Names a chain of layers as a type: `seq![L1, L2, L3]` is `Chain<L1, Chain<L2, L3>>`.

@@ -161,26 +161,26 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     )
 }
 
-/// A forward pass that can be compiled in one piece for an instruction set (a chain's).
-pub(crate) trait PlainForward {
-    /// The input.
-    type In;
-    /// The output.
-    type Out;
-    /// The forward pass itself, `#[inline(always)]` in implementations.
-    fn forward_plain(&self, x: &Self::In) -> Self::Out;
+/// A piece of work (a chain's pass over its layers) that can be compiled in one function for
+/// an instruction set: `run` is `#[inline(always)]` in implementations, so it and what it
+/// inlines (nested chains, the layers' kernels) take the caller's target features.
+pub(crate) trait SimdTask {
+    /// What the work returns.
+    type Output;
+    /// Does the work.
+    fn run(self) -> Self::Output;
 }
 
-/// `f.forward_plain(x)` in an AVX2+FMA function when the CPU has them (one dispatch for a
-/// whole chain: nested chains and kernels inline into it), else as is.
+/// Runs `task` in an AVX2+FMA function when the CPU has them (one dispatch for a whole
+/// chain), else as is.
 #[inline(always)]
-pub(crate) fn forward_in_best_simd<F: PlainForward>(f: &F, x: &F::In) -> F::Out {
+pub(crate) fn in_best_simd<F: SimdTask>(task: F) -> F::Output {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if dispatch::use_avx2_fma() {
         // SAFETY: `use_avx2_fma` checked that this CPU has AVX2 and FMA.
-        return unsafe { x86::forward_plain(f, x) };
+        return unsafe { x86::run_task(task) };
     }
-    f.forward_plain(x)
+    task.run()
 }
 
 /// The Adam-family update of one tensor (the same bits on both paths: no fused operations).

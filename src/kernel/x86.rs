@@ -146,11 +146,11 @@ pub(crate) fn adam_update<T: Scalar>(
     adam::update(s, p, g, m, v, v_max);
 }
 
-/// `f.forward_plain(x)` in a function compiled with AVX2 and FMA: the forward pass of a
-/// chain, and what it inlines (its layers' kernels), is compiled with them too, with no call
+/// `task.run()` in a function compiled with AVX2 and FMA: a chain's pass, and what it
+/// inlines (nested chains, its layers' kernels), is compiled with them too, with no call
 /// boundary between the layers.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-pub(crate) fn forward_plain<F: super::PlainForward>(f: &F, x: &F::In) -> F::Out {
-    f.forward_plain(x)
+pub(crate) fn run_task<F: super::SimdTask>(task: F) -> F::Output {
+    task.run()
 }
