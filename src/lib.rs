@@ -33,13 +33,16 @@ mod chain;
 pub mod cpu;
 mod ctx;
 pub mod init;
+pub mod io;
 #[allow(unsafe_code)] // the only module with `unsafe`: see its docs
 mod kernel;
 mod layer;
 pub mod layers;
 pub mod loss;
+mod named;
 pub mod optim;
 mod params;
+mod rng;
 mod scalar;
 pub mod shape_errors;
 pub mod testing;
@@ -51,6 +54,8 @@ pub use activations::{
 };
 pub use chain::{Chain, ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
+#[cfg(feature = "safetensors")]
+pub use io::safetensors;
 pub use kernel::ZeroBits;
 #[doc(hidden)]
 pub use kernel::require_zero_bits;
@@ -62,7 +67,9 @@ pub use layers::{
     Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseBatchCache, DenseCache,
     LayerNorm, LayerNormCache,
 };
+pub use named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 pub use params::{Params, TensorKind, TensorShape};
+pub use rng::TrainRng;
 pub use scalar::Scalar;
 pub use zeros::Zeros;
 
