@@ -177,3 +177,49 @@ where
         out.write_str(",\n)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    /// Every float the exporter writes parses back to the same bits: random bit patterns
+    /// (subnormals, extremes and negative zero included), NaN and infinities by name.
+    #[test]
+    fn floats_round_trip_exactly() {
+        let mut rng = crate::TrainRng::seed_from_u64(1);
+        let mut text = String::new();
+        for _ in 0..100_000 {
+            let x = f32::from_bits(rng.next_u32());
+            fmt32(&mut text, x);
+            assert!(
+                x.is_nan() || text.parse::<f32>().unwrap().to_bits() == x.to_bits(),
+                "{text}"
+            );
+            let y = f64::from_bits(rng.next_u64());
+            fmt64(&mut text, y);
+            assert!(
+                y.is_nan() || text.parse::<f64>().unwrap().to_bits() == y.to_bits(),
+                "{text}"
+            );
+        }
+        for (v, want) in [
+            (f32::NAN, "f32::NAN"),
+            (f32::NEG_INFINITY, "f32::NEG_INFINITY"),
+            (-0.0, "-0.0"),
+        ] {
+            fmt32(&mut text, v);
+            assert_eq!(text, want);
+        }
+    }
+
+    fn fmt32(text: &mut String, v: f32) {
+        text.clear();
+        float(text, v).unwrap();
+    }
+
+    fn fmt64(text: &mut String, v: f64) {
+        text.clear();
+        float(text, v).unwrap();
+    }
+}
