@@ -13,7 +13,7 @@ use core::fmt;
 /// A tensor shape of up to four dimensions, `[]` for a scalar.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Shape {
-    dims: [usize; 4],
+    dims: [u32; 4],
     ndim: u8,
 }
 
@@ -25,21 +25,24 @@ impl Shape {
         dims: [0; 4],
         ndim: 0,
     };
-    /// A vector of `n` elements.
+    /// A vector of `n` elements. Panics if `n` does not fit in 32 bits (no tensor of a
+    /// model does: every dimension of a weight file is a `u32`).
     pub const fn vector(n: usize) -> Shape {
         Shape {
-            dims: [n, 0, 0, 0],
+            dims: [dim(n), 0, 0, 0],
             ndim: 1,
         }
     }
-    /// A `rows × cols` matrix (row-major, PyTorch's `[out, in]` for a weight).
+    /// A `rows × cols` matrix (row-major, PyTorch's `[out, in]` for a weight); panics as
+    /// [`Shape::vector`].
     pub const fn matrix(rows: usize, cols: usize) -> Shape {
         Shape {
-            dims: [rows, cols, 0, 0],
+            dims: [dim(rows), dim(cols), 0, 0],
             ndim: 2,
         }
     }
-    /// A shape from its dimensions, `None` for more than [`Shape::MAX_DIMS`].
+    /// A shape from its dimensions, `None` for more than [`Shape::MAX_DIMS`] or a dimension
+    /// beyond `u32::MAX`.
     pub fn from_dims(dims: &[usize]) -> Option<Shape> {
         if dims.len() > Self::MAX_DIMS {
             return None;
@@ -48,19 +51,31 @@ impl Shape {
             dims: [0; 4],
             ndim: dims.len() as u8,
         };
-        shape.dims[..dims.len()].copy_from_slice(dims);
+        for (d, &n) in shape.dims.iter_mut().zip(dims) {
+            *d = u32::try_from(n).ok()?;
+        }
         Some(shape)
     }
     /// The dimensions.
-    pub fn dims(&self) -> &[usize] {
+    pub fn dims(&self) -> &[u32] {
         &self.dims[..self.ndim as usize]
+    }
+    /// Dimension `i` (0 past the rank).
+    pub fn dim(&self, i: usize) -> usize {
+        self.dims().get(i).map_or(0, |&d| d as usize)
     }
     /// The number of elements (1 for a scalar), `None` on overflow.
     pub fn elements(&self) -> Option<usize> {
         self.dims()
             .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .try_fold(1usize, |n, &d| n.checked_mul(d as usize))
     }
+}
+
+/// `n` as a dimension.
+const fn dim(n: usize) -> u32 {
+    assert!(n <= u32::MAX as usize, "a tensor dimension beyond u32::MAX");
+    n as u32
 }
 
 impl fmt::Debug for Shape {
@@ -116,7 +131,7 @@ impl TensorInfo {
         match self.layout {
             Layout::RowMajor => index,
             Layout::Transposed => {
-                let (rows, cols) = (self.shape.dims[0], self.shape.dims[1]);
+                let (rows, cols) = (self.shape.dims[0] as usize, self.shape.dims[1] as usize);
                 let (r, c) = (index / cols, index % cols);
                 c * rows + r
             }

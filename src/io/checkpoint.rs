@@ -4,7 +4,7 @@ use core::fmt::Write;
 
 use crate::ctx::TrainCtx;
 use crate::io::entries::{
-    Data, DataMut, Entries, EntriesMut, plain_key, walk_model, walk_model_mut, walk_trained,
+    Data, DataMut, Entries, EntriesMut, Key, plain_key, walk_model, walk_model_mut, walk_trained,
     walk_trained_mut,
 };
 use crate::io::error::{Error, Name};
@@ -62,15 +62,15 @@ pub struct Checkpoint<'a, M, O, S> {
 }
 
 /// `optimizer.NAME.` for a buffer's tensors.
-fn buffer_prefix(name: &str) -> Name {
-    let mut prefix = Name::new();
+fn buffer_prefix(name: &str) -> Key {
+    let mut prefix = Key::new();
     let _ = write!(prefix, "optimizer.{name}.");
     prefix
 }
 
 impl<M: Params, O: OptimizerState<M>, S: LrSchedule> Entries for Checkpoint<'_, M, O, S> {
     type Scalar = M::Scalar;
-    fn walk(&self, f: &mut dyn FnMut(&Name, Data<'_, M::Scalar>)) {
+    fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>)) {
         walk_model("model.", &*self.model, f);
         self.optimizer.visit_state(&mut |name, part| match part {
             StateRef::Setting(value) => f(&plain_key("optimizer.", name), Data::Setting(value)),
@@ -90,7 +90,7 @@ impl<M: Params, O: OptimizerState<M>, S: LrSchedule> Entries for Checkpoint<'_, 
 }
 
 impl<M: Params, O: OptimizerState<M>, S: LrSchedule> EntriesMut for Checkpoint<'_, M, O, S> {
-    fn walk_mut(&mut self, f: &mut dyn FnMut(&Name, DataMut<'_, M::Scalar>)) {
+    fn walk_mut(&mut self, f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>)) {
         walk_model_mut("model.", self.model, f);
         self.optimizer
             .visit_state_mut(&mut |name, part| match part {

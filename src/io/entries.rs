@@ -49,13 +49,13 @@ pub(crate) trait Entries {
     /// The element type of the tensors.
     type Scalar: Scalar;
     /// Calls `f` with each entry's name and contents.
-    fn walk(&self, f: &mut dyn FnMut(&Name, Data<'_, Self::Scalar>));
+    fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, Self::Scalar>));
 }
 
 /// [`Entries`] that can be loaded into.
 pub(crate) trait EntriesMut: Entries {
     /// The same walk as [`Entries::walk`], writable.
-    fn walk_mut(&mut self, f: &mut dyn FnMut(&Name, DataMut<'_, Self::Scalar>));
+    fn walk_mut(&mut self, f: &mut dyn FnMut(&Key, DataMut<'_, Self::Scalar>));
     /// Checks values the walk cannot (called after the file matched, before any change).
     fn check(&self, file: &crate::io::format::Header<'_>) -> Result<(), crate::io::Error> {
         let _ = file;
@@ -63,15 +63,18 @@ pub(crate) trait EntriesMut: Entries {
     }
 }
 
+/// An entry's key: as long as a header allows.
+pub(crate) type Key = Name<255>;
+
 /// `prefix`, `module`, `.`, `name`: `0.weight`, `model.3.running_mean`.
-pub(crate) fn key(prefix: &str, module: usize, name: &str) -> Name {
+pub(crate) fn key(prefix: &str, module: usize, name: &str) -> Key {
     let mut key = Name::new();
     let _ = write!(key, "{prefix}{module}.{name}");
     key
 }
 
 /// `prefix` then `name`: `optimizer.steps`.
-pub(crate) fn plain_key(prefix: &str, name: &str) -> Name {
+pub(crate) fn plain_key(prefix: &str, name: &str) -> Key {
     let mut key = Name::new();
     let _ = write!(key, "{prefix}{name}");
     key
@@ -81,7 +84,7 @@ pub(crate) fn plain_key(prefix: &str, name: &str) -> Name {
 pub(crate) fn walk_model<M: Params>(
     prefix: &str,
     model: &M,
-    f: &mut dyn FnMut(&Name, Data<'_, M::Scalar>),
+    f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>),
 ) {
     model.visit_tensors(0, &mut |info, data| {
         f(
@@ -98,7 +101,7 @@ pub(crate) fn walk_model<M: Params>(
 pub(crate) fn walk_model_mut<M: Params>(
     prefix: &str,
     model: &mut M,
-    f: &mut dyn FnMut(&Name, DataMut<'_, M::Scalar>),
+    f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>),
 ) {
     model.visit_tensors_mut(0, &mut |info, data| {
         f(
@@ -116,7 +119,7 @@ pub(crate) fn walk_model_mut<M: Params>(
 pub(crate) fn walk_trained<M: Params>(
     prefix: &str,
     state: &M,
-    f: &mut dyn FnMut(&Name, Data<'_, M::Scalar>),
+    f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>),
 ) {
     state.visit_tensors(0, &mut |info, data| {
         if info.trained {
@@ -132,7 +135,7 @@ pub(crate) fn walk_trained<M: Params>(
 pub(crate) fn walk_trained_mut<M: Params>(
     prefix: &str,
     state: &mut M,
-    f: &mut dyn FnMut(&Name, DataMut<'_, M::Scalar>),
+    f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>),
 ) {
     state.visit_tensors_mut(0, &mut |info, data| {
         if info.trained {
@@ -151,20 +154,20 @@ pub(crate) struct ModelEntriesMut<'a, M>(pub(crate) &'a mut M);
 
 impl<M: Params> Entries for ModelEntries<'_, M> {
     type Scalar = M::Scalar;
-    fn walk(&self, f: &mut dyn FnMut(&Name, Data<'_, M::Scalar>)) {
+    fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>)) {
         walk_model("", self.0, f);
     }
 }
 
 impl<M: Params> Entries for ModelEntriesMut<'_, M> {
     type Scalar = M::Scalar;
-    fn walk(&self, f: &mut dyn FnMut(&Name, Data<'_, M::Scalar>)) {
+    fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>)) {
         walk_model("", &*self.0, f);
     }
 }
 
 impl<M: Params> EntriesMut for ModelEntriesMut<'_, M> {
-    fn walk_mut(&mut self, f: &mut dyn FnMut(&Name, DataMut<'_, M::Scalar>)) {
+    fn walk_mut(&mut self, f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>)) {
         walk_model_mut("", self.0, f);
     }
 }

@@ -4,30 +4,34 @@ use core::fmt;
 
 use crate::named::Shape;
 
-/// A tensor or setting name held inline (no allocation): up to [`Name::CAPACITY`] bytes,
-/// longer names are cut at a character boundary and end in `...`.
+/// A tensor or setting name held inline (no allocation): up to `N` bytes (48 in errors,
+/// which keeps [`Error`] small), longer names are cut at a character boundary and end in
+/// `...`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Name {
-    bytes: [u8; Name::CAPACITY],
+pub struct Name<const N: usize = 48> {
+    bytes: [u8; N],
     len: u8,
     cut: bool,
 }
 
-impl Name {
-    /// The bytes a name keeps.
-    pub const CAPACITY: usize = 96;
+impl<const N: usize> Name<N> {
+    /// The bytes a name keeps (at most 255).
+    pub const CAPACITY: usize = {
+        assert!(N <= 255, "a Name holds at most 255 bytes");
+        N
+    };
 
     /// The empty name.
-    pub const fn new() -> Name {
+    pub const fn new() -> Self {
         Name {
-            bytes: [0; Name::CAPACITY],
+            bytes: [0; N],
             len: 0,
             cut: false,
         }
     }
 
     /// A name from a string (cut if longer than [`Name::CAPACITY`]).
-    pub fn from_str_lossy(text: &str) -> Name {
+    pub fn from_str_lossy(text: &str) -> Self {
         let mut name = Name::new();
         let _ = fmt::Write::write_str(&mut name, text);
         name
@@ -45,19 +49,19 @@ impl Name {
     }
 }
 
-impl Default for Name {
+impl<const N: usize> Default for Name<N> {
     fn default() -> Self {
         Name::new()
     }
 }
 
-impl fmt::Write for Name {
+impl<const N: usize> fmt::Write for Name<N> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         for ch in text.chars() {
             let mut buf = [0u8; 4];
             let encoded = ch.encode_utf8(&mut buf).as_bytes();
             let len = self.len as usize;
-            if self.cut || len + encoded.len() > Name::CAPACITY {
+            if self.cut || len + encoded.len() > Self::CAPACITY {
                 self.cut = true;
                 return Ok(());
             }
@@ -68,7 +72,7 @@ impl fmt::Write for Name {
     }
 }
 
-impl fmt::Display for Name {
+impl<const N: usize> fmt::Display for Name<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())?;
         if self.cut {
@@ -78,7 +82,7 @@ impl fmt::Display for Name {
     }
 }
 
-impl fmt::Debug for Name {
+impl<const N: usize> fmt::Debug for Name<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "\"{self}\"")
     }
@@ -295,5 +299,14 @@ impl core::error::Error for Error {}
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Small enough to return by value everywhere (clippy's `result_large_err` limit).
+    #[test]
+    fn error_is_at_most_128_bytes() {
+        assert!(core::mem::size_of::<super::Error>() <= 128);
     }
 }

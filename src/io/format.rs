@@ -18,7 +18,7 @@
 //! (rank 0). Nothing is allocated while reading: the header is parsed in place.
 
 use crate::io::crc32::crc32;
-use crate::io::entries::{Data, DataMut, Entries, EntriesMut};
+use crate::io::entries::{Data, DataMut, Entries, EntriesMut, Key};
 use crate::io::error::{Dtype, Error, Name};
 use crate::named::{Setting, Shape};
 use crate::scalar::Scalar;
@@ -101,7 +101,7 @@ fn emit<E: Entries + ?Sized>(entries: &E, kind: Kind, sink: &mut Sink<'_>) {
         sink.put(name);
         sink.put(&[dtype_code(dtype), shape.dims().len() as u8]);
         for &d in shape.dims() {
-            sink.put(&(d as u32).to_le_bytes());
+            sink.put(&d.to_le_bytes());
         }
     });
     entries.walk(&mut |_, data| match data {
@@ -152,25 +152,23 @@ pub(crate) fn write<E: Entries + ?Sized>(
     Ok(len)
 }
 
-/// Names must fit the header's one-byte length, and dimensions its `u32`s.
+/// Names must fit the header's one-byte length.
 fn check_names<E: Entries + ?Sized>(entries: &E) -> Result<(), Error> {
     let mut result = Ok(());
-    entries.walk(&mut |name, data| {
-        let (shape, _) = data.shape_and_dtype();
+    entries.walk(&mut |name, _| {
         if result.is_ok() && (name.is_cut() || name.as_str().is_empty()) {
             result = Err(Error::Value {
-                tensor: *name,
+                tensor: short(name),
                 reason: "the name is empty or longer than a header holds",
-            });
-        }
-        if result.is_ok() && shape.dims().iter().any(|&d| d > u32::MAX as usize) {
-            result = Err(Error::Value {
-                tensor: *name,
-                reason: "a dimension does not fit in 32 bits",
             });
         }
     });
     result
+}
+
+/// A key as an error names it.
+fn short(key: &Key) -> Name {
+    Name::from_str_lossy(key.as_str())
 }
 
 /// One header entry.
@@ -356,7 +354,7 @@ fn matches<E: Entries + ?Sized>(entries: &E, header: &Header<'_>) -> Result<(), 
         };
         if found.name != name.as_str() {
             result = Err(Error::Name {
-                expected: *name,
+                expected: short(name),
                 found: Name::from_str_lossy(found.name),
             });
             return;
@@ -364,7 +362,7 @@ fn matches<E: Entries + ?Sized>(entries: &E, header: &Header<'_>) -> Result<(), 
         let (shape, dtype) = data.shape_and_dtype();
         if found.shape != shape || found.dtype != dtype {
             result = Err(Error::Shape {
-                tensor: *name,
+                tensor: short(name),
                 expected: shape,
                 expected_dtype: dtype,
                 found: found.shape,

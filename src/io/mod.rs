@@ -49,10 +49,6 @@
 //! same folder, sync it, and rename it over the target, so a crash leaves either the old
 //! file or the new one, never a torn one.
 
-// `Error` holds the names it reports inline (no allocation, so it works without `alloc`),
-// which makes it about 200 bytes: fine on an error path.
-#![allow(clippy::result_large_err)]
-
 mod checkpoint;
 mod crc32;
 mod entries;

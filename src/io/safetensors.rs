@@ -430,7 +430,8 @@ pub fn to_bytes_with<M: Params>(model: &M, keys: Keys<'_>) -> Result<Vec<u8>, Er
             }
         }
         let key = format!("{}{}", prefix(info.module), info.name);
-        tensors.push((key, dtype, info.shape.dims().to_vec(), bytes));
+        let shape = info.shape.dims().iter().map(|&d| d as usize).collect();
+        tensors.push((key, dtype, shape, bytes));
     });
     model.visit_settings(0, &mut |module, name, value| {
         if let (COUNTER, Setting::Count(count)) = (name, value)
