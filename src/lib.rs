@@ -39,6 +39,7 @@ mod kernel;
 mod layer;
 pub mod layers;
 pub mod loss;
+pub mod memory;
 mod named;
 pub mod optim;
 mod params;
