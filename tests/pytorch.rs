@@ -404,3 +404,34 @@ trait ZerosForTest: constnet::Zeros {
     }
 }
 impl<T: constnet::Zeros> ZerosForTest for T {}
+
+/// With `CONSTNET_EXPORT_DIR` set, writes a trained-looking BatchNorm network and its outputs
+/// there, for `tests/python/check_sequential.py` (run by `.ci/run` when Python has the
+/// `safetensors` and `numpy` packages): the file must be PyTorch's state_dict of
+/// `nn.Sequential(Linear(4, 16), BatchNorm1d(16), ReLU(), Linear(16, 3))`.
+#[test]
+fn export_for_the_python_check() {
+    let Some(dir) = std::env::var_os("CONSTNET_EXPORT_DIR") else {
+        return;
+    };
+    let mut net: IrisBn = init::seeded(Init::PyTorchDefault, 21);
+    let bn = &mut net.second.first;
+    bn.set_running_mean(core::array::from_fn(|i| i as f32 * 0.1 - 0.5));
+    bn.set_running_var(core::array::from_fn(|i| 0.5 + i as f32 * 0.05));
+    bn.num_batches_tracked = 42;
+    let dir = std::path::PathBuf::from(dir);
+    st::save_file(&net, dir.join("iris_bn.safetensors")).unwrap();
+    let mut text = String::from("# constnet's outputs\n");
+    for i in 0..20 {
+        let x: [f32; 4] = core::array::from_fn(|j| ((i * 7 + j * 3) % 11) as f32 * 0.5 - 2.0);
+        let y = net.forward(&x);
+        let join = |v: &[f32]| {
+            v.iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        text += &format!("{} | {}\n", join(&x), join(&y));
+    }
+    std::fs::write(dir.join("iris_bn.expected.txt"), text).unwrap();
+}
