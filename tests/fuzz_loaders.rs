@@ -146,21 +146,12 @@ type Schedule = LinearWarmup;
 
 fn checkpoint_parts(seed: u64) -> (Net, Opt, Schedule, TrainCtx, u64) {
     let mut net: Net = init::seeded(Init::HeNormal, seed);
-    let mut opt = Opt::amsgrad_free(seed);
+    let mut opt = Opt::new(AdamConfig::new().lr(1e-3 * (seed + 1) as f64));
     let mut schedule = LinearWarmup::new(0.5, 4);
     opt.set_lr(schedule.start(opt.lr()));
     let grads: Net = init::seeded(Init::HeUniform, seed + 1);
     opt.step(&mut net, &grads);
     (net, opt, schedule, TrainCtx::new(seed), seed)
-}
-
-trait Fresh {
-    fn amsgrad_free(seed: u64) -> Self;
-}
-impl Fresh for Opt {
-    fn amsgrad_free(seed: u64) -> Self {
-        Adam::new(AdamConfig::new().lr(1e-3 * (seed + 1) as f64))
-    }
 }
 
 fn checkpoint_file() -> Vec<u8> {

@@ -89,6 +89,14 @@ fn f64_file_loads_into_an_f32_network() {
 }
 
 #[test]
+fn f32_file_loads_into_an_f64_network() {
+    type Iris64 = seq![Dense<4, 16, Relu, f64>, Dense<16, 3, Identity, f64>];
+    let mut net = Iris64::zeros_for_test();
+    st::load_into(&mut net, &fixture("iris_4_16_3_relu_f32.safetensors")).unwrap();
+    check_outputs(&net, "iris_4_16_3_relu_f32.expected.txt", 1e-5);
+}
+
+#[test]
 fn batch_norm_with_running_statistics_reproduces_pytorch() {
     let mut net = IrisBn::zeros_for_test();
     st::load_into(&mut net, &fixture("iris_4_16bn_3_relu_f32.safetensors")).unwrap();

@@ -446,7 +446,13 @@ pub fn to_bytes_with<M: Params>(model: &M, keys: Keys<'_>) -> Result<Vec<u8>, Er
     for (key, dtype, shape, bytes) in &tensors {
         let view = TensorView::new(*dtype, shape.clone(), bytes)
             .map_err(|e| Error::Safetensors(e.to_string()))?;
-        map.insert(key.clone(), view);
+        if map.insert(key.clone(), view).is_some() {
+            // A custom layer whose default walk names two tensors alike.
+            return Err(Error::Value {
+                tensor: Name::from_str_lossy(key),
+                reason: "two tensors of the model have this key",
+            });
+        }
     }
     ::safetensors::serialize(map, None).map_err(|e| Error::Safetensors(e.to_string()))
 }
