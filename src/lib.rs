@@ -7,6 +7,10 @@
 //! next one's input size. Gradients and optimizer state have the model's own type, so an
 //! optimizer built for another network is a compile error too.
 //!
+//! Weights go in and out through [`io`]: a checked own format (also without `std`),
+//! training checkpoints, PyTorch's safetensors (feature `safetensors`) and Rust source for
+//! networks baked into a binary. [`memory`] lists what every value costs in bytes.
+//!
 //! ```
 //! use constnet::{Dense, Layer, Tanh, Zeros, seq};
 //! type Net = seq![Dense<2, 8, Tanh, f64>, Dense<8, 1, constnet::Identity, f64>];

@@ -183,6 +183,14 @@ fn save_replaces_the_file_through_a_temporary_and_load_reads_it() {
     let mut back = Net::zeros();
     io::load(&mut back, &path).unwrap();
     assert_eq!(back, net);
+    // A save that fails midway (here: its temporary file cannot be created) leaves the old
+    // file whole.
+    let blocker = dir.join(format!(".net.cnet.{}.tmp", std::process::id()));
+    std::fs::create_dir(&blocker).unwrap();
+    let old = std::fs::read(&path).unwrap();
+    assert!(io::save(&unusual_net(3), &path).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), old);
+    std::fs::remove_dir(&blocker).unwrap();
     let missing = io::load(&mut back, dir.join("none.cnet")).unwrap_err();
     assert!(missing.to_string().starts_with("I/O error"), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
