@@ -6,6 +6,7 @@
 //! per vector. Derivatives at kinks follow PyTorch (ReLU' (0) = 0, LeakyReLU'(0) = slope,
 //! ELU'(0) = 1).
 
+use crate::named::{Setting, SettingMut};
 use crate::scalar::Scalar;
 
 /// A vector activation function fused into [`Dense`](crate::Dense) or used standalone through
@@ -15,6 +16,17 @@ pub trait ActivationFn<T: Scalar>: Copy + Default + core::fmt::Debug {
     fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]);
     /// `dz = J(z)ᵀ·dy`, given the saved `z` and `y = f(z)`.
     fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]);
+    /// Modules it stands for in a PyTorch `nn.Sequential`: 1, and 0 for [`Identity`] (a
+    /// `Dense` without activation is a bare `Linear`).
+    const MODULES: usize = 1;
+    /// Calls `f` with each setting (PyTorch's argument name and value), for weight files.
+    fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        let _ = f;
+    }
+    /// [`visit_settings`](ActivationFn::visit_settings), writable.
+    fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        let _ = f;
+    }
 }
 
 /// An elementwise activation: `f(x)` and `f'(x)` from `x` and `y = f(x)`.
@@ -35,6 +47,16 @@ pub trait Pointwise: Copy + Default + core::fmt::Debug {
     fn f<T: Scalar>(&self, x: T) -> T;
     /// Its derivative at `x`, where `y = f(x)` is also given.
     fn df<T: Scalar>(&self, x: T, y: T) -> T;
+    /// Modules it stands for in a PyTorch `nn.Sequential` (see [`ActivationFn::MODULES`]).
+    const MODULES: usize = 1;
+    /// Calls `f` with each setting (see [`ActivationFn::visit_settings`]).
+    fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        let _ = f;
+    }
+    /// [`visit_settings`](Pointwise::visit_settings), writable.
+    fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        let _ = f;
+    }
 
     /// `y = f(x)` over a vector. The default applies [`f`](Pointwise::f) per element; the
     /// crate's transcendental activations override it with whole-vector kernels
@@ -70,6 +92,13 @@ impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
     fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]) {
         self.df_vector(z, y, dy, dz);
     }
+    const MODULES: usize = <P as Pointwise>::MODULES;
+    fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        Pointwise::visit_settings(self, f);
+    }
+    fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        Pointwise::visit_settings_mut(self, f);
+    }
 }
 
 /// `f(x) = x`.
@@ -77,6 +106,7 @@ impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
 pub struct Identity;
 
 impl Pointwise for Identity {
+    const MODULES: usize = 0;
     #[inline(always)]
     fn f<T: Scalar>(&self, x: T) -> T {
         x
@@ -118,6 +148,12 @@ impl Default for LeakyRelu {
 }
 
 impl Pointwise for LeakyRelu {
+    fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        f("negative_slope", Setting::Real(self.negative_slope));
+    }
+    fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        f("negative_slope", SettingMut::Real(&mut self.negative_slope));
+    }
     #[inline(always)]
     fn f<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() {
@@ -150,6 +186,12 @@ impl Default for Elu {
 }
 
 impl Pointwise for Elu {
+    fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        f("alpha", Setting::Real(self.alpha));
+    }
+    fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        f("alpha", SettingMut::Real(&mut self.alpha));
+    }
     #[inline(always)]
     fn f<T: Scalar>(&self, x: T) -> T {
         if x > T::zero() {
@@ -263,6 +305,14 @@ impl Default for Softplus {
 }
 
 impl Pointwise for Softplus {
+    fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        f("beta", Setting::Real(self.beta));
+        f("threshold", Setting::Real(self.threshold));
+    }
+    fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        f("beta", SettingMut::Real(&mut self.beta));
+        f("threshold", SettingMut::Real(&mut self.threshold));
+    }
     #[inline(always)]
     fn f<T: Scalar>(&self, x: T) -> T {
         let beta = T::from_f64(self.beta);

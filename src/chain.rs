@@ -3,6 +3,7 @@
 use crate::ctx::TrainCtx;
 use crate::kernel::{SimdTask, in_best_simd};
 use crate::layer::{Layer, SampleCaches};
+use crate::named::{Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
 use crate::zeros::Zeros;
 
@@ -98,6 +99,32 @@ where
     fn restore_defaults(&mut self) {
         self.first.restore_defaults();
         self.second.restore_defaults();
+    }
+    const MODULES: usize = A::MODULES + B::MODULES;
+    /// The first layer's tensors as modules `module..`, then the second's after them.
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[Self::Scalar])) {
+        self.first.visit_tensors(module, f);
+        self.second.visit_tensors(module + A::MODULES, f);
+    }
+    fn visit_tensors_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(TensorInfo, &mut [Self::Scalar]),
+    ) {
+        self.first.visit_tensors_mut(module, f);
+        self.second.visit_tensors_mut(module + A::MODULES, f);
+    }
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        self.first.visit_settings(module, f);
+        self.second.visit_settings(module + A::MODULES, f);
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        self.first.visit_settings_mut(module, f);
+        self.second.visit_settings_mut(module + A::MODULES, f);
     }
 }
 

@@ -1,34 +1,51 @@
 //! `TrainCtx`: what training-mode layers need besides their input.
 
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
+use crate::rng::TrainRng;
 
 /// Training context passed to `forward_train`: a seeded random generator (for dropout and
-/// other stochastic layers). The generator is `Xoshiro256PlusPlus`, the same stream on every
-/// platform within `rand` 0.10.x, the version `Cargo.toml` requires (`rand` changes its
-/// streams only in a new minor version; `init`'s `pinned_first_draws` test would catch it).
+/// other stochastic layers). The generator is a [`TrainRng`] (xoshiro256++): `new(seed)`
+/// gives the same stream as `rand` 0.10's `Xoshiro256PlusPlus::seed_from_u64(seed)`, on every
+/// platform, and its state can be saved and restored ([`rng_state`](TrainCtx::rng_state),
+/// [`from_rng_state`](TrainCtx::from_rng_state)), which checkpoints use.
 ///
 /// ```
 /// use constnet::TrainCtx;
+/// use rand::Rng;
 /// let mut ctx = TrainCtx::new(42);
-/// let _rng = ctx.rng();
+/// let saved = ctx.rng_state();
+/// let first = ctx.rng().next_u64();
+/// assert_eq!(TrainCtx::from_rng_state(saved).unwrap().rng().next_u64(), first);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrainCtx {
-    rng: Xoshiro256PlusPlus,
+    rng: TrainRng,
 }
 
 impl TrainCtx {
     /// A context whose generator is seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
+    pub const fn new(seed: u64) -> Self {
         TrainCtx {
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            rng: TrainRng::seed_from_u64(seed),
         }
     }
 
     /// The random generator.
-    pub fn rng(&mut self) -> &mut Xoshiro256PlusPlus {
+    pub fn rng(&mut self) -> &mut TrainRng {
         &mut self.rng
+    }
+
+    /// The generator's state (what a checkpoint saves).
+    pub const fn rng_state(&self) -> [u64; 4] {
+        self.rng.state()
+    }
+
+    /// A context continuing from a saved generator state (`None` for the all-zero state,
+    /// which no generator reaches).
+    pub const fn from_rng_state(state: [u64; 4]) -> Option<Self> {
+        match TrainRng::from_state(state) {
+            Some(rng) => Some(TrainCtx { rng }),
+            None => None,
+        }
     }
 }
 

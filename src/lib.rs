@@ -7,6 +7,10 @@
 //! next one's input size. Gradients and optimizer state have the model's own type, so an
 //! optimizer built for another network is a compile error too.
 //!
+//! Weights go in and out through [`io`]: a checked own format (also without `std`),
+//! training checkpoints, PyTorch's safetensors (feature `safetensors`) and Rust source for
+//! networks baked into a binary. [`memory`] lists what every value costs in bytes.
+//!
 //! ```
 //! use constnet::{Dense, Layer, Tanh, Zeros, seq};
 //! type Net = seq![Dense<2, 8, Tanh, f64>, Dense<8, 1, constnet::Identity, f64>];
@@ -33,15 +37,19 @@ mod chain;
 pub mod cpu;
 mod ctx;
 pub mod init;
+pub mod io;
 #[allow(unsafe_code)] // the only module with `unsafe`: see its docs
 mod kernel;
 mod layer;
 pub mod layers;
 pub mod loss;
+pub mod memory;
+mod named;
 pub mod optim;
 #[cfg(feature = "std")]
 pub mod parallel;
 mod params;
+mod rng;
 mod scalar;
 pub mod shape_errors;
 pub mod testing;
@@ -53,6 +61,8 @@ pub use activations::{
 };
 pub use chain::{Chain, ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
+#[cfg(feature = "safetensors")]
+pub use io::safetensors;
 pub use kernel::ZeroBits;
 #[doc(hidden)]
 pub use kernel::require_zero_bits;
@@ -64,7 +74,9 @@ pub use layers::{
     Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseBatchCache, DenseCache,
     LayerNorm, LayerNormCache,
 };
+pub use named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 pub use params::{Params, TensorKind, TensorShape};
+pub use rng::TrainRng;
 pub use scalar::Scalar;
 pub use zeros::Zeros;
 

@@ -41,6 +41,8 @@ pub trait Scalar:
     const NAME: &'static str;
     /// Size of one element in bytes.
     const BYTES: usize;
+    /// Zero, usable in a `const fn`.
+    const ZERO: Self;
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn from_f64(v: f64) -> Self;
     /// Widens to `f64` (exact).
@@ -102,6 +104,7 @@ pub trait Scalar:
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
     const BYTES: usize = 4;
+    const ZERO: Self = 0.0;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
@@ -139,6 +142,7 @@ impl Scalar for f32 {
 impl Scalar for f64 {
     const NAME: &'static str = "f64";
     const BYTES: usize = 8;
+    const ZERO: Self = 0.0;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v

@@ -193,3 +193,32 @@ fn norm_and_activation_layers_allocate_nothing() {
     });
     assert_eq!(n, 0, "norm/activation layers allocated {n} times");
 }
+
+#[test]
+fn saving_and_loading_through_slices_allocate_nothing() {
+    use constnet::io::{self, Checkpoint};
+    let mut model = net();
+    let mut adam = Adam::<Net>::new(AdamConfig::new());
+    let mut schedule = StepLr::new(2, 0.5);
+    let (mut ctx, mut step) = (TrainCtx::new(3), 7u64);
+    let mut buf = [0u8; 8192];
+    let n = allocations_in(|| {
+        let len = io::write_to(&model, &mut buf).unwrap();
+        let mut copy = Net::zeros();
+        io::read_from(&mut copy, &buf[..len]).unwrap();
+        assert!(copy == model);
+        // Errors are built without allocating too.
+        let err = io::read_from(&mut copy, &buf[..len - 1]).unwrap_err();
+        assert!(matches!(err, io::Error::Truncated { .. }));
+        let mut checkpoint = Checkpoint {
+            model: &mut model,
+            optimizer: &mut adam,
+            schedule: &mut schedule,
+            ctx: &mut ctx,
+            step: &mut step,
+        };
+        let len = checkpoint.write_to(&mut buf).unwrap();
+        checkpoint.read_from(&buf[..len]).unwrap();
+    });
+    assert_eq!(n, 0);
+}

@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use crate::activations::ActivationFn;
 use crate::ctx::TrainCtx;
 use crate::layer::Layer;
+use crate::named::{Setting, SettingMut};
 use crate::params::{Params, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -67,7 +68,7 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Activation<A, N, T> {
     }
 
     /// The layer with the given activation value (e.g. a custom LeakyRelu slope).
-    pub fn with_activation(activation: A) -> Self {
+    pub const fn with_activation(activation: A) -> Self {
         Activation {
             activation,
             scalar: PhantomData,
@@ -103,6 +104,20 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Params for Activation<A, N, 
     }
     fn restore_defaults(&mut self) {
         self.activation = A::default();
+    }
+    /// One module (`nn.ReLU()`, ...), with the activation's settings.
+    const MODULES: usize = 1;
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        self.activation
+            .visit_settings(&mut |name, value| f(module, name, value));
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        self.activation
+            .visit_settings_mut(&mut |name, value| f(module, name, value));
     }
 }
 

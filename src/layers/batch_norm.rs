@@ -3,6 +3,7 @@
 
 use crate::ctx::TrainCtx;
 use crate::layer::{Layer, SampleCaches};
+use crate::named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -80,6 +81,9 @@ pub struct BatchNorm<const N: usize, T = f32> {
     pub eps: f64,
     /// Weight of the new batch in the running statistics (default `0.1`).
     pub momentum: f64,
+    /// Training batches seen (PyTorch's `num_batches_tracked`; counted, saved and loaded,
+    /// not used in the arithmetic since `momentum` is always set).
+    pub num_batches_tracked: u64,
 }
 
 /// PyTorch's default `eps`.
@@ -124,25 +128,50 @@ impl<const N: usize, T: Scalar> BatchNorm<N, T> {
     /// A layer with the given weight and bias and PyTorch's initial running statistics and
     /// settings.
     pub fn from_affine(weight: [T; N], bias: [T; N]) -> Self {
+        Self::from_parts(weight, bias, [T::zero(); N], [T::one(); N])
+    }
+
+    /// A layer with the given weight, bias and running statistics, PyTorch's default `eps`
+    /// and `momentum` and no batch tracked, in a `const fn` (for networks baked into a
+    /// binary).
+    ///
+    /// ```
+    /// use constnet::{BatchNorm, Layer};
+    /// static NORM: BatchNorm<1, f64> = BatchNorm::from_parts([2.0], [1.0], [3.0], [4.0]).with_eps(0.0);
+    /// assert_eq!(NORM.forward(&[5.0]), [3.0]); // (5 − 3)/√4·2 + 1
+    /// ```
+    pub const fn from_parts(
+        weight: [T; N],
+        bias: [T; N],
+        running_mean: [T; N],
+        running_var: [T; N],
+    ) -> Self {
         BatchNorm {
             weight,
             bias,
-            running_mean: [T::zero(); N],
-            running_var: [T::one(); N],
+            running_mean,
+            running_var,
             eps: DEFAULT_EPS,
             momentum: DEFAULT_MOMENTUM,
+            num_batches_tracked: 0,
         }
     }
 
     /// The same layer with another `eps`.
-    pub fn with_eps(mut self, eps: f64) -> Self {
+    pub const fn with_eps(mut self, eps: f64) -> Self {
         self.eps = eps;
         self
     }
 
     /// The same layer with another `momentum`.
-    pub fn with_momentum(mut self, momentum: f64) -> Self {
+    pub const fn with_momentum(mut self, momentum: f64) -> Self {
         self.momentum = momentum;
+        self
+    }
+
+    /// The same layer with another `num_batches_tracked`.
+    pub const fn with_num_batches_tracked(mut self, batches: u64) -> Self {
+        self.num_batches_tracked = batches;
         self
     }
 
@@ -247,8 +276,69 @@ impl<const N: usize, T: Scalar> Params for BatchNorm<N, T> {
     fn restore_defaults(&mut self) {
         self.eps = DEFAULT_EPS;
         self.momentum = DEFAULT_MOMENTUM;
+        self.num_batches_tracked = 0;
         self.running_mean = [T::zero(); N];
         self.running_var = [T::one(); N];
+    }
+    /// `K.weight`, `K.bias`, then the buffers `K.running_mean`, `K.running_var`.
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
+        let [w, b, m, v] = Self::infos(module);
+        f(w, &self.weight);
+        f(b, &self.bias);
+        f(m, &self.running_mean);
+        f(v, &self.running_var);
+    }
+    fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
+        let [w, b, m, v] = Self::infos(module);
+        f(w, &mut self.weight);
+        f(b, &mut self.bias);
+        f(m, &mut self.running_mean);
+        f(v, &mut self.running_var);
+    }
+    /// `eps`, `momentum` and `num_batches_tracked` (a counter: safetensors files carry it as
+    /// PyTorch's 0-d I64 tensor).
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        f(module, "eps", Setting::Real(self.eps));
+        f(module, "momentum", Setting::Real(self.momentum));
+        let batches = Setting::Count(self.num_batches_tracked);
+        f(module, "num_batches_tracked", batches);
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        f(module, "eps", SettingMut::Real(&mut self.eps));
+        f(module, "momentum", SettingMut::Real(&mut self.momentum));
+        let batches = SettingMut::Count(&mut self.num_batches_tracked);
+        f(module, "num_batches_tracked", batches);
+    }
+}
+
+impl<const N: usize, T: Scalar> BatchNorm<N, T> {
+    /// The file view of weight, bias, running mean and running variance of module `module`.
+    fn infos(module: usize) -> [TensorInfo; 4] {
+        let weight = TensorInfo {
+            module,
+            name: "weight",
+            shape: Shape::vector(N),
+            layout: Layout::RowMajor,
+            trained: true,
+        };
+        let buffer = |name| TensorInfo {
+            name,
+            trained: false,
+            ..weight
+        };
+        [
+            weight,
+            TensorInfo {
+                name: "bias",
+                ..weight
+            },
+            buffer("running_mean"),
+            buffer("running_var"),
+        ]
     }
 }
 
@@ -365,8 +455,9 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
     }
 
     /// `running ← (1 − momentum)·running + momentum·batch`, for the mean and the unbiased
-    /// variance (PyTorch's update).
+    /// variance (PyTorch's update), and one more batch counted.
     fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
+        self.num_batches_tracked += 1;
         let momentum = T::from_f64(self.momentum);
         let keep = T::one() - momentum;
         for j in 0..N {
@@ -418,5 +509,5 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
     }
 }
 
-crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum });
+crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum, num_batches_tracked });
 crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var });

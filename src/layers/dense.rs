@@ -4,6 +4,7 @@ use crate::activations::{ActivationFn, Identity};
 use crate::ctx::TrainCtx;
 use crate::kernel;
 use crate::layer::{Layer, SampleCaches};
+use crate::named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -75,6 +76,44 @@ impl<const OUT: usize, const B: usize, T: Scalar> Zeros for DenseBatchCache<OUT,
 
 /// Not one cache per sample: Dense implements its batched methods itself.
 impl<const OUT: usize, const B: usize, T, C> SampleCaches<C, B> for DenseBatchCache<OUT, B, T> {}
+
+/// `rows` (`[out][in]`) transposed into the input-major storage, in a `const fn` (`fill` is
+/// any value: every element is overwritten).
+const fn transpose<T: Copy, const IN: usize, const OUT: usize>(
+    rows: &[[T; IN]; OUT],
+    fill: T,
+) -> [[T; OUT]; IN] {
+    let mut weight = [[fill; OUT]; IN];
+    let mut o = 0;
+    while o < OUT {
+        let mut i = 0;
+        while i < IN {
+            weight[i][o] = rows[o][i];
+            i += 1;
+        }
+        o += 1;
+    }
+    weight
+}
+
+impl<const IN: usize, const OUT: usize, A, T: Scalar> Dense<IN, OUT, A, T> {
+    /// A layer from PyTorch-ordered weights (`weight[o][i]`), bias and activation value, in
+    /// a `const fn`, so a network can be a `static` built at compile time (what
+    /// [`io::rust_source`](crate::io::rust_source) writes):
+    ///
+    /// ```
+    /// use constnet::{Dense, Layer, Relu};
+    /// static LAYER: Dense<2, 1, Relu> = Dense::new([[1.0, -1.0]], [0.5], Relu);
+    /// assert_eq!(LAYER.forward(&[2.0, 1.0]), [1.5]);
+    /// ```
+    pub const fn new(weight: [[T; IN]; OUT], bias: [T; OUT], activation: A) -> Self {
+        Dense {
+            weight: transpose(&weight, T::ZERO),
+            bias,
+            activation,
+        }
+    }
+}
 
 impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN, OUT, A, T> {
     /// A layer from PyTorch-ordered weights (`weight[o][i]`, row = output unit) and bias.
@@ -242,6 +281,51 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Params
     }
     fn restore_defaults(&mut self) {
         self.activation = A::default();
+    }
+    const MODULES: usize = 1 + A::MODULES;
+    /// `K.weight` (`[OUT, IN]`, stored transposed) and `K.bias`.
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
+        let (weight, bias) = Self::infos(module);
+        f(weight, self.weight.as_flattened());
+        f(bias, &self.bias);
+    }
+    fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
+        let (weight, bias) = Self::infos(module);
+        f(weight, self.weight.as_flattened_mut());
+        f(bias, &mut self.bias);
+    }
+    /// The activation's settings, as module `K + 1`.
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        self.activation
+            .visit_settings(&mut |name, value| f(module + 1, name, value));
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        self.activation
+            .visit_settings_mut(&mut |name, value| f(module + 1, name, value));
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Dense<IN, OUT, A, T> {
+    /// The file view of the weight and the bias of module `module`.
+    fn infos(module: usize) -> (TensorInfo, TensorInfo) {
+        let weight = TensorInfo {
+            module,
+            name: "weight",
+            shape: Shape::matrix(OUT, IN),
+            layout: Layout::Transposed,
+            trained: true,
+        };
+        let bias = TensorInfo {
+            name: "bias",
+            shape: Shape::vector(OUT),
+            layout: Layout::RowMajor,
+            ..weight
+        };
+        (weight, bias)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::ctx::TrainCtx;
 use crate::layer::Layer;
+use crate::named::{Setting, SettingMut};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -58,8 +59,8 @@ impl<const N: usize, T: Scalar> LayerNorm<N, T> {
         Self::from_affine([T::one(); N], [T::zero(); N])
     }
 
-    /// A layer with the given weight and bias and `eps = 1e-5`.
-    pub fn from_affine(weight: [T; N], bias: [T; N]) -> Self {
+    /// A layer with the given weight and bias and `eps = 1e-5` (a `const fn`).
+    pub const fn from_affine(weight: [T; N], bias: [T; N]) -> Self {
         LayerNorm {
             weight,
             bias,
@@ -67,8 +68,8 @@ impl<const N: usize, T: Scalar> LayerNorm<N, T> {
         }
     }
 
-    /// The same layer with another `eps`.
-    pub fn with_eps(mut self, eps: f64) -> Self {
+    /// The same layer with another `eps` (a `const fn`).
+    pub const fn with_eps(mut self, eps: f64) -> Self {
         self.eps = eps;
         self
     }
@@ -159,6 +160,16 @@ impl<const N: usize, T: Scalar> Params for LayerNorm<N, T> {
     }
     fn restore_defaults(&mut self) {
         self.eps = DEFAULT_EPS;
+    }
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        f(module, "eps", Setting::Real(self.eps));
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        f(module, "eps", SettingMut::Real(&mut self.eps));
     }
 }
 

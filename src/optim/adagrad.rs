@@ -139,3 +139,9 @@ impl<M: Params> Optimizer<M> for Adagrad<M> {
         self.config.lr = lr;
     }
 }
+
+crate::optim::state::optimizer_state!(impl[M: Params] for Adagrad<M> where [] {
+    real "lr" => config.lr;
+    count "steps" => steps;
+    buffer "sum" => sum;
+});

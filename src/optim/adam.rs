@@ -8,7 +8,9 @@ use num_traits::Float;
 #[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
 use crate::kernel::{self, adam::AdamStep};
+use crate::named::{Setting, SettingMut};
 use crate::optim::optimizer::{Optimizer, for_each_tensor};
+use crate::optim::{OptimizerState, StateMut, StateRef};
 use crate::params::Params;
 use crate::scalar::Scalar;
 
@@ -123,6 +125,8 @@ pub trait AmsGradState<M>: Clone + core::fmt::Debug {
     fn new() -> Self;
     /// The maximum buffer, if there is one.
     fn max_exp_avg_sq(&mut self) -> Option<&mut M>;
+    /// The maximum buffer, read-only, if there is one.
+    fn max_exp_avg_sq_ref(&self) -> Option<&M>;
 }
 
 impl<M: Params + Clone + core::fmt::Debug> AmsGradState<M> for AmsGrad<M> {
@@ -135,6 +139,9 @@ impl<M: Params + Clone + core::fmt::Debug> AmsGradState<M> for AmsGrad<M> {
     fn max_exp_avg_sq(&mut self) -> Option<&mut M> {
         Some(&mut self.max_exp_avg_sq)
     }
+    fn max_exp_avg_sq_ref(&self) -> Option<&M> {
+        Some(&self.max_exp_avg_sq)
+    }
 }
 
 impl<M> AmsGradState<M> for NoAmsGrad {
@@ -143,6 +150,9 @@ impl<M> AmsGradState<M> for NoAmsGrad {
     }
     #[inline(always)]
     fn max_exp_avg_sq(&mut self) -> Option<&mut M> {
+        None
+    }
+    fn max_exp_avg_sq_ref(&self) -> Option<&M> {
         None
     }
 }
@@ -227,6 +237,20 @@ impl<M: Params, A: AmsGradState<M>> Optimizer<M> for Adam<M, A> {
     }
 }
 
+impl<M: Params, A: AmsGradState<M>> OptimizerState<M> for Adam<M, A> {
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, StateRef<'_, M>)) {
+        f("lr", StateRef::Setting(Setting::Real(self.config.lr)));
+        self.moments.visit_state(f);
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, StateMut<'_, M>)) {
+        f(
+            "lr",
+            StateMut::Setting(SettingMut::Real(&mut self.config.lr)),
+        );
+        self.moments.visit_state_mut(f);
+    }
+}
+
 /// The settings of one Adam update (Adam and AdamW differ only in the weight decay terms).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct AdamUpdate {
@@ -259,6 +283,30 @@ impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
             exp_avg: M::zeros(),
             exp_avg_sq: M::zeros(),
             amsgrad: A::new(),
+        }
+    }
+
+    /// The state after the learning rate: `steps`, `exp_avg`, `exp_avg_sq` and, with
+    /// AMSGrad, `max_exp_avg_sq`.
+    pub(crate) fn visit_state(&self, f: &mut dyn FnMut(&'static str, StateRef<'_, M>)) {
+        f("steps", StateRef::Setting(Setting::Count(self.steps)));
+        f("exp_avg", StateRef::Buffer(&self.exp_avg));
+        f("exp_avg_sq", StateRef::Buffer(&self.exp_avg_sq));
+        if let Some(max) = self.amsgrad.max_exp_avg_sq_ref() {
+            f("max_exp_avg_sq", StateRef::Buffer(max));
+        }
+    }
+
+    /// [`visit_state`](AdamMoments::visit_state), writable.
+    pub(crate) fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, StateMut<'_, M>)) {
+        f(
+            "steps",
+            StateMut::Setting(SettingMut::Count(&mut self.steps)),
+        );
+        f("exp_avg", StateMut::Buffer(&mut self.exp_avg));
+        f("exp_avg_sq", StateMut::Buffer(&mut self.exp_avg_sq));
+        if let Some(max) = self.amsgrad.max_exp_avg_sq() {
+            f("max_exp_avg_sq", StateMut::Buffer(max));
         }
     }
 

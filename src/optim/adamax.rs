@@ -138,3 +138,10 @@ impl<M: Params> Optimizer<M> for Adamax<M> {
         self.config.lr = lr;
     }
 }
+
+crate::optim::state::optimizer_state!(impl[M: Params] for Adamax<M> where [] {
+    real "lr" => config.lr;
+    count "steps" => steps;
+    buffer "exp_avg" => exp_avg;
+    buffer "exp_inf" => exp_inf;
+});

@@ -113,3 +113,16 @@ impl<M: Params, A: AmsGradState<M>> Optimizer<M> for AdamW<M, A> {
         self.config.lr = lr;
     }
 }
+
+impl<M: Params, A: AmsGradState<M>> crate::optim::OptimizerState<M> for AdamW<M, A> {
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, crate::optim::StateRef<'_, M>)) {
+        let lr = crate::Setting::Real(self.config.lr);
+        f("lr", crate::optim::StateRef::Setting(lr));
+        self.moments.visit_state(f);
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, crate::optim::StateMut<'_, M>)) {
+        let lr = crate::SettingMut::Real(&mut self.config.lr);
+        f("lr", crate::optim::StateMut::Setting(lr));
+        self.moments.visit_state_mut(f);
+    }
+}

@@ -39,6 +39,7 @@ mod penalty;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod state;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamAmsGrad, AdamConfig, AmsGrad, AmsGradState, NoAmsGrad};
@@ -51,3 +52,4 @@ pub use penalty::{l1_penalty, l2_penalty};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{CosineAnnealingLr, ExponentialLr, FixedLr, LinearWarmup, LrSchedule, StepLr};
 pub use sgd::{Sgd, SgdConfig};
+pub use state::{OptimizerState, StateMut, StateRef};

@@ -177,3 +177,11 @@ impl<M: Params> Optimizer<M> for NAdam<M> {
         self.config.lr = lr;
     }
 }
+
+crate::optim::state::optimizer_state!(impl[M: Params] for NAdam<M> where [] {
+    real "lr" => config.lr;
+    real "mu_product" => mu_product;
+    count "steps" => steps;
+    buffer "exp_avg" => exp_avg;
+    buffer "exp_avg_sq" => exp_avg_sq;
+});

@@ -158,3 +158,10 @@ impl<M: Params> Optimizer<M> for RmsProp<M> {
         self.config.lr = lr;
     }
 }
+
+crate::optim::state::optimizer_state!(impl[M: Params] for RmsProp<M> where [] {
+    real "lr" => config.lr;
+    buffer "square_avg" => square_avg;
+    buffer "grad_avg" => grad_avg;
+    buffer "momentum_buffer" => momentum_buffer;
+});

@@ -28,6 +28,8 @@
 
 use num_traits::Float;
 
+use crate::named::{Setting, SettingMut};
+
 /// A learning-rate schedule: a training loop calls [`start`](LrSchedule::start) once with
 /// the optimizer's learning rate before the first step, then [`step`](LrSchedule::step)
 /// after every optimizer step, and sets the optimizer's learning rate to each answer.
@@ -40,6 +42,16 @@ pub trait LrSchedule {
     /// starts the schedule with `lr` as its base rate first (correct for every schedule whose
     /// epoch-0 rate is the base rate, i.e. all but a [`LinearWarmup`]).
     fn step(&mut self, lr: f64) -> f64;
+    /// Calls `f` with the schedule's position (whether it started, its epoch, its base
+    /// rate): what a [`Checkpoint`](crate::io::Checkpoint) saves. The default has none (a
+    /// stateless schedule); a schedule with a position overrides both visits.
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        let _ = f;
+    }
+    /// [`visit_state`](LrSchedule::visit_state), writable.
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        let _ = f;
+    }
 }
 
 /// Keeps the learning rate unchanged (what a [`LinearWarmup`] hands over to by default).
@@ -71,6 +83,18 @@ struct Clock {
 }
 
 impl Clock {
+    fn visit(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        f("started", Setting::Count(self.started as u64));
+        f("epoch", Setting::Count(self.epoch));
+        f("base_lr", Setting::Real(self.base_lr));
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        let mut started = self.started as u64;
+        f("started", SettingMut::Count(&mut started));
+        self.started = started != 0;
+        f("epoch", SettingMut::Count(&mut self.epoch));
+        f("base_lr", SettingMut::Real(&mut self.base_lr));
+    }
     fn start(&mut self, base_lr: f64) {
         *self = Clock {
             started: true,
@@ -128,6 +152,12 @@ impl StepLr {
 }
 
 impl LrSchedule for StepLr {
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        self.clock.visit(f);
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        self.clock.visit_mut(f);
+    }
     fn start(&mut self, base_lr: f64) -> f64 {
         self.clock.start(base_lr);
         base_lr
@@ -173,6 +203,12 @@ impl ExponentialLr {
 }
 
 impl LrSchedule for ExponentialLr {
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        self.clock.visit(f);
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        self.clock.visit_mut(f);
+    }
     fn start(&mut self, base_lr: f64) -> f64 {
         self.clock.start(base_lr);
         base_lr
@@ -224,6 +260,12 @@ impl CosineAnnealingLr {
 }
 
 impl LrSchedule for CosineAnnealingLr {
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        self.clock.visit(f);
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        self.clock.visit_mut(f);
+    }
     fn start(&mut self, base_lr: f64) -> f64 {
         self.clock.start(base_lr);
         base_lr
@@ -322,6 +364,15 @@ impl<S: LrSchedule> LinearWarmup<S> {
 }
 
 impl<S: LrSchedule> LrSchedule for LinearWarmup<S> {
+    /// Its own position, then the inner schedule's.
+    fn visit_state(&self, f: &mut dyn FnMut(&'static str, Setting)) {
+        self.clock.visit(f);
+        self.after.visit_state(f);
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
+        self.clock.visit_mut(f);
+        self.after.visit_state_mut(f);
+    }
     fn start(&mut self, base_lr: f64) -> f64 {
         self.clock.start(base_lr);
         if self.warmup_steps == 0 {

@@ -135,3 +135,9 @@ impl<M: Params> Optimizer<M> for Sgd<M> {
         self.config.lr = lr;
     }
 }
+
+crate::optim::state::optimizer_state!(impl[M: Params] for Sgd<M> where [] {
+    real "lr" => config.lr;
+    count "steps" => steps;
+    buffer "momentum_buffer" => momentum_buffer;
+});

@@ -1,0 +1,68 @@
+//! What a firmware author needs to know: how much memory each value takes, and where it
+//! should live.
+//!
+//! Every value is a plain fixed-size struct: its size is `size_of`, known at compile time,
+//! and nothing else is allocated behind it (no `Vec`, no `Box` inside). The crate's
+//! single-sample and batched methods allocate nothing (`tests/no_alloc.rs`); saving and
+//! loading into byte slices allocate nothing either; only the `std` helpers that return a
+//! `Vec` or touch files do.
+//!
+//! # Sizes
+//! `f32` networks on x86-64 (`tests/memory.rs` recomputes this table and fails when it
+//! differs). T is `seq![Dense<2, 16, Tanh>, Dense<16, 16, Tanh>, Dense<16, 1>]`, S is
+//! `seq![Dense<16, 64, Relu>, Dense<64, 64, Relu>, Dense<64, 8>]`, digits is
+//! `seq![Dense<64, 32, Tanh>, Dense<32, 10>]` (`examples/04_digits.rs`).
+//!
+//! | bytes | T (2-16-16-1) | S (16-64-64-8) | digits (64-32-10) |
+//! |---|---:|---:|---:|
+//! | model | 1408 | 23104 | 9664 |
+//! | gradients (`Net`) | 1408 | 23104 | 9664 |
+//! | `Sgd<Net>` | 1472 | 23168 | 9728 |
+//! | `Adagrad<Net>` | 1472 | 23168 | 9728 |
+//! | `RmsProp<Net>` | 4288 | 69376 | 29056 |
+//! | `Adam<Net>` | 2944 | 46336 | 19456 |
+//! | `AdamAmsGrad<Net>` | 4352 | 69440 | 29120 |
+//! | `AdamW<Net>` | 2944 | 46336 | 19456 |
+//! | `Adamax<Net>` | 2880 | 46272 | 19392 |
+//! | `NAdam<Net>` | 2944 | 46336 | 19456 |
+//! | `Cache` (one sample) | 400 | 1664 | 720 |
+//! | `BatchCache<1>` | 388 | 1568 | 424 |
+//! | `BatchCache<32>` | 12416 | 50176 | 13568 |
+//! | `BatchCache<256>` | 99328 | 401408 | 108544 |
+//!
+//! How to read it: a `Dense` layer holds `IN·OUT + OUT` scalars and starts on a 64-byte cache
+//! line (`#[repr(align(64))]`), so a network is its parameter count times 4 bytes (8 for
+//! `f64`), rounded up per layer to 64. Gradients have the model's type, hence its size. An
+//! optimizer is its hyperparameters (a few `f64`s) plus one model-sized buffer per state
+//! tensor: Sgd and Adagrad 1, Adam, AdamW, Adamax and NAdam 2, RmsProp and AMSGrad 3 (Sgd's
+//! momentum buffer exists even with momentum 0). A batch cache grows linearly with the batch
+//! size `B`: per sample, every layer's pre-activations and the activations between layers.
+//! Training needs model + gradients + optimizer + batch cache + the batch's inputs, outputs
+//! and output gradients (`[[T; IN]; B]`, `[[T; OUT]; B]` twice); inference needs the model and,
+//! for a batch, its cache as scratch.
+//!
+//! # Stack use, and when to box
+//! A value lives where it is created: `Net::zeros()`, [`init::seeded`](crate::init::seeded),
+//! `Adam::new` and `BatchCache::zeros()` build it on the stack of the calling thread, and
+//! moving it into a `Box` afterwards copies it through that stack. Budget against the
+//! smallest stack the code runs on: Linux gives the main thread 8 MiB and spawned threads
+//! 2 MiB by default; an RTOS task or an audio callback thread often has 4–64 KiB.
+//!
+//! * **Single-sample inference** (`forward`) keeps one `[T; OUT]` array per layer on the
+//!   stack, a few hundred bytes for the networks above, and reads the model by reference:
+//!   a model in a `static` (see [`io::rust_source`](crate::io::rust_source)) costs no stack at
+//!   all. This is what an audio or control loop runs.
+//! * **Single-sample training** (`forward_train`/`backward`) returns a `Cache` by value
+//!   (row "`Cache` (one sample)") and temporaries of the same order.
+//! * **Batched methods** put nothing of batch size on the stack: the caller owns inputs,
+//!   outputs and caches. Those are the values to place deliberately.
+//!
+//! Rules of thumb: keep on the stack what is well below a tenth of the stack (T and S
+//! training with small batches on a desktop thread); box the rest, built in place on the
+//! heap with [`Params::boxed_zeros`](crate::Params::boxed_zeros),
+//! [`init::boxed`](crate::init::boxed), `Adam::boxed` (and every optimizer's `boxed`) and
+//! [`zeroed_box`](crate::zeroed_box) for batch caches and buffers, which never build the value
+//! on the stack first (`tests/heap.rs` trains a 784-512-512-10 network on a 512 KiB stack).
+//! Without a heap (`no_std`, no `alloc`), give large values static storage: a `static` for a
+//! baked network, and a `static` cell (or your platform's singleton macro) holding the model,
+//! gradients, optimizer and caches of on-device training, initialized once at start-up.

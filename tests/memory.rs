@@ -1,0 +1,74 @@
+//! The memory table in `src/memory.rs` (what a firmware author budgets) is computed here
+//! from `size_of`, so it cannot go stale: if a type's size changes, this test fails and
+//! prints the new table to paste. The table is x86-64's.
+#![cfg(target_arch = "x86_64")]
+
+use core::mem::size_of;
+
+use constnet::optim::{Adagrad, Adam, AdamAmsGrad, AdamW, Adamax, NAdam, RmsProp, Sgd};
+use constnet::{Dense, Layer, Relu, Tanh, seq};
+
+type T = seq![Dense<2, 16, Tanh>, Dense<16, 16, Tanh>, Dense<16, 1>];
+type S = seq![Dense<16, 64, Relu>, Dense<64, 64, Relu>, Dense<64, 8>];
+type Digits = seq![Dense<64, 32, Tanh>, Dense<32, 10>];
+
+/// The sizes of one network's values, in table order.
+fn sizes<N: Layer + Clone + core::fmt::Debug>() -> Vec<usize> {
+    vec![
+        size_of::<N>(),
+        size_of::<N>(),
+        size_of::<Sgd<N>>(),
+        size_of::<Adagrad<N>>(),
+        size_of::<RmsProp<N>>(),
+        size_of::<Adam<N>>(),
+        size_of::<AdamAmsGrad<N>>(),
+        size_of::<AdamW<N>>(),
+        size_of::<Adamax<N>>(),
+        size_of::<NAdam<N>>(),
+        size_of::<N::Cache>(),
+        size_of::<N::BatchCache<1>>(),
+        size_of::<N::BatchCache<32>>(),
+        size_of::<N::BatchCache<256>>(),
+    ]
+}
+
+const ROWS: [&str; 14] = [
+    "model",
+    "gradients (`Net`)",
+    "`Sgd<Net>`",
+    "`Adagrad<Net>`",
+    "`RmsProp<Net>`",
+    "`Adam<Net>`",
+    "`AdamAmsGrad<Net>`",
+    "`AdamW<Net>`",
+    "`Adamax<Net>`",
+    "`NAdam<Net>`",
+    "`Cache` (one sample)",
+    "`BatchCache<1>`",
+    "`BatchCache<32>`",
+    "`BatchCache<256>`",
+];
+
+fn table() -> String {
+    let columns = [sizes::<T>(), sizes::<S>(), sizes::<Digits>()];
+    let mut out = String::from(
+        "//! | bytes | T (2-16-16-1) | S (16-64-64-8) | digits (64-32-10) |\n//! |---|---:|---:|---:|\n",
+    );
+    for (i, row) in ROWS.iter().enumerate() {
+        out += &format!(
+            "//! | {row} | {} | {} | {} |\n",
+            columns[0][i], columns[1][i], columns[2][i]
+        );
+    }
+    out
+}
+
+#[test]
+fn the_memory_table_is_current() {
+    let docs = include_str!("../src/memory.rs");
+    let want = table();
+    assert!(
+        docs.contains(&want),
+        "src/memory.rs has a stale table; the current one is:\n{want}"
+    );
+}

@@ -1,0 +1,63 @@
+//! A `no_std`, allocation-free static library that uses constnet for inference, a training
+//! step with Adam, and loading a network from a byte slice. That it links at all is the
+//! test: see `Cargo.toml`.
+#![no_std]
+
+use constnet::init::{self, Init};
+use constnet::loss::{CrossEntropy, Loss};
+use constnet::optim::{Adam, AdamConfig, Optimizer};
+use constnet::{Dense, Layer, Relu, TrainCtx, Zeros, io, seq};
+
+type IrisNet = seq![Dense<4, 16, Relu>, Dense<16, 3>];
+
+// The network baked into the binary by `examples/07_export.rs`, and the same weights in
+// constnet's own format.
+include!("../../../examples/generated/iris_net.rs");
+static WEIGHTS: &[u8] = include_bytes!("../../../examples/generated/iris_net.cnet");
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {}
+}
+
+/// Runs constnet without `std` or `alloc` and returns a status: 0 when every step agrees,
+/// a positive code naming the first step that did not.
+///
+/// 1: loading the own-format weights from a byte slice failed; 2: the loaded network
+/// differs from the baked one; 3: a training step with Adam did not lower the loss; 4: the
+/// trained network did not round-trip through a stack buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn constnet_no_std_check(seed: u64) -> u32 {
+    // Load from a byte slice, and compare with the baked network by inference.
+    let mut loaded = IrisNet::zeros();
+    if io::read_from(&mut loaded, WEIGHTS).is_err() {
+        return 1;
+    }
+    let x = [[0.5f32, -1.0, 1.0, 0.25]; 4];
+    if loaded.forward(&x[0]) != NET.forward(&x[0]) {
+        return 2;
+    }
+    // One training step with Adam from a seeded network, on a batch of four.
+    let mut net: IrisNet = init::seeded(Init::PyTorchDefault, seed);
+    let mut grads = IrisNet::zeros();
+    let mut adam = Adam::<IrisNet>::new(AdamConfig::new().lr(1e-2));
+    let mut cache = <IrisNet as Layer>::BatchCache::<4>::zeros();
+    let mut ctx = TrainCtx::new(seed);
+    let (mut y, mut dy) = ([[0.0f32; 3]; 4], [[0.0f32; 3]; 4]);
+    let targets = [0usize, 1, 2, 1];
+    net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+    let before = CrossEntropy.loss_batch(&y, &targets, &mut dy);
+    net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
+    adam.step(&mut net, &grads);
+    net.forward_batch(&x, &mut y, &mut cache);
+    if CrossEntropy.loss_batch(&y, &targets, &mut dy) >= before {
+        return 3;
+    }
+    // Save into and load from a stack buffer.
+    let mut buf = [0u8; 1024];
+    let mut copy = IrisNet::zeros();
+    match io::write_to(&net, &mut buf) {
+        Ok(len) if io::read_from(&mut copy, &buf[..len]).is_ok() && copy == net => 0,
+        _ => 4,
+    }
+}
