@@ -11,7 +11,7 @@
 //!
 //! | rule | keys | error | f64 tol | f32 tol |
 //! |---|---|---|---|---|
-//! | per-value | every key not below | `\|got − want\| / max(\|want\|, φ·scale)`, φ = 1e-3 (f64), 1e-2 (f32) | 2e-12 | 2e-4 |
+//! | per-value | every key not below | `\|got − want\| / max(\|want\|, φ·scale)`, φ = 1e-3 (f64), 1e-2 (f32) | 2e-12 | 5e-4 |
 //! | per-key | `grad.input` of `layernorm` and `batchnorm1d` (cancellation) | `\|got − want\| / scale` | 2e-11 | 1e-2 |
 //! | all-zero | keys whose recorded values are all 0 | `\|got − want\|` | 1e-14 | 1e-6 |
 //!
@@ -27,7 +27,7 @@
 //!
 //! | rule | f64 | f32 |
 //! |---|---|---|
-//! | per-value | 1.97e-13 / 1.97e-13 (`activation_gelu_tanh` `grad.input`[3], −1.4e-6 in a key of scale 1.4) | 3.11e-5 / 3.11e-5 (same value) |
+//! | per-value | 2.81e-13 / 1.97e-13 (std: `mlp_21` `grad.layer0.bias`, with the FMA kernels; libm: `activation_gelu_tanh` `grad.input`[3], −1.4e-6 in a key of scale 1.4) | 1.03e-4 / 3.11e-5 (`activation_gelu_tanh` `grad.input`[3]: the vectorized `tanh` is a rational approximation within 5 ulp) |
 //! | per-key | 7.00e-13 / 7.00e-13 (`batchnorm1d_2x3` `grad.input`) | 1.30e-3 / 1.30e-3 (`batchnorm1d_2x3` `grad.input`) |
 //! | all-zero | no such key in the cases | no such key in the cases |
 //!
@@ -75,7 +75,7 @@ const F64_VALUE_TOL: f64 = 2e-12;
 const F64_VALUE_FLOOR: f64 = 1e-3;
 const F64_KEY_TOL: f64 = 2e-11;
 const F64_ZERO_TOL: f64 = 1e-14;
-const F32_VALUE_TOL: f64 = 2e-4;
+const F32_VALUE_TOL: f64 = 5e-4;
 const F32_VALUE_FLOOR: f64 = 1e-2;
 const F32_KEY_TOL: f64 = 1e-2;
 const F32_ZERO_TOL: f64 = 1e-6;
