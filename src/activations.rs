@@ -395,6 +395,44 @@ impl Pointwise for Gelu {
         let pdf = (-half * x * x).exp() * T::from_f64(0.398_942_280_401_432_7);
         cdf + x * pdf
     }
+    #[inline(always)]
+    fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
+        let c = T::from_f64(core::f64::consts::FRAC_1_SQRT_2);
+        let mut scaled = [T::zero(); N];
+        for (s, &xi) in scaled.iter_mut().zip(x.iter()) {
+            *s = xi * c;
+        }
+        T::erf_slice(&scaled, y);
+        let half = T::from_f64(0.5);
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = half * xi * (T::one() + *yi);
+        }
+    }
+    #[inline(always)]
+    fn df_vector<T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        _y: &[T; N],
+        dy: &[T; N],
+        dx: &mut [T; N],
+    ) {
+        let c = T::from_f64(core::f64::consts::FRAC_1_SQRT_2);
+        let half = T::from_f64(0.5);
+        let mut scaled = [T::zero(); N];
+        let mut exponent = [T::zero(); N];
+        for o in 0..N {
+            scaled[o] = x[o] * c;
+            exponent[o] = -half * x[o] * x[o];
+        }
+        let mut pdf = [T::zero(); N];
+        T::exp_slice(&exponent, &mut pdf);
+        T::erf_slice(&scaled, dx);
+        let inv_sqrt_2pi = T::from_f64(0.398_942_280_401_432_7);
+        for o in 0..N {
+            let cdf = half * (T::one() + dx[o]);
+            dx[o] = dy[o] * (cdf + x[o] * (pdf[o] * inv_sqrt_2pi));
+        }
+    }
 }
 
 /// GELU, tanh approximation: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.

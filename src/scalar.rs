@@ -68,6 +68,14 @@ pub trait Scalar:
         }
     }
 
+    /// `y[i] = erf(x[i])` (as [`tanh_slice`](Scalar::tanh_slice) for the precision of each
+    /// type).
+    fn erf_slice(x: &[Self], y: &mut [Self]) {
+        for (yi, &xi) in y.iter_mut().zip(x.iter()) {
+            *yi = xi.erf();
+        }
+    }
+
     /// `y[i] = 1/(1 + e^{−x[i]})`, stable for large `|x|` (as [`tanh_slice`](Scalar::tanh_slice)
     /// for the precision of each type).
     fn sigmoid_slice(x: &[Self], y: &mut [Self]) {
@@ -124,6 +132,10 @@ impl Scalar for f32 {
     #[inline]
     fn sigmoid_slice(x: &[f32], y: &mut [f32]) {
         kernel::sigmoid_f32(x, y);
+    }
+    #[inline]
+    fn erf_slice(x: &[f32], y: &mut [f32]) {
+        kernel::erf_f32(x, y);
     }
     #[inline]
     fn exp_slice(x: &[f32], y: &mut [f32]) {

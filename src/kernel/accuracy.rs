@@ -83,8 +83,18 @@ fn worst(s: &Sweep) -> (f64, f32) {
     worst
 }
 
-fn sweeps<M: MulAdd>() -> [Sweep; 5] {
+fn erf_f64(x: f64) -> f64 {
+    libm_crate::erf(x)
+}
+
+fn sweeps<M: MulAdd>() -> [Sweep; 6] {
     [
+        Sweep {
+            name: "erf",
+            f: math::erf::<M>,
+            reference: erf_f64,
+            domain: |_| true,
+        },
         Sweep {
             name: "exp",
             f: math::exp::<M>,
@@ -118,7 +128,7 @@ fn sweeps<M: MulAdd>() -> [Sweep; 5] {
     ]
 }
 
-fn check(path: &str, sweeps: [Sweep; 5]) {
+fn check(path: &str, sweeps: [Sweep; 6]) {
     let mut failures = Vec::new();
     for s in &sweeps {
         let (error, at) = worst(s);
@@ -152,6 +162,10 @@ fn fused_transcendentals_are_within_their_ulp_bounds() {
 fn special_values() {
     let m = |f: fn(f32) -> f32, x: f32| f(x);
     assert!(m(math::exp::<Separate>, f32::NAN).is_nan());
+    assert!(m(math::erf::<Separate>, f32::NAN).is_nan());
+    assert_eq!(m(math::erf::<Separate>, f32::INFINITY), 1.0);
+    assert_eq!(m(math::erf::<Separate>, f32::NEG_INFINITY), -1.0);
+    assert!(m(math::erf::<Separate>, -0.0).is_sign_negative());
     assert!(m(math::tanh::<Separate>, f32::NAN).is_nan());
     assert!(m(math::sigmoid::<Separate>, f32::NAN).is_nan());
     assert!(m(math::expm1::<Separate>, f32::NAN).is_nan());
@@ -179,7 +193,13 @@ fn avx2_kernels_match_their_portable_twins() {
     }
     type Kernel = fn(&[f32], &mut [f32]);
     type Twin = (&'static str, Kernel, fn(f32) -> f32, f32);
-    let pairs: [Twin; 5] = [
+    let pairs: [Twin; 6] = [
+        (
+            "erf",
+            |x, y| unsafe_call(super::x86::erf, x, y),
+            math::erf::<Separate>,
+            10.0,
+        ),
         (
             "tanh",
             |x, y| unsafe_call(super::x86::tanh, x, y),

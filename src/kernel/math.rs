@@ -50,7 +50,8 @@ impl MulAdd for Fused {
 /// in the normal range. Subnormal results are compared absolutely (error below
 /// `2⁻¹⁴⁹·ULP_BOUND`).
 #[cfg(test)]
-pub(crate) const ULP_BOUNDS: [(&str, u32); 5] = [
+pub(crate) const ULP_BOUNDS: [(&str, u32); 6] = [
+    ("erf", 8),
     ("exp", 2),
     ("expm1", 3),
     ("tanh", 7),
@@ -128,7 +129,7 @@ pub(crate) fn expm1<M: MulAdd>(x: f32) -> f32 {
 }
 
 /// `tanh x ≈ x·P(x²)/Q(x²)` on `|x| <= 9.02` (a degree-4/4 rational in `x²` fitted to the
-/// relative error, 2.1e-8 before `f32` rounding, by `tests/python/fit_tanh.py`), `±1` beyond. Shorter dependency chain than
+/// relative error, 2.1e-8 before `f32` rounding, by `tests/python/fit_rational.py tanh`), `±1` beyond. Shorter dependency chain than
 /// the exponential form (no range reduction: one square, two independent Horner chains, one
 /// division), which is what a small tanh network's latency is made of; the price is a few
 /// ulp more (`ULP_BOUNDS`). Keeps `-0.0` and NaN.
@@ -152,6 +153,41 @@ pub(crate) fn tanh<M: MulAdd>(x: f32) -> f32 {
     }
     let t = ((a * p) / q).min(1.0).copysign(x);
     if x.is_nan() { x } else { t }
+}
+
+/// `erf x ≈ x·P(x²)/Q(x²)` on `|x| <= 3.92` (a degree-5/5 rational in `x²` fitted to the
+/// relative error, 1.9e-8 before `f32` rounding, by `tests/python/fit_rational.py erf`), `±1`
+/// beyond (where `erf` rounds to one). Keeps `-0.0` and NaN.
+#[inline(always)]
+pub(crate) fn erf<M: MulAdd>(x: f32) -> f32 {
+    // P[0] is fitted, not 2/√π (1.128_379_2), which it happens to be close to.
+    #[allow(clippy::approx_constant)]
+    const P: [f32; 6] = [
+        1.128_379_1,
+        0.190_402_2,
+        5.274_802e-2,
+        3.765_400_3e-3,
+        2.848_723_4e-4,
+        2.050_046_8e-6,
+    ];
+    const Q: [f32; 6] = [
+        1.0,
+        0.502_072_3,
+        0.114_107_22,
+        1.496_878_2e-2,
+        1.162_472_9e-3,
+        3.809_075e-5,
+    ];
+    let a = x.abs().min(3.92);
+    let u = a * a;
+    let mut p = P[5];
+    let mut q = Q[5];
+    for k in (0..5).rev() {
+        p = M::mul_add::<f32>(p, u, P[k]);
+        q = M::mul_add::<f32>(q, u, Q[k]);
+    }
+    let e = ((a * p) / q).min(1.0).copysign(x);
+    if x.is_nan() { x } else { e }
 }
 
 /// `1/(1 + e⁻ˣ)`, as `1/(1 + e)` for `x >= 0` and `e/(1 + e)` for `x < 0` with

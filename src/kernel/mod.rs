@@ -61,6 +61,10 @@ elementwise!(
     sigmoid_f32 = sigmoid
 );
 elementwise!(
+    /// `y = erf(x)`.
+    erf_f32 = erf
+);
+elementwise!(
     /// `y = eˣ`.
     exp_f32 = exp
 );

@@ -14,6 +14,13 @@ pub(crate) fn tanh(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::tanh::<Fused>);
 }
 
+/// `y = erf(x)` elementwise.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn erf(x: &[f32], y: &mut [f32]) {
+    math::map(x, y, math::erf::<Fused>);
+}
+
 /// `y = σ(x)` elementwise.
 #[target_feature(enable = "avx2,fma")]
 #[inline]

@@ -1,20 +1,28 @@
-"""Fits the rational tanh of src/kernel/math.rs: tanh(x) ~ x*P(x^2)/Q(x^2) on [0, 9.02],
-P and Q of degree 4, Q(0) = 1, minimizing the maximum relative error (linearized least squares
-with Lawson reweighting, in the scaled variable x^2/9.02^2 for conditioning).
+"""Fits the rational tanh and erf of src/kernel/math.rs: f(x) ~ x*P(x^2)/Q(x^2) on [0, C],
+Q(0) = 1, minimizing the maximum relative error (linearized least squares with Lawson
+reweighting, in the scaled variable x^2/C^2 for conditioning). tanh: degrees 4/4, C = 9.02;
+erf: degrees 5/5, C = 3.92 (beyond C both round to 1 in f32).
 
-    python3 tests/python/fit_tanh.py      # needs numpy; prints the f32 coefficients
+    python3 tests/python/fit_rational.py tanh    # needs numpy; prints the f32 coefficients
+    python3 tests/python/fit_rational.py erf
 
 The crate's accuracy test (src/kernel/accuracy.rs) measures the f32 result in ulps.
 """
+import math
+import sys
+
 import numpy as np
 
-C = 9.02
-S = C * C
+FUNCTIONS = {
+    "tanh": (np.tanh, 4, 4, 9.02),
+    "erf": (np.vectorize(math.erf), 5, 5, 3.92),
+}
 
 
-def fit(p=4, q=4, iters=120):
+def fit(function, p, q, C, iters=120):
+    S = C * C
     x = np.unique(np.concatenate([np.linspace(1e-4, C, 30000), np.geomspace(1e-6, 1.0, 4000)]))
-    t = np.tanh(x)
+    t = function(x)
     v = x * x / S
     w = np.ones_like(x)
     q_prev = np.ones_like(x)
@@ -42,7 +50,9 @@ def fit(p=4, q=4, iters=120):
 
 
 if __name__ == "__main__":
-    worst, a, b = fit()
+    name = sys.argv[1] if len(sys.argv) > 1 else "tanh"
+    function, p, q, C = FUNCTIONS[name]
+    worst, a, b = fit(function, p, q, C)
     print(f"max relative error before f32 rounding: {worst:.3e}")
     print("P:", [repr(np.float32(c)) for c in a])
     print("Q:", [repr(np.float32(c)) for c in b])
