@@ -336,10 +336,7 @@ impl Pointwise for Softplus {
     fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
         let beta = T::from_f64(self.beta);
         let threshold = T::from_f64(self.threshold);
-        let mut scaled = [T::zero(); N];
-        for (b, &xi) in scaled.iter_mut().zip(x.iter()) {
-            *b = beta * xi;
-        }
+        let scaled = map_array(x, |xi| beta * xi);
         T::exp_slice(&scaled, y);
         let exp = *y;
         T::ln_1p_slice(&exp, y);
@@ -361,10 +358,7 @@ impl Pointwise for Softplus {
     ) {
         let beta = T::from_f64(self.beta);
         let threshold = T::from_f64(self.threshold);
-        let mut scaled = [T::zero(); N];
-        for (b, &xi) in scaled.iter_mut().zip(x.iter()) {
-            *b = beta * xi;
-        }
+        let scaled = map_array(x, |xi| beta * xi);
         T::sigmoid_slice(&scaled, dx);
         for o in 0..N {
             dx[o] = dy[o]
@@ -398,10 +392,7 @@ impl Pointwise for Gelu {
     #[inline(always)]
     fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
         let c = T::from_f64(core::f64::consts::FRAC_1_SQRT_2);
-        let mut scaled = [T::zero(); N];
-        for (s, &xi) in scaled.iter_mut().zip(x.iter()) {
-            *s = xi * c;
-        }
+        let scaled = map_array(x, |xi| xi * c);
         T::erf_slice(&scaled, y);
         let half = T::from_f64(0.5);
         for (yi, &xi) in y.iter_mut().zip(x.iter()) {
@@ -418,12 +409,8 @@ impl Pointwise for Gelu {
     ) {
         let c = T::from_f64(core::f64::consts::FRAC_1_SQRT_2);
         let half = T::from_f64(0.5);
-        let mut scaled = [T::zero(); N];
-        let mut exponent = [T::zero(); N];
-        for o in 0..N {
-            scaled[o] = x[o] * c;
-            exponent[o] = -half * x[o] * x[o];
-        }
+        let scaled = map_array(x, |xi| xi * c);
+        let exponent = map_array(x, |xi| -half * xi * xi);
         let mut pdf = [T::zero(); N];
         T::exp_slice(&exponent, &mut pdf);
         T::erf_slice(&scaled, dx);
@@ -492,11 +479,17 @@ impl Pointwise for GeluTanh {
 fn gelu_tanh_inner<T: Scalar, const N: usize>(x: &[T; N]) -> [T; N] {
     let k = T::from_f64(SQRT_2_OVER_PI);
     let c = T::from_f64(GELU_CUBIC);
-    let mut inner = [T::zero(); N];
-    for (v, &xi) in inner.iter_mut().zip(x.iter()) {
-        *v = k * (xi + c * xi * xi * xi);
+    map_array(x, |xi| k * (xi + c * xi * xi * xi))
+}
+
+/// `[f(x[0]), f(x[1]), ...]`: the argument of a whole-vector transcendental.
+#[inline(always)]
+fn map_array<T: Scalar, const N: usize>(x: &[T; N], f: impl Fn(T) -> T) -> [T; N] {
+    let mut out = [T::zero(); N];
+    for (o, &xi) in out.iter_mut().zip(x.iter()) {
+        *o = f(xi);
     }
-    inner
+    out
 }
 
 /// SiLU (swish): `x·σ(x)`.
