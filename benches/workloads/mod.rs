@@ -166,6 +166,41 @@ where
         loss
     }
 
+    /// [`step`](Self::step), with the wall time of each phase added to `seconds`:
+    /// `[zeroing the gradients, forward, loss, backward, Adam]`.
+    pub fn timed_step(
+        &mut self,
+        x: &[C::Input; BATCH],
+        targets: &[L::Target<O>; BATCH],
+        seconds: &mut [f64; 5],
+    ) -> f32 {
+        if self.steps_in_episode == EPISODE {
+            self.restart();
+        }
+        self.steps_in_episode += 1;
+        let t0 = std::time::Instant::now();
+        self.grads.fill_zero();
+        let t1 = std::time::Instant::now();
+        self.net
+            .forward_train_batch(x, &mut self.y, &mut self.cache, &mut self.ctx);
+        let t2 = std::time::Instant::now();
+        let loss = self.loss.loss_batch(&self.y, targets, &mut self.dy);
+        let t3 = std::time::Instant::now();
+        self.net
+            .backward_batch_params(x, &self.y, &mut self.cache, &self.dy, &mut self.grads);
+        let t4 = std::time::Instant::now();
+        self.adam.step(&mut self.net, &self.grads);
+        let t5 = std::time::Instant::now();
+        for (total, (from, to)) in
+            seconds
+                .iter_mut()
+                .zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)])
+        {
+            *total += (to - from).as_secs_f64();
+        }
+        loss
+    }
+
     /// Back to the initial weights, with a fresh Adam state.
     fn restart(&mut self) {
         for (to, from) in self.net.tensors_mut().zip(self.initial.tensors()) {
