@@ -1,5 +1,6 @@
-//! Classifies handwritten digits: the real 8×8 digits data set shipped in `data/digits.csv`
-//! (1437 training images, 360 test images; see `data/README.md` for its origin and license).
+//! Classifies handwritten digits: the real 8×8 digits data set shipped in
+//! `examples/data/digits.csv`
+//! (1437 training images, 360 test images; see `examples/data/README.md` for its origin and license).
 //!
 //! A `Dense<64, 32, Tanh>` then `Dense<32, 10>` network (f32, PyTorch's default
 //! initialization) is trained with cross-entropy on class indices and Adam, on shuffled
@@ -135,7 +136,7 @@ fn progress_bar(done: usize, total: usize, width: usize) -> String {
 }
 
 fn run() -> Result<(), String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/digits.csv");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv");
     let data = load_digits(&path)?;
     let (train_images, test_images) = data.images.split_at(TRAIN_ROWS);
     let (train_labels, test_labels) = data.labels.split_at(TRAIN_ROWS);

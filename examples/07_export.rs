@@ -2,7 +2,7 @@
 //! by `const fn`s, for `08_embed` and `tests/baked.rs`) and in constnet's own weight format.
 //!
 //! The network (`Dense<4, 16, Relu>`, `Dense<16, 3>`) learns from the 120 training rows of
-//! `data/iris.csv` (features standardized with the training rows' mean and population
+//! `examples/data/iris.csv` (features standardized with the training rows' mean and population
 //! standard deviation) with Adam and cross-entropy, then reports the test accuracy.
 //!
 //! By default the files go to `target/iris_export/` and the example says whether they equal
@@ -30,7 +30,7 @@ const SEED: u64 = 7;
 /// The example fails below this test accuracy (it reaches about 0.97).
 const MINIMUM_ACCURACY: f64 = 0.9;
 
-/// Rows of `data/iris.csv`: four features and the class.
+/// Rows of `examples/data/iris.csv`: four features and the class.
 fn load_iris(path: &Path) -> Result<Vec<([f32; 4], usize)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     text.lines()
@@ -82,7 +82,7 @@ fn argmax(y: &[f32; 3]) -> usize {
 
 fn run() -> Result<(), String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let rows = load_iris(&root.join("data/iris.csv"))?;
+    let rows = load_iris(&root.join("examples/data/iris.csv"))?;
     let (train, test) = rows.split_at(TRAIN_ROWS);
     let (mean, std) = scaling(train);
     let standardize =

@@ -29,7 +29,7 @@ fn the_baked_network_is_the_trained_one_bit_for_bit() {
     let trained = trained();
     assert_eq!(bits(&NET), bits(&trained));
     // Outputs on every iris row (raw features: the values do not matter, the bits do).
-    let csv = include_str!("../data/iris.csv");
+    let csv = include_str!("../examples/data/iris.csv");
     let mut rows = 0;
     for line in csv.lines().skip(1) {
         let v: Vec<f32> = line

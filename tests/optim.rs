@@ -1,5 +1,5 @@
 //! Optimizers, schedules, clipping and penalties against small scalar reference
-//! implementations written here from the formulas of `tests/golden/README.md`, and against
+//! implementations written here from the formulas of `tests/golden/cases/README.md`, and against
 //! hand-derived numbers. The PyTorch golden `mlp` cases (five steps of every optimizer,
 //! clipping and schedule) are checked by the golden harness (`cargo test -p constnet-golden`).
 

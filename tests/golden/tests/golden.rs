@@ -1,4 +1,4 @@
-//! The golden test: every case in `$GOLDEN_DIR` (default: the repo's `tests/golden/`, a copy of
+//! The golden test: every case in `$GOLDEN_DIR` (default: the repo's `tests/golden/cases/`, a copy of
 //! PyTorch's float64 cases) is run with its exact compile-time shapes (see `build.rs`), in
 //! `f64` and in `f32`, and every recorded number is compared. A key the harness did not check,
 //! an unknown kind or an empty directory is a failure. Case files are read by the one parser,
@@ -731,9 +731,9 @@ fn sensitivity(case: &GeneratedCase, file: &CaseFile, checked: &Case) -> Sensiti
 
 fn main() -> ExitCode {
     if let Ok(dir) = std::env::var("GOLDEN_DIR") {
+        // Relative to the repository's root, as in build.rs.
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
+            .join("../..")
             .join(&dir);
         let wanted = if std::path::Path::new(&dir).is_absolute() {
             std::path::PathBuf::from(&dir)

@@ -1,4 +1,4 @@
-//! The one reader of golden case files (format: the repo's `tests/golden/README.md`).
+//! The one reader of golden case files (format: the repo's `tests/golden/cases/README.md`).
 //!
 //! Shared by the build script (which reads the shape-determining keys to write the types) and
 //! the harness `tests/golden.rs` (which reads every value), each through

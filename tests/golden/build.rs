@@ -2,7 +2,7 @@
 //!
 //! constnet's shapes are types, so a case with `sizes: 4 8 3` needs the type
 //! `seq![Dense<4, 8, A0, T>, Dense<8, 3, A1, T>]` at compile time. This script reads every
-//! `*.txt` in `$GOLDEN_DIR` (default: the repo's `tests/golden/`), and writes a Rust table
+//! `*.txt` in `$GOLDEN_DIR` (default: the repo's `tests/golden/cases/`), and writes a Rust table
 //! with one function per case and scalar type. Files are read with the one case-file parser,
 //! `src/case_file.rs`, which the harness shares. Only the shape-determining keys are read here;
 //! every value is read and checked at run time by `tests/golden.rs`. A case this script
@@ -23,13 +23,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=GOLDEN_DIR");
     println!("cargo:rerun-if-changed=src/case_file.rs");
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest.parent().unwrap().to_path_buf();
+    let root = manifest.join("../..");
     let dir = match env::var("GOLDEN_DIR") {
         Ok(d) if !d.is_empty() => {
             let p = PathBuf::from(d);
             if p.is_absolute() { p } else { root.join(p) }
         }
-        _ => root.join("tests").join("golden"),
+        _ => manifest.join("cases"),
     };
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<PathBuf> = match fs::read_dir(&dir) {
