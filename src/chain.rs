@@ -274,6 +274,11 @@ where
     type Input = A::Input;
     type Output = B::Output;
     type Cache = (A::Cache, B::Cache);
+    const MIN_TRAIN_ROWS: usize = if A::MIN_TRAIN_ROWS > B::MIN_TRAIN_ROWS {
+        A::MIN_TRAIN_ROWS
+    } else {
+        B::MIN_TRAIN_ROWS
+    };
     type BatchCache<const N: usize> =
         ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>;
 

@@ -28,6 +28,11 @@ pub trait Layer: Params + Sized {
     /// `forward_batch`). A layer without a batched kernel uses `[Self::Cache; B]` and gets
     /// every batched method from the defaults.
     type BatchCache<const B: usize>: Zeros + SampleCaches<Self::Cache, B>;
+    /// The fewest real rows a training batch may hold (see [`TrainCtx::set_real_rows`]): 1
+    /// for per-sample layers, 2 for [`BatchNorm`](crate::BatchNorm) (its variance needs two
+    /// samples), the largest of its layers for a chain. A training loop checks its short
+    /// last batch against it before it starts.
+    const MIN_TRAIN_ROWS: usize = 1;
 
     /// Inference on one sample.
     fn forward(&self, x: &Self::Input) -> Self::Output;

@@ -36,6 +36,7 @@ mod chain;
 #[cfg(feature = "std")]
 pub mod cpu;
 mod ctx;
+pub mod fit;
 pub mod init;
 pub mod io;
 #[allow(unsafe_code)] // the only module with `unsafe`: see its docs

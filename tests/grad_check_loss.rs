@@ -104,13 +104,13 @@ fn a_wrong_gradient_is_caught() {
     struct DoubledGradient;
     impl Loss<f64> for DoubledGradient {
         type Target<const N: usize> = [f64; N];
-        fn loss_batch<const N: usize, const B: usize>(
+        fn loss_rows<const N: usize>(
             &self,
-            prediction: &[[f64; N]; B],
-            target: &[[f64; N]; B],
-            grad: &mut [[f64; N]; B],
+            prediction: &[[f64; N]],
+            target: &[[f64; N]],
+            grad: &mut [[f64; N]],
         ) -> f64 {
-            let value = Mse.loss_batch(prediction, target, grad);
+            let value = Mse.loss_rows(prediction, target, grad);
             for g in grad.as_flattened_mut() {
                 *g *= 2.0;
             }

@@ -40,7 +40,8 @@ pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
 /// exhaustive destructure: adding a field breaks the build until it is listed) and that each
 /// field's type is `ZeroBits` (a reference, `NonZero*` or pointer field does not compile).
 ///
-/// The generic parameters go in brackets, with the bounds the fields need:
+/// The generic parameters go in brackets, with the bounds the fields need (bounds on
+/// associated types in an optional `where [...]` before the field list):
 ///
 /// ```
 /// use constnet::{ZeroBits, impl_zero_bits};
@@ -71,13 +72,13 @@ pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
 /// ```
 #[macro_export]
 macro_rules! impl_zero_bits {
-    (impl[$($generics:tt)*] for $ty:ty { $($field:ident),* $(,)? }) => {
+    (impl[$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])? { $($field:ident),* $(,)? }) => {
         const _: () = {
             #[allow(dead_code)] // only type-checked, never called
             trait EveryFieldIsZeroBits {
                 fn every_field_is_zero_bits(&self);
             }
-            impl<$($generics)*> EveryFieldIsZeroBits for $ty {
+            impl<$($generics)*> EveryFieldIsZeroBits for $ty where $($($bounds)*)? {
                 fn every_field_is_zero_bits(&self) {
                     // No `..`: the list must name every field.
                     let Self { $($field),* } = self;
@@ -86,9 +87,10 @@ macro_rules! impl_zero_bits {
             }
         };
         // SAFETY: the destructure above names every field of the struct and requires each
-        // field's type to be `ZeroBits`; a struct made only of zero-valid fields is zero-valid.
+        // field's type to be `ZeroBits` (under the same bounds as this impl); a struct made
+        // only of zero-valid fields is zero-valid.
         #[allow(unsafe_code)]
-        unsafe impl<$($generics)*> $crate::ZeroBits for $ty {}
+        unsafe impl<$($generics)*> $crate::ZeroBits for $ty where $($($bounds)*)? {}
     };
 }
 

@@ -102,6 +102,9 @@ pub struct BatchNormCache<const N: usize, const B: usize, T> {
     pub mean: [T; N],
     /// The unbiased batch variance per feature (for the running variance).
     pub unbiased_var: [T; N],
+    /// How many leading rows were real samples ([`TrainCtx::real_rows`]); the statistics are
+    /// over those rows only.
+    pub rows: usize,
 }
 
 /// Not one cache per sample: BatchNorm implements its batched methods itself.
@@ -114,6 +117,7 @@ impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T
             inv_std: [T::zero(); N],
             mean: [T::zero(); N],
             unbiased_var: [T::zero(); N],
+            rows: B,
         }
     }
 }
@@ -220,7 +224,8 @@ impl<const N: usize, T: Scalar> BatchNorm<N, T> {
     ) -> ([T; N], [T; N]) {
         let mut dy_sum = [T::zero(); N];
         let mut dy_dot_normalized = [T::zero(); N];
-        for (dy_row, normalized_row) in dy.iter().zip(cache.normalized.iter()) {
+        let rows = cache.rows.min(B);
+        for (dy_row, normalized_row) in dy[..rows].iter().zip(cache.normalized.iter()) {
             for j in 0..N {
                 dy_sum[j] += dy_row[j];
                 dy_dot_normalized[j] += dy_row[j] * normalized_row[j];
@@ -348,6 +353,7 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
     /// Single-sample training does not exist (see [`BatchNorm`]).
     type Cache = ();
     type BatchCache<const B: usize> = BatchNormCache<N, B, T>;
+    const MIN_TRAIN_ROWS: usize = 2;
 
     /// Inference with the running statistics.
     #[inline]
@@ -404,12 +410,22 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
 
     /// Training mode: normalizes with the batch statistics and keeps them in the cache for
     /// [`update_statistics`](Layer::update_statistics).
+    ///
+    /// In a short batch ([`TrainCtx::set_real_rows`]) the statistics are those of the real
+    /// rows alone, which is what PyTorch computes on a short last batch; the padding rows are
+    /// normalized with them (their outputs are finite and meaningless) and get a zero input
+    /// gradient in [`backward_batch`](Layer::backward_batch).
+    ///
+    /// # Panics
+    /// With fewer than 2 real rows (PyTorch raises "Expected more than 1 value per channel
+    /// when training"): `Layer::MIN_TRAIN_ROWS` is 2 for BatchNorm, and `constnet::fit`
+    /// refuses such a batch before training starts.
     fn forward_train_batch_shared<const B: usize>(
         &self,
         x: &[[T; N]; B],
         y: &mut [[T; N]; B],
         cache: &mut Self::BatchCache<B>,
-        _ctx: &mut TrainCtx,
+        ctx: &mut TrainCtx,
     ) {
         const {
             assert!(
@@ -417,9 +433,14 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
                 "BatchNorm needs a batch of at least 2 samples in training"
             )
         };
-        let count = T::from_f64(B as f64);
+        let rows = ctx.real_rows(B);
+        assert!(
+            rows >= 2,
+            "BatchNorm needs at least 2 real rows in a training batch, got {rows}"
+        );
+        let count = T::from_f64(rows as f64);
         let mut sum = [T::zero(); N];
-        for x_row in x {
+        for x_row in &x[..rows] {
             for j in 0..N {
                 sum[j] += x_row[j];
             }
@@ -432,9 +453,12 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         let mut square_sum = [T::zero(); N];
         for (centered_row, x_row) in cache.normalized.iter_mut().zip(x.iter()) {
             for j in 0..N {
-                let centered = x_row[j] - mean[j];
-                centered_row[j] = centered;
-                square_sum[j] += centered * centered;
+                centered_row[j] = x_row[j] - mean[j];
+            }
+        }
+        for centered_row in &cache.normalized[..rows] {
+            for j in 0..N {
+                square_sum[j] += centered_row[j] * centered_row[j];
             }
         }
         let eps = T::from_f64(self.eps);
@@ -447,7 +471,8 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
                 y_row[j] = normalized_row[j] * self.weight[j] + self.bias[j];
             }
         }
-        let unbiased_count = T::from_f64((B - 1) as f64);
+        let unbiased_count = T::from_f64((rows - 1) as f64);
+        cache.rows = rows;
         cache.mean = mean;
         for (var, &squares) in cache.unbiased_var.iter_mut().zip(square_sum.iter()) {
             *var = squares / unbiased_count;
@@ -478,7 +503,8 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         grads: &mut Self,
     ) {
         let (dy_sum, dy_dot_normalized) = Self::param_grads(cache, dy, grads);
-        let count = T::from_f64(B as f64);
+        let rows = cache.rows.min(B);
+        let count = T::from_f64(rows as f64);
         let mut dy_mean = [T::zero(); N];
         let mut dy_normalized_mean = [T::zero(); N];
         let mut gain = [T::zero(); N];
@@ -487,13 +513,19 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
             dy_normalized_mean[j] = dy_dot_normalized[j] / count;
             gain[j] = self.weight[j] * cache.inv_std[j];
         }
-        for ((dx_row, dy_row), normalized_row) in
-            dx.iter_mut().zip(dy.iter()).zip(cache.normalized.iter())
+        let (dx_real, dx_padding) = dx.split_at_mut(rows);
+        for ((dx_row, dy_row), normalized_row) in dx_real
+            .iter_mut()
+            .zip(dy.iter())
+            .zip(cache.normalized.iter())
         {
             for j in 0..N {
                 dx_row[j] =
                     gain[j] * (dy_row[j] - dy_mean[j] - normalized_row[j] * dy_normalized_mean[j]);
             }
+        }
+        for dx_row in dx_padding {
+            *dx_row = [T::zero(); N];
         }
     }
 
@@ -510,4 +542,4 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
 }
 
 crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum, num_batches_tracked });
-crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var });
+crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var, rows });

@@ -33,11 +33,11 @@ pub struct Bce;
 impl<T: Scalar> Loss<T> for Bce {
     type Target<const N: usize> = [T; N];
 
-    fn loss_batch<const N: usize, const B: usize>(
+    fn loss_rows<const N: usize>(
         &self,
-        prediction: &[[T; N]; B],
-        target: &[[T; N]; B],
-        grad: &mut [[T; N]; B],
+        prediction: &[[T; N]],
+        target: &[[T; N]],
+        grad: &mut [[T; N]],
     ) -> T {
         let floor = T::from_f64(LOG_FLOOR);
         let epsilon = T::from_f64(GRAD_EPSILON);

@@ -1,6 +1,7 @@
 //! Cross-entropy on logits with class-index targets, with the softmax fused in.
 
 use crate::loss::Loss;
+use crate::loss::loss::rows;
 use crate::scalar::Scalar;
 
 /// Writes `e^(z_j − max z)` into `exponentials` and returns `(max z, Σ_j e^(z_j − max z))`.
@@ -68,13 +69,13 @@ pub struct CrossEntropy;
 impl<T: Scalar> Loss<T> for CrossEntropy {
     type Target<const N: usize> = usize;
 
-    fn loss_batch<const N: usize, const B: usize>(
+    fn loss_rows<const N: usize>(
         &self,
-        prediction: &[[T; N]; B],
-        target: &[usize; B],
-        grad: &mut [[T; N]; B],
+        prediction: &[[T; N]],
+        target: &[usize],
+        grad: &mut [[T; N]],
     ) -> T {
-        let batch = T::from_f64(B as f64);
+        let batch = T::from_f64(rows(prediction, target, grad) as f64);
         let inv_batch = T::one() / batch;
         let mut sum = T::zero();
         for ((p, &t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {

@@ -2,6 +2,7 @@
 
 use crate::loss::Loss;
 use crate::loss::cross_entropy::shifted_exponentials;
+use crate::loss::loss::rows;
 use crate::scalar::Scalar;
 
 /// PyTorch's `F.cross_entropy(logits, probabilities)`: per sample
@@ -26,13 +27,13 @@ pub struct CrossEntropyProbs;
 impl<T: Scalar> Loss<T> for CrossEntropyProbs {
     type Target<const N: usize> = [T; N];
 
-    fn loss_batch<const N: usize, const B: usize>(
+    fn loss_rows<const N: usize>(
         &self,
-        prediction: &[[T; N]; B],
-        target: &[[T; N]; B],
-        grad: &mut [[T; N]; B],
+        prediction: &[[T; N]],
+        target: &[[T; N]],
+        grad: &mut [[T; N]],
     ) -> T {
-        let batch = T::from_f64(B as f64);
+        let batch = T::from_f64(rows(prediction, target, grad) as f64);
         let inv_batch = T::one() / batch;
         let mut sum = T::zero();
         for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {

@@ -35,11 +35,11 @@ impl Default for Huber {
 impl<T: Scalar> Loss<T> for Huber {
     type Target<const N: usize> = [T; N];
 
-    fn loss_batch<const N: usize, const B: usize>(
+    fn loss_rows<const N: usize>(
         &self,
-        prediction: &[[T; N]; B],
-        target: &[[T; N]; B],
-        grad: &mut [[T; N]; B],
+        prediction: &[[T; N]],
+        target: &[[T; N]],
+        grad: &mut [[T; N]],
     ) -> T {
         let delta = T::from_f64(self.delta);
         let half = T::from_f64(0.5);

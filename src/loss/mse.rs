@@ -18,11 +18,11 @@ pub struct Mse;
 impl<T: Scalar> Loss<T> for Mse {
     type Target<const N: usize> = [T; N];
 
-    fn loss_batch<const N: usize, const B: usize>(
+    fn loss_rows<const N: usize>(
         &self,
-        prediction: &[[T; N]; B],
-        target: &[[T; N]; B],
-        grad: &mut [[T; N]; B],
+        prediction: &[[T; N]],
+        target: &[[T; N]],
+        grad: &mut [[T; N]],
     ) -> T {
         mean_over_elements(prediction, target, grad, |p, t| {
             let d = p - t;

@@ -45,7 +45,7 @@ pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamAmsGrad, AdamConfig, AmsGrad, AmsGradState, NoAmsGrad};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use adamw::{AdamW, AdamWAmsGrad};
-pub use clip::{clip_grad_norm, clip_grad_value};
+pub use clip::{clip_grad_norm, clip_grad_value, grad_norm};
 pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::Optimizer;
 pub use penalty::{l1_penalty, l2_penalty};
