@@ -222,3 +222,74 @@ fn saving_and_loading_through_slices_allocate_nothing() {
     });
     assert_eq!(n, 0);
 }
+
+#[test]
+fn a_guarded_step_allocates_nothing_even_on_a_short_batch() {
+    use constnet::fit::{Clip, StepScratch, StepSettings, guarded_step};
+    let mut model = net();
+    let mut adam = Adam::<Net>::boxed(AdamConfig::new());
+    let mut scratch = constnet::zeroed_box::<StepScratch<Net, 4, 8>>();
+    let x: [[f32; 8]; 8] = core::array::from_fn(|b| core::array::from_fn(|i| (b + i) as f32 / 9.0));
+    let targets = [2usize; 8];
+    let settings = StepSettings {
+        l1: 1e-4,
+        l2: 1e-4,
+        clip: Clip::Norm(1.0),
+    };
+    let mut ctx = TrainCtx::new(0);
+    let n = allocations_in(|| {
+        for rows in [8, 5, 1] {
+            guarded_step(
+                &mut model,
+                &mut *adam,
+                &CrossEntropy,
+                &settings,
+                &x,
+                &targets,
+                rows,
+                &mut scratch,
+                &mut ctx,
+            )
+            .unwrap();
+        }
+    });
+    assert_eq!(n, 0, "guarded_step allocated {n} times");
+}
+
+#[test]
+fn a_fit_run_allocates_only_before_its_first_epoch() {
+    use constnet::fit::{DataSet, EarlyStopping, Fit, ReduceLrOnPlateau};
+    let inputs: Vec<[f32; 8]> = (0..45)
+        .map(|b| core::array::from_fn(|i| ((b * 7 + i * 3) % 11) as f32 / 11.0))
+        .collect();
+    let labels: Vec<usize> = (0..45).map(|b| b % 4).collect();
+    // Allocations of a whole run, as a function of its number of epochs: with everything
+    // turned on (validation, early stopping with restore, plateau, a schedule, clipping), the
+    // count must not grow with the epochs (37 training samples: 4 full batches and a short
+    // one per epoch).
+    let run = |epochs: usize| {
+        let mut model = net();
+        let mut adam = Adam::<Net>::boxed(AdamConfig::new().lr(1e-3));
+        let mut schedule = StepLr::new(2, 0.9);
+        allocations_in(|| {
+            let history = Fit::<8>::new(epochs)
+                .early_stopping(EarlyStopping::new(1000))
+                .reduce_lr_on_plateau(ReduceLrOnPlateau::new().patience(1))
+                .schedule(&mut schedule, constnet::fit::ScheduleInterval::Step)
+                .clip(constnet::fit::Clip::Norm(1.0))
+                .run(
+                    &mut model,
+                    &mut *adam,
+                    &CrossEntropy,
+                    DataSet::new(&inputs[..37], &labels[..37]),
+                    Some(DataSet::new(&inputs[37..], &labels[37..])),
+                )
+                .unwrap();
+            assert_eq!(history.epochs.len(), epochs);
+            drop(history);
+        })
+    };
+    let (one, six) = (run(1), run(6));
+    assert!(one > 0, "the run's set-up allocates its buffers");
+    assert_eq!(one, six, "1 epoch: {one} allocations, 6 epochs: {six}");
+}
