@@ -73,7 +73,7 @@ pub use kernel::{SimdLevel, simd_level};
 pub use layer::{Layer, SampleCaches};
 pub use layers::{
     Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseBatchCache, DenseCache,
-    LayerNorm, LayerNormCache,
+    Dropout, DropoutCache, LayerNorm, LayerNormCache,
 };
 pub use named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 pub use params::{Params, TensorKind, TensorShape};

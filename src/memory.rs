@@ -37,6 +37,10 @@
 //! tensor: Sgd and Adagrad 1, Adam, AdamW, Adamax and NAdam 2, RmsProp and AMSGrad 3 (Sgd's
 //! momentum buffer exists even with momentum 0). A batch cache grows linearly with the batch
 //! size `B`: per sample, every layer's pre-activations and the activations between layers.
+//! A [`Dropout<N>`](crate::Dropout) holds only its `p` (one `f64`, padded to the 64-byte line
+//! next to a `Dense`) in the model, the gradients and every optimizer buffer alike; it adds
+//! `N` scalars to the one-sample `Cache` (its mask) and `3·N` per sample to a batch cache
+//! (its mask, and the activations after it and their gradient, which the chain keeps).
 //! Training needs model + gradients + optimizer + batch cache + the batch's inputs, outputs
 //! and output gradients (`[[T; IN]; B]`, `[[T; OUT]; B]` twice); inference needs the model and,
 //! for a batch, its cache as scratch.

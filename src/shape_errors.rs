@@ -20,6 +20,22 @@
 //! Where a bound asks for `Layer` (`fn train<L: Layer>()`), the compiler says: ``the sizes of
 //! neighbouring layers do not meet: one layer outputs `[f32; 8]`, the next takes `[f32; 9]` ``.
 //!
+//! # A parameter-free layer of the wrong width
+//! A [`Dropout`](crate::Dropout) (or an [`Activation`](crate::Activation)) has a width too,
+//! and it must be the width of the layer before it:
+//! ```
+//! use constnet::{Dense, Dropout, Layer, Relu, Zeros, seq};
+//! type Net = seq![Dense<4, 8, Relu>, Dropout<8>, Dense<8, 2>];
+//! let net = Net::zeros();
+//! let _ = net.forward(&[0.5; 4]);
+//! ```
+//! ```compile_fail
+//! use constnet::{Dense, Dropout, Layer, Relu, Zeros, seq};
+//! type Net = seq![Dense<4, 8, Relu>, Dropout<7>, Dense<8, 2>];
+//! let net = Net::zeros();
+//! let _ = net.forward(&[0.5; 4]);
+//! ```
+//!
 //! # A chain whose sizes do not meet is not a model
 //! Without calling any `Layer` method, such a chain cannot be initialized, zeroed, given an
 //! optimizer or stepped:

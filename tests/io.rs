@@ -2,12 +2,13 @@
 //! error named with the model untouched, crash-safe saving, and bit-identical resumption.
 
 use constnet::init::{self, Init};
+use constnet::io::rust_source::to_rust;
 use constnet::io::{self, Checkpoint};
 use constnet::loss::{CrossEntropy, Loss};
 use constnet::optim::*;
 use constnet::{
-    Activation, BatchNorm, Dense, Layer, LayerNorm, LeakyRelu, Params, Relu, Softplus, Tanh,
-    TrainCtx, Zeros, seq,
+    Activation, BatchNorm, Dense, Dropout, Identity, Layer, LayerNorm, LeakyRelu, Params, Relu,
+    Softplus, Tanh, TrainCtx, Zeros, seq,
 };
 use rand::RngExt;
 
@@ -194,6 +195,70 @@ fn save_replaces_the_file_through_a_temporary_and_load_reads_it() {
     let missing = io::load(&mut back, dir.join("none.cnet")).unwrap_err();
     assert!(missing.to_string().starts_with("I/O error"), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+type WithDropout = seq![Dense<2, 2, Relu>, Dropout<2>, Dense<2, 1>];
+
+/// Builds the tokens into a `static` and also returns them as text: the exporter's output
+/// must be that text, and the `static` must equal the exported network.
+macro_rules! baked {
+    ($($expr:tt)*) => {{
+        static BAKED: WithDropout = $($expr)*;
+        (stringify!($($expr)*), &BAKED)
+    }};
+}
+
+#[test]
+fn dropout_p_round_trips_through_the_own_format_and_rust_source() {
+    let net: WithDropout = constnet::Chain::new(
+        Dense::new([[0.5, -1.25], [2.0, 0.25]], [0.125, -0.5], Relu),
+        constnet::Chain::new(
+            Dropout::new(0.2),
+            Dense::new([[1.5, -0.75]], [0.0], Identity),
+        ),
+    );
+    // Own format: `p` is the setting `2.p`, between the Linear modules 0 and 3.
+    let bytes = io::to_bytes(&net).unwrap();
+    let mut back = WithDropout::zeros();
+    assert_eq!(back.second.first.p, 0.5);
+    io::read_from(&mut back, &bytes).unwrap();
+    assert_eq!(back, net);
+    let dir = std::env::temp_dir().join(format!("constnet-dropout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dropout.cnet");
+    io::save(&net, &path).unwrap();
+    let mut from_file = WithDropout::zeros();
+    io::load(&mut from_file, &path).unwrap();
+    assert_eq!(from_file, net);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // The same network without its Dropout is another list of entries.
+    let plain: seq![Dense<2, 2, Relu>, Dense<2, 1>] =
+        constnet::Chain::new(net.first, net.second.second);
+    assert_eq!(
+        load_error(net, &io::to_bytes(&plain).unwrap()),
+        "expected 5 tensors and settings, found 4 in the file"
+    );
+
+    // Rust source: `constnet::Dropout::new(p)`, built at compile time.
+    let (text, baked) = baked!(constnet::Chain::new(
+        constnet::Dense::new([[0.5, -1.25], [2.0, 0.25],], [0.125, -0.5], constnet::Relu,),
+        constnet::Chain::new(
+            constnet::Dropout::new(0.2),
+            constnet::Dense::new([[1.5, -0.75],], [0.0], constnet::Identity,),
+        ),
+    ));
+    let source = to_rust(&net, "NET", "WithDropout");
+    assert!(
+        source.contains("constnet::Dropout::new(0.2),\n"),
+        "{source}"
+    );
+    let strip = |s: &str| s.split_whitespace().collect::<String>();
+    assert!(
+        strip(&source).ends_with(&format!("pubstaticNET:WithDropout={};", strip(text))),
+        "{source}"
+    );
+    assert_eq!(*baked, net);
+    assert_eq!(to_rust(baked, "NET", "WithDropout"), source);
 }
 
 // ---- Checkpoints ----

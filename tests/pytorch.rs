@@ -5,7 +5,7 @@
 
 use constnet::init::{self, Init};
 use constnet::safetensors::{self as st, Keys};
-use constnet::{BatchNorm, Dense, Identity, Layer, Params, Relu, Scalar, Tanh, seq};
+use constnet::{BatchNorm, Dense, Dropout, Identity, Layer, Params, Relu, Scalar, Tanh, seq};
 
 /// The fixture's bytes.
 fn fixture(name: &str) -> Vec<u8> {
@@ -239,6 +239,63 @@ fn rewrite(tensors: &Tensors) -> Vec<u8> {
         })
         .collect();
     safetensors::serialize(views, None).unwrap()
+}
+
+/// F32 little-endian bytes of `values`.
+fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
+    values.into_iter().flat_map(f32::to_le_bytes).collect()
+}
+
+#[test]
+fn dropout_takes_its_module_index_like_pytorch() {
+    // The state_dict of `nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2),
+    // nn.Linear(8, 2))`: the Dropout is module 2, so the second Linear is module 3.
+    let w0: Vec<f32> = (0..32).map(|k| (k as f32 - 15.5) / 16.0).collect();
+    let b0: Vec<f32> = (0..8).map(|k| k as f32 / 8.0 - 0.5).collect();
+    let w3: Vec<f32> = (0..16).map(|k| (7.5 - k as f32) / 8.0).collect();
+    let b3 = vec![0.25f32, -0.125];
+    let f32_ = safetensors::Dtype::F32;
+    let file = rewrite(&vec![
+        ("0.weight".into(), f32_, vec![8, 4], f32_bytes(w0.clone())),
+        ("0.bias".into(), f32_, vec![8], f32_bytes(b0.clone())),
+        ("3.weight".into(), f32_, vec![2, 8], f32_bytes(w3.clone())),
+        ("3.bias".into(), f32_, vec![2], f32_bytes(b3.clone())),
+    ]);
+    type Net = seq![Dense<4, 8, Relu>, Dropout<8>, Dense<8, 2>];
+    let mut net = Net::zeros_for_test();
+    net.second.first = Dropout::new(0.2);
+    st::load_into(&mut net, &file).unwrap();
+    for o in 0..8 {
+        for i in 0..4 {
+            assert_eq!(net.first.weight(o, i), w0[o * 4 + i]);
+        }
+    }
+    assert_eq!(net.first.bias(), &b0[..]);
+    let last = &net.second.second;
+    for o in 0..2 {
+        for i in 0..8 {
+            assert_eq!(last.weight(o, i), w3[o * 8 + i]);
+        }
+    }
+    assert_eq!(last.bias(), &b3[..]);
+    // A state_dict has no `p`: the network keeps its own.
+    assert_eq!(net.second.first.p, 0.2);
+    // Written back with PyTorch's keys, and read back bit for bit.
+    let bytes = st::to_bytes(&net).unwrap();
+    assert_eq!(
+        keys_of(&bytes),
+        ["0.bias", "0.weight", "3.bias", "3.weight"]
+    );
+    let mut again = Net::zeros_for_test();
+    again.second.first = Dropout::new(0.2);
+    st::load_into(&mut again, &bytes).unwrap();
+    assert_eq!(again, net);
+    // In inference it is the network without the Dropout, which loads the same file.
+    let mut plain: seq![Dense<4, 8, Relu>, Dense<8, 2>] = init::seeded(Init::HeUniform, 1);
+    st::load_into(&mut plain, &file).unwrap();
+    for x in [[0.5, -1.0, 2.0, 0.25], [-0.3, 0.7, 0.1, -2.0]] {
+        assert_eq!(net.forward(&x), plain.forward(&x));
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! `0.weight`) with its shape and element type, and a CRC-32 covers it all (layout in
 //! [`mod@format`]). Non-trained state round-trips too: BatchNorm running statistics and
 //! `num_batches_tracked`, norm `eps` and `momentum`, activation settings (LeakyReLU slope, ELU
-//! alpha, Softplus beta and threshold).
+//! alpha, Softplus beta and threshold), Dropout's `p`.
 //!
 //! ```
 //! use constnet::init::{self, Init};

@@ -3,10 +3,10 @@
 //!
 //! [`to_rust`] writes a `static` built with the layers' `const fn` constructors
 //! ([`Dense::new`](crate::Dense::new), [`BatchNorm::from_parts`],
-//! [`LayerNorm::from_affine`], [`Activation::with_activation`], [`Chain::new`]). Floats are
-//! written in Rust's shortest round-trip form, so the baked network equals the trained one
-//! bit for bit (NaN payloads aside: a NaN is written as `f32::NAN`), and exporting the baked
-//! network again gives the same text.
+//! [`LayerNorm::from_affine`], [`Activation::with_activation`], [`Dropout::new`],
+//! [`Chain::new`]). Floats are written in Rust's shortest round-trip form, so the baked
+//! network equals the trained one bit for bit (NaN payloads aside: a NaN is written as
+//! `f32::NAN`), and exporting the baked network again gives the same text.
 //!
 //! ```
 //! use constnet::io::rust_source::to_rust;
@@ -28,7 +28,7 @@ use std::string::String;
 use crate::activations::ActivationFn;
 use crate::chain::{Chain, Follows, Meets};
 use crate::layer::Layer;
-use crate::layers::{Activation, BatchNorm, Dense, LayerNorm};
+use crate::layers::{Activation, BatchNorm, Dense, Dropout, LayerNorm};
 use crate::scalar::Scalar;
 
 /// A value that can write a Rust expression building itself in a `const` context.
@@ -160,6 +160,16 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> RustSource for Activation<A,
             "constnet::Activation::with_activation(constnet::{:?})",
             self.activation
         )
+    }
+}
+
+impl<const N: usize, T: Scalar> RustSource for Dropout<N, T> {
+    /// `constnet::Dropout::new(p)` (`p` not in `[0, 1]` makes the baked `static` fail to
+    /// build, as `Dropout::new` panics at compile time).
+    fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
+        out.write_str("constnet::Dropout::new(")?;
+        real(out, self.p)?;
+        out.write_str(")")
     }
 }
 

@@ -22,8 +22,8 @@
 //!   recurrent layer and a head, `rnn.` and `fc.`): one prefix per layer with tensors, in
 //!   layer order; the keys are the prefix and the tensor name (`fc.weight`).
 //!
-//! Settings that a state_dict does not hold (`eps`, `momentum`, activation slopes) keep the
-//! network's values; use the own format ([`crate::io`]) to carry them.
+//! Settings that a state_dict does not hold (`eps`, `momentum`, activation slopes, Dropout's
+//! `p`) keep the network's values; use the own format ([`crate::io`]) to carry them.
 //!
 //! # Checks
 //! F32 and F64 files load into f32 and f64 networks (F64 into f32 rounds to nearest). F16
