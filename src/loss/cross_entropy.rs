@@ -4,22 +4,56 @@ use crate::loss::Loss;
 use crate::loss::loss::rows;
 use crate::scalar::Scalar;
 
-/// Writes `e^(z_j − max z)` into `exponentials` and returns `(max z, Σ_j e^(z_j − max z))`.
+/// Values staged for one call of the vector exponential: rows of `N ≤ STAGE` logits go through
+/// it together (one call for a batch of small rows rather than one per row).
+const STAGE: usize = 256;
+
+/// For every row `r` of `logits`: writes `e^(z_j − max z)` into `exponentials[r]` and calls
+/// `row_done(r, &mut exponentials[r], max z, Σ_j e^(z_j − max z))`.
 ///
 /// Subtracting the maximum keeps every exponent `<= 0`, so no logit overflows (±1000 is fine)
-/// and the sum is at least 1. Then `log_softmax(z)_j = (z_j − max) − ln(sum)`.
-#[inline(always)]
-pub(super) fn shifted_exponentials<T: Scalar, const N: usize>(
-    logits: &[T; N],
-    exponentials: &mut [T; N],
-) -> (T, T) {
-    let max = logits.iter().copied().fold(T::neg_infinity(), T::max);
-    let mut sum = T::zero();
-    for (e, &z) in exponentials.iter_mut().zip(logits) {
-        *e = (z - max).exp();
-        sum += *e;
+/// and the sum is at least 1. Then `log_softmax(z)_j = (z_j − max) − ln(sum)`. A NaN logit
+/// makes its row's sum NaN.
+#[inline]
+pub(super) fn for_each_softmax_row<T: Scalar, const N: usize>(
+    logits: &[[T; N]],
+    exponentials: &mut [[T; N]],
+    mut row_done: impl FnMut(usize, &mut [T; N], T, T),
+) {
+    let row_max = |row: &[T; N]| {
+        row.iter()
+            .fold(T::neg_infinity(), |max, &z| if z > max { z } else { max })
+    };
+    let sum = |row: &[T; N]| row.iter().fold(T::zero(), |sum, &e| sum + e);
+    if N == 0 || N > STAGE {
+        for (r, (row, out)) in logits.iter().zip(exponentials.iter_mut()).enumerate() {
+            let max = row_max(row);
+            T::exp_slice(&row.map(|z| z - max), out);
+            let total = sum(out);
+            row_done(r, out, max, total);
+        }
+        return;
     }
-    (max, sum)
+    let rows_per_stage = STAGE / N;
+    let mut stage = [T::zero(); STAGE];
+    let mut maxes = [T::zero(); STAGE];
+    for (chunk, (rows, outs)) in logits
+        .chunks(rows_per_stage)
+        .zip(exponentials.chunks_mut(rows_per_stage))
+        .enumerate()
+    {
+        for ((row, staged), max) in rows.iter().zip(stage.chunks_exact_mut(N)).zip(&mut maxes) {
+            *max = row_max(row);
+            for (s, &z) in staged.iter_mut().zip(row) {
+                *s = z - *max;
+            }
+        }
+        T::exp_slice(&stage[..rows.len() * N], outs.as_flattened_mut());
+        for (k, (out, &max)) in outs.iter_mut().zip(&maxes).enumerate() {
+            let total = sum(out);
+            row_done(chunk * rows_per_stage + k, out, max, total);
+        }
+    }
 }
 
 /// PyTorch's `F.cross_entropy(logits, class_index)`: per sample `−log_softmax(p)[t]` with the
@@ -77,10 +111,12 @@ impl<T: Scalar> Loss<T> for CrossEntropy {
     ) -> T {
         let batch = T::from_f64(rows(prediction, target, grad) as f64);
         let inv_batch = T::one() / batch;
+        if let Some(&t) = target.iter().find(|&&t| t >= N) {
+            panic!("class index {t} out of range for {N} classes");
+        }
         let mut sum = T::zero();
-        for ((p, &t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            assert!(t < N, "class index {t} out of range for {N} classes");
-            let (max, exp_sum) = shifted_exponentials(p, g);
+        for_each_softmax_row(prediction, grad, |r, g, max, exp_sum| {
+            let (p, t) = (&prediction[r], target[r]);
             // −log_softmax(p)[t] = ln(Σ e^(p_j − max)) − (p_t − max)
             sum += exp_sum.ln() - (p[t] - max);
             let softmax_scale = inv_batch / exp_sum;
@@ -88,7 +124,7 @@ impl<T: Scalar> Loss<T> for CrossEntropy {
                 *e *= softmax_scale;
             }
             g[t] -= inv_batch;
-        }
+        });
         sum / batch
     }
 }

@@ -1,7 +1,7 @@
 //! Cross-entropy on logits with probability targets, with the softmax fused in.
 
 use crate::loss::Loss;
-use crate::loss::cross_entropy::shifted_exponentials;
+use crate::loss::cross_entropy::for_each_softmax_row;
 use crate::loss::loss::rows;
 use crate::scalar::Scalar;
 
@@ -36,8 +36,8 @@ impl<T: Scalar> Loss<T> for CrossEntropyProbs {
         let batch = T::from_f64(rows(prediction, target, grad) as f64);
         let inv_batch = T::one() / batch;
         let mut sum = T::zero();
-        for ((p, t), g) in prediction.iter().zip(target).zip(grad.iter_mut()) {
-            let (max, exp_sum) = shifted_exponentials(p, g);
+        for_each_softmax_row(prediction, grad, |r, g, max, exp_sum| {
+            let (p, t) = (&prediction[r], &target[r]);
             let log_sum = exp_sum.ln();
             let mut target_sum = T::zero();
             for j in 0..N {
@@ -49,7 +49,7 @@ impl<T: Scalar> Loss<T> for CrossEntropyProbs {
             for j in 0..N {
                 g[j] = (g[j] * softmax_scale - t[j]) * inv_batch;
             }
-        }
+        });
         sum / batch
     }
 }
