@@ -11,88 +11,45 @@
 //! `target/`, and ends with three lines for scripts: `test_accuracy`, `train_seconds` (the
 //! wall time of the training steps alone) and `train_us_per_step`.
 //!
+//! The data preparation, the network and its settings are in `common/digits.rs`, which
+//! `tests/fit_quality.rs` trains too.
+//!
 //! `cargo run --release --example 04_digits`
 
 mod common;
 
 use std::process::ExitCode;
 
-use constnet::fit::{self, DataSet, EarlyStopping, Fit, FitError};
-use constnet::init::{self, Init};
-use constnet::loss::CrossEntropy;
-use constnet::optim::{Adam, AdamConfig};
-use constnet::{Dense, Params, Tanh, seq};
+use constnet::Params;
+use constnet::fit::{self, FitError};
 
-use common::csv_data::{data_path, load_labelled};
+use common::digits::{self, CLASSES, MINIMUM_ACCURACY, NET_NAME, Net, SETTINGS};
 use common::plot::training_curves;
 use common::progress::EpochBar;
 
-const PIXELS: usize = 64;
-const CLASSES: usize = 10;
-/// Rows 0..1293 train, 1293..1437 validate, 1437..1797 test.
-const TRAIN_ROWS: usize = 1293;
-const VALIDATION_ROWS: usize = 144;
-const TEST_ROWS: usize = 360;
-/// Pixels are integers 0..=16; they are divided by 16, into [0, 1].
-const PIXEL_MAX: f32 = 16.0;
-
-const BATCH: usize = 32;
-const EPOCHS: usize = 40;
-const LEARNING_RATE: f64 = 3e-3;
-const PATIENCE: usize = 8;
-const INIT_SEED: u64 = 1;
-const FIT_SEED: u64 = 2;
-/// The example fails below this test accuracy.
-const MINIMUM_ACCURACY: f64 = 0.97;
-
-type Net = seq![Dense<64, 32, Tanh>, Dense<32, 10>];
-
 fn run() -> Result<(), String> {
-    let path = data_path("digits.csv");
-    let (mut images, labels) = load_labelled::<PIXELS>(&path, CLASSES)?;
-    if images.len() != TRAIN_ROWS + VALIDATION_ROWS + TEST_ROWS {
-        return Err(format!(
-            "{}: expected {} data rows, found {}",
-            path.display(),
-            TRAIN_ROWS + VALIDATION_ROWS + TEST_ROWS,
-            images.len()
-        ));
-    }
-    for image in &mut images {
-        for pixel in image.iter_mut() {
-            *pixel /= PIXEL_MAX;
-        }
-    }
-    let (train_images, rest) = images.split_at(TRAIN_ROWS);
-    let (validation_images, test_images) = rest.split_at(VALIDATION_ROWS);
-    let (train_labels, rest) = labels.split_at(TRAIN_ROWS);
-    let (validation_labels, test_labels) = rest.split_at(VALIDATION_ROWS);
+    let data = digits::load()?;
     println!(
         "digits: {} training, {} validation and {} test images of 8×8 pixels, from examples/data/digits.csv",
-        train_labels.len(),
-        validation_labels.len(),
-        test_labels.len()
+        data.train_y.len(),
+        data.validation_y.len(),
+        data.test_y.len()
     );
+    let test_images = &data.test_x;
+    let test_labels = &data.test_y;
 
-    let mut net: Net = init::seeded(Init::PyTorchDefault, INIT_SEED);
-    let mut adam = Adam::<Net>::new(AdamConfig::new().lr(LEARNING_RATE));
+    let settings = SETTINGS;
     println!(
-        "network: Dense<64, 32, Tanh> -> Dense<32, 10>, {} parameters; Adam lr {LEARNING_RATE}, \
-         batches of {BATCH}, at most {EPOCHS} epochs, early stopping after {PATIENCE}",
-        Net::PARAM_COUNT
+        "network: {NET_NAME}, {} parameters; Adam lr {}, \
+         batches of {}, at most {} epochs, early stopping after {}",
+        Net::PARAM_COUNT,
+        settings.learning_rate,
+        digits::BATCH,
+        settings.epochs,
+        settings.patience
     );
 
-    let history = Fit::<BATCH>::new(EPOCHS)
-        .seed(FIT_SEED)
-        .early_stopping(EarlyStopping::new(PATIENCE))
-        .run_with(
-            &mut net,
-            &mut adam,
-            &CrossEntropy,
-            DataSet::new(train_images, train_labels),
-            Some(DataSet::new(validation_images, validation_labels)),
-            &mut EpochBar::new(),
-        )
+    let (net, history) = digits::train(&data, &settings, &mut EpochBar::new())
         .map_err(|error: FitError| error.to_string())?;
 
     for record in &history.epochs {
@@ -134,7 +91,7 @@ fn run() -> Result<(), String> {
     }
     let picture = training_curves(
         &history,
-        "digits: Dense<64, 32, Tanh> -> Dense<32, 10>",
+        &format!("digits: {NET_NAME}"),
         "validation accuracy",
         |record| record.val_metrics.and_then(|m| m.accuracy()),
         "digits_training.svg",
