@@ -71,7 +71,7 @@ impl fmt::Display for FitError {
             ),
             FitError::ShortLastBatch { rows, batch, min } => write!(
                 f,
-                "the last batch would hold {rows} sample(s) of {batch}, and the model needs at least {min} in training (BatchNorm): set drop_last or change the batch size"
+                "the last batch would hold {rows} sample(s) of {batch}, and the model needs at least {min} in training (BatchNorm needs 2): set drop_last or change the batch size"
             ),
             FitError::Diverged {
                 epoch,
