@@ -29,6 +29,8 @@
 
 use std::marker::PhantomData;
 
+pub mod sequence;
+
 /// A per-element activation and its derivative from the pre-activation `z` and output `y`.
 pub trait Act {
     fn f(z: f32) -> f32;
