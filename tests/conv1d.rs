@@ -220,6 +220,20 @@ fn weights_speak_pytorch_order_and_files_see_its_shape() {
         }
     });
     assert_eq!(keys, ["0.weight [6, 2, 3]", "0.bias [6]"]);
+    // For a matrix, reversed axes are the transposed layout.
+    let matrix = |layout| constnet::TensorInfo {
+        module: 0,
+        name: "weight",
+        shape: constnet::Shape::matrix(3, 5),
+        layout,
+        trained: true,
+    };
+    for i in 0..15 {
+        assert_eq!(
+            matrix(constnet::Layout::Reversed).storage_index(i),
+            matrix(constnet::Layout::Transposed).storage_index(i)
+        );
+    }
     let mut settings = Vec::new();
     conv.visit_settings(0, &mut |module, name, _| {
         settings.push(format!("{module}.{name}"))
