@@ -31,6 +31,7 @@
 
 use crate::activations::{ActivationFn, Identity};
 use crate::ctx::TrainCtx;
+use crate::kernel;
 use crate::layer::Layer;
 use crate::layers::conv1d_check::Conv1dShape;
 use crate::named::{Layout, Setting, SettingMut, Shape, TensorInfo};
@@ -312,15 +313,17 @@ impl<
                 }
                 if let Some(dx) = dx.as_deref_mut() {
                     let dxj = &mut dx[j];
-                    for c in 0..CG {
-                        if GROUPS == 1 {
-                            let mut sum = T::zero();
-                            for (&wo, &d) in w[c].iter().zip(dzt.iter()) {
-                                sum += wo * d;
-                            }
-                            dxj[c] += sum;
-                        } else {
-                            for (o, (&wo, &d)) in w[c].iter().zip(dzt.iter()).enumerate() {
+                    if GROUPS == 1 {
+                        // `W_kᵀ·dz` through Dense's input-gradient kernel (a tap is an
+                        // input-major dense block; with one group `CG = C_IN`).
+                        let mut sums = [T::zero(); CG];
+                        kernel::dense_input_grads_row(w, dzt, &mut sums);
+                        for (d, &s) in dxj.iter_mut().zip(sums.iter()) {
+                            *d += s;
+                        }
+                    } else {
+                        for (c, wc) in w.iter().enumerate() {
+                            for (o, (&wo, &d)) in wc.iter().zip(dzt.iter()).enumerate() {
                                 dxj[(o / Self::OUT_PER_GROUP) * CG + c] += wo * d;
                             }
                         }
