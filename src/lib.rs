@@ -72,8 +72,8 @@ pub use kernel::zeroed_box;
 pub use kernel::{SimdLevel, simd_level};
 pub use layer::{Layer, SampleCaches};
 pub use layers::{
-    Activation, ActivationCache, BatchNorm, BatchNormCache, Dense, DenseBatchCache, DenseCache,
-    Dropout, DropoutCache, LayerNorm, LayerNormCache,
+    Activation, ActivationCache, BatchNorm, BatchNormCache, Conv1d, Conv1dCache, Conv1dStream,
+    Dense, DenseBatchCache, DenseCache, Dropout, DropoutCache, LayerNorm, LayerNormCache,
 };
 pub use named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 pub use params::{Params, TensorKind, TensorShape};

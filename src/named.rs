@@ -41,6 +41,14 @@ impl Shape {
             ndim: 2,
         }
     }
+    /// A three-dimensional shape (PyTorch's `[C_out, C_in/groups, K]` for a convolution's
+    /// weight); panics as [`Shape::vector`].
+    pub const fn dims3(a: usize, b: usize, c: usize) -> Shape {
+        Shape {
+            dims: [dim(a), dim(b), dim(c), 0],
+            ndim: 3,
+        }
+    }
     /// A shape from its dimensions, `None` for more than [`Shape::MAX_DIMS`] or a dimension
     /// beyond `u32::MAX`.
     pub fn from_dims(dims: &[usize]) -> Option<Shape> {
@@ -106,6 +114,10 @@ pub enum Layout {
     /// A `[rows, cols]` matrix stored column by column (`Dense`'s input-major weights):
     /// element `(r, c)` is at `c·rows + r`.
     Transposed,
+    /// Stored with the axes in reverse order (`Conv1d`'s `[C_out, C_in/groups, K]` weight as
+    /// `[K][C_in/groups][C_out]`): element `(i₀, i₁, ..., iₙ₋₁)` is at
+    /// `i₀ + d₀·(i₁ + d₁·(i₂ + ...))`. For a matrix, the same as [`Layout::Transposed`].
+    Reversed,
 }
 
 /// One tensor as a weight file names it.
@@ -134,6 +146,21 @@ impl TensorInfo {
                 let (rows, cols) = (self.shape.dims[0] as usize, self.shape.dims[1] as usize);
                 let (r, c) = (index / cols, index % cols);
                 c * rows + r
+            }
+            Layout::Reversed => {
+                // Row-major digits, last axis first, then Horner's rule from the last axis.
+                let dims = self.shape.dims();
+                let mut digits = [0usize; Shape::MAX_DIMS];
+                let mut rest = index;
+                for (digit, &d) in digits.iter_mut().zip(dims).rev() {
+                    *digit = rest % d as usize;
+                    rest /= d as usize;
+                }
+                let mut position = 0;
+                for (&digit, &d) in digits.iter().zip(dims).rev() {
+                    position = position * d as usize + digit;
+                }
+                position
             }
         }
     }

@@ -172,3 +172,37 @@
 //! let mut y = [[0.0f32; 3]; 1];
 //! norm.forward_train_batch(&[[1.0; 3]; 1], &mut y, &mut cache, &mut TrainCtx::new(0));
 //! ```
+//!
+//! # A convolution's output length that does not follow from its parameters
+//! `Conv1d`'s `L_OUT` must be `(L + 2·PADDING − DILATION·(K − 1) − 1) / STRIDE + 1`, rounded
+//! down (PyTorch's formula); another number fails the build (also a post-monomorphization
+//! error, at `cargo build`) with the formula and the numbers. Here `(16 + 2·1 − 2·(3 − 1) −
+//! 1) / 2 + 1 = 7`, and the second example says: ``Conv1d: L_OUT = 8, but it must be
+//! (L + 2·PADDING − DILATION·(K − 1) − 1) / STRIDE + 1 = (16 + 2·1 − 2·(3 − 1) − 1) / 2 + 1 = 7
+//! (rounded down)``:
+//! ```
+//! use constnet::{Conv1d, Layer, Relu, Zeros};
+//! // 16 frames, kernel 3, stride 2, padding 1, dilation 2.
+//! let conv = Conv1d::<4, 8, 3, 16, 7, Relu, f32, 2, 1, 2>::zeros();
+//! let _ = conv.forward(&[[0.0; 4]; 16]);
+//! ```
+//! ```compile_fail
+//! use constnet::{Conv1d, Layer, Relu, Zeros};
+//! // 16 frames, kernel 3, stride 2, padding 1, dilation 2.
+//! let conv = Conv1d::<4, 8, 3, 16, 8, Relu, f32, 2, 1, 2>::zeros();
+//! let _ = conv.forward(&[[0.0; 4]; 16]);
+//! ```
+//! The same holds for the channels per group `CG` (`C_IN / GROUPS`), and for the history of a
+//! streaming [`Conv1dStream`](crate::Conv1dStream) (`DILATION·(K − 1)` frames):
+//! ```
+//! use constnet::{Conv1d, Conv1dStream, Zeros};
+//! // Depthwise: 4 groups of 1 input channel each, kernel 3, dilation 2: a history of 4.
+//! let conv = Conv1d::<4, 4, 3, 8, 4, constnet::Identity, f32, 1, 0, 2, 4, 1>::zeros();
+//! let _ = conv.step(&mut Conv1dStream::<4, 4>::new(), &[1.0; 4]);
+//! ```
+//! ```compile_fail
+//! use constnet::{Conv1d, Conv1dStream, Zeros};
+//! // Depthwise: 4 groups of 1 input channel each, kernel 3, dilation 2: a history of 4.
+//! let conv = Conv1d::<4, 4, 3, 8, 4, constnet::Identity, f32, 1, 0, 2, 4, 1>::zeros();
+//! let _ = conv.step(&mut Conv1dStream::<4, 2>::new(), &[1.0; 4]);
+//! ```

@@ -101,18 +101,46 @@ fn projection<T: Scalar>(k: usize) -> T {
     T::from_f64(2.0 * v - 1.0 + 0.05)
 }
 
-fn project<T: Scalar, const N: usize, const B: usize>(y: &[[T; N]; B]) -> f64 {
+/// `Σ_k r_k·y_k` over the scalars of a batch of outputs, in order.
+fn project<T: Scalar, Y: Scalars<T>>(y: &[Y]) -> f64 {
     let mut s = 0.0;
-    for (b, row) in y.iter().enumerate() {
-        for (o, &v) in row.iter().enumerate() {
-            s += projection::<T>(b * N + o).to_f64() * v.to_f64();
-        }
+    for (k, &v) in y.iter().flat_map(|row| row.scalars()).enumerate() {
+        s += projection::<T>(k).to_f64() * v.to_f64();
     }
     s
 }
 
+/// The scalars of a layer's input or output as one slice: `[T; N]`, and `[[T; N]; M]` (a
+/// window of `M` frames, [`Conv1d`](crate::Conv1d)'s input and output), so the checks below
+/// take either.
+pub trait Scalars<T>: Copy + Zeros {
+    /// The scalars, in memory order.
+    fn scalars(&self) -> &[T];
+    /// The scalars, writable.
+    fn scalars_mut(&mut self) -> &mut [T];
+}
+
+impl<T: Scalar, const N: usize> Scalars<T> for [T; N] {
+    fn scalars(&self) -> &[T] {
+        self
+    }
+    fn scalars_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T: Scalar, const N: usize, const M: usize> Scalars<T> for [[T; N]; M] {
+    fn scalars(&self) -> &[T] {
+        self.as_flattened()
+    }
+    fn scalars_mut(&mut self) -> &mut [T] {
+        self.as_flattened_mut()
+    }
+}
+
 /// Checks a layer's batched backward pass (`forward_train_batch` / `backward_batch`) against
-/// central differences, for inputs and every parameter, at the batch `x`.
+/// central differences, for inputs and every parameter, at the batch `x` (vectors or windows
+/// of frames, as in [`grad_check`]).
 ///
 /// ```
 /// use constnet::{Dense, Params, Tanh, Zeros};
@@ -120,45 +148,45 @@ fn project<T: Scalar, const N: usize, const B: usize>(y: &[[T; N]; B]) -> f64 {
 /// let layer = Dense::<3, 2, Tanh, f64>::from_rows([[0.1, -0.4, 0.3], [0.7, 0.2, -0.5]], [0.1, -0.2]);
 /// grad_check_batch(&layer, &[[0.5, -1.0, 2.0], [0.3, 0.0, -0.7]], GradCheckConfig::default()).unwrap();
 /// ```
-pub fn grad_check_batch<L, T, const IN: usize, const OUT: usize, const B: usize>(
+pub fn grad_check_batch<L, T, const B: usize>(
     layer: &L,
-    x: &[[T; IN]; B],
+    x: &[L::Input; B],
     config: GradCheckConfig,
 ) -> Result<(), GradCheckError>
 where
-    L: Layer<Scalar = T, Input = [T; IN], Output = [T; OUT]> + Clone,
+    L: Layer<Scalar = T> + Clone,
+    L::Input: Scalars<T>,
+    L::Output: Scalars<T>,
     T: Scalar,
 {
-    let eval = |l: &L, x: &[[T; IN]; B]| -> f64 {
+    let eval = |l: &L, x: &[L::Input; B]| -> f64 {
         let mut l = l.clone();
-        let mut y = [[T::zero(); OUT]; B];
+        let mut y = [L::Output::zeros(); B];
         let mut cache = L::BatchCache::<B>::zeros();
         l.forward_train_batch(x, &mut y, &mut cache, &mut TrainCtx::new(0));
         project(&y)
     };
     let mut work = layer.clone();
-    let mut y = [[T::zero(); OUT]; B];
+    let mut y = [L::Output::zeros(); B];
     let mut cache = L::BatchCache::<B>::zeros();
     work.forward_train_batch(x, &mut y, &mut cache, &mut TrainCtx::new(0));
-    let mut dy = [[T::zero(); OUT]; B];
-    for (b, row) in dy.iter_mut().enumerate() {
-        for (o, v) in row.iter_mut().enumerate() {
-            *v = projection(b * OUT + o);
-        }
+    let mut dy = [L::Output::zeros(); B];
+    for (k, v) in dy.iter_mut().flat_map(|row| row.scalars_mut()).enumerate() {
+        *v = projection(k);
     }
     let mut grads = L::zeros();
-    let mut dx = [[T::zero(); IN]; B];
+    let mut dx = [L::Input::zeros(); B];
     layer.backward_batch(x, &y, &mut cache, &dy, &mut dx, &mut grads);
     let h = T::from_f64(config.step);
     let two_h = 2.0 * config.step;
     for b in 0..B {
-        for i in 0..IN {
+        for i in 0..x[b].scalars().len() {
             let mut xp = *x;
-            xp[b][i] += h;
+            xp[b].scalars_mut()[i] += h;
             let mut xm = *x;
-            xm[b][i] -= h;
+            xm[b].scalars_mut()[i] -= h;
             let numeric = (eval(layer, &xp) - eval(layer, &xm)) / two_h;
-            let analytic = dx[b][i].to_f64();
+            let analytic = dx[b].scalars()[i].to_f64();
             if !close(analytic, numeric, config.atol, config.rtol) {
                 return Err(GradCheckError {
                     what: "input",
@@ -175,7 +203,8 @@ where
 }
 
 /// Checks a layer's single-sample backward pass (`forward_train` / `backward`) against central
-/// differences, for the input and every parameter.
+/// differences, for the input and every parameter. The input and the output may be vectors
+/// `[T; N]` or windows of frames `[[T; N]; M]` (see [`Scalars`]).
 ///
 /// ```
 /// use constnet::{Dense, Gelu};
@@ -183,32 +212,37 @@ where
 /// let layer = Dense::<2, 2, Gelu, f64>::from_rows([[0.3, -0.2], [0.5, 0.9]], [0.0, 0.1]);
 /// grad_check(&layer, &[0.4, -1.3], GradCheckConfig::default()).unwrap();
 /// ```
-pub fn grad_check<L, T, const IN: usize, const OUT: usize>(
+pub fn grad_check<L, T>(
     layer: &L,
-    x: &[T; IN],
+    x: &L::Input,
     config: GradCheckConfig,
 ) -> Result<(), GradCheckError>
 where
-    L: Layer<Scalar = T, Input = [T; IN], Output = [T; OUT]> + Clone,
+    L: Layer<Scalar = T> + Clone,
+    L::Input: Scalars<T>,
+    L::Output: Scalars<T>,
     T: Scalar,
 {
-    let eval = |l: &L, x: &[T; IN]| -> f64 {
+    let eval = |l: &L, x: &L::Input| -> f64 {
         let (y, _) = l.forward_train(x, &mut TrainCtx::new(0));
         project(&[y])
     };
     let (_, cache) = layer.forward_train(x, &mut TrainCtx::new(0));
-    let dy: [T; OUT] = core::array::from_fn(projection);
+    let mut dy = L::Output::zeros();
+    for (k, v) in dy.scalars_mut().iter_mut().enumerate() {
+        *v = projection(k);
+    }
     let mut grads = L::zeros();
     let dx = layer.backward(&cache, &dy, &mut grads);
     let two_h = 2.0 * config.step;
     let h = T::from_f64(config.step);
-    for i in 0..IN {
+    for i in 0..x.scalars().len() {
         let mut xp = *x;
-        xp[i] += h;
+        xp.scalars_mut()[i] += h;
         let mut xm = *x;
-        xm[i] -= h;
+        xm.scalars_mut()[i] -= h;
         let numeric = (eval(layer, &xp) - eval(layer, &xm)) / two_h;
-        let analytic = dx[i].to_f64();
+        let analytic = dx.scalars()[i].to_f64();
         if !close(analytic, numeric, config.atol, config.rtol) {
             return Err(GradCheckError {
                 what: "input",

@@ -109,6 +109,46 @@ fn batched_forward_and_backward_allocate_nothing() {
     assert_eq!(n, 0, "batched hot path allocated {n} times");
 }
 
+#[test]
+fn conv1d_streaming_and_windowed_passes_allocate_nothing() {
+    // Depthwise-then-pointwise, dilation 2: a history of 4 frames for the first layer.
+    type Depthwise = Conv1d<8, 8, 3, 20, 16, Relu, f32, 1, 0, 2, 8, 1>;
+    type Pointwise = Conv1d<8, 4, 1, 16, 16, Tanh>;
+    let mut first = Depthwise::zeros();
+    let mut second = Pointwise::zeros();
+    for (t, tensor) in first.tensors_mut().chain(second.tensors_mut()).enumerate() {
+        for (i, v) in tensor.iter_mut().enumerate() {
+            *v = ((t * 31 + i * 7) % 13) as f32 / 13.0 - 0.5;
+        }
+    }
+    let mut history = Conv1dStream::<8, 4>::new();
+    let mut pointwise = Conv1dStream::<8, 0>::new();
+    let frames = [[0.25f32; 8]; 64];
+    let mut hidden = [[0.0f32; 8]; 64];
+    let mut out = [[0.0f32; 4]; 64];
+    let n = allocations_in(|| {
+        for (x, y) in frames.iter().zip(out.iter_mut()) {
+            *y = second.step(&mut pointwise, &first.step(&mut history, x));
+        }
+        first.step_block(&mut history, &frames, &mut hidden);
+        second.step_block(&mut pointwise, &hidden, &mut out);
+        history.reset();
+        std::hint::black_box(&out);
+    });
+    assert_eq!(n, 0, "streaming Conv1d allocated {n} times");
+    let net = constnet::Chain::new(first, second);
+    let mut grads = constnet::Chain::new(Depthwise::zeros(), Pointwise::zeros());
+    let x = [[0.5f32; 8]; 20];
+    let mut ctx = TrainCtx::new(1);
+    let n = allocations_in(|| {
+        let y = net.forward(&x);
+        let (_, cache) = net.forward_train(&x, &mut ctx);
+        let dx = net.backward(&cache, &y, &mut grads);
+        std::hint::black_box((y, dx));
+    });
+    assert_eq!(n, 0, "windowed Conv1d allocated {n} times");
+}
+
 fn steps_allocate_nothing<O: Optimizer<Net>>(mut optimizer: O, name: &str) {
     let mut net = net();
     let mut grads = net;

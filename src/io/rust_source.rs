@@ -2,7 +2,8 @@
 //! allocation at run time.
 //!
 //! [`to_rust`] writes a `static` built with the layers' `const fn` constructors
-//! ([`Dense::new`](crate::Dense::new), [`BatchNorm::from_parts`],
+//! ([`Dense::new`](crate::Dense::new), [`Conv1d::new`](crate::Conv1d::new),
+//! [`BatchNorm::from_parts`],
 //! [`LayerNorm::from_affine`], [`Activation::with_activation`], [`Dropout::new`],
 //! [`Chain::new`]). Floats are written in Rust's shortest round-trip form, so the baked
 //! network equals the trained one bit for bit (NaN payloads aside: a NaN is written as
@@ -28,7 +29,7 @@ use std::string::String;
 use crate::activations::ActivationFn;
 use crate::chain::{Chain, Follows, Meets};
 use crate::layer::Layer;
-use crate::layers::{Activation, BatchNorm, Dense, Dropout, LayerNorm};
+use crate::layers::{Activation, BatchNorm, Conv1d, Dense, Dropout, LayerNorm};
 use crate::scalar::Scalar;
 
 /// A value that can write a Rust expression building itself in a `const` context.
@@ -106,6 +107,45 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> RustSourc
             }
             vector(out, &row)?;
             out.write_str(",\n")?;
+        }
+        out.write_str("],\n")?;
+        vector(out, self.bias())?;
+        write!(out, ",\nconstnet::{:?},\n)", self.activation)
+    }
+}
+
+impl<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const K: usize,
+    const L: usize,
+    const L_OUT: usize,
+    A: ActivationFn<T>,
+    T: Scalar,
+    const STRIDE: usize,
+    const PADDING: usize,
+    const DILATION: usize,
+    const GROUPS: usize,
+    const CG: usize,
+> RustSource for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
+{
+    /// `constnet::Conv1d::new([[[w; K]; CG]; C_OUT], [b; C_OUT], constnet::A)` (PyTorch's
+    /// weight order), one output channel per line.
+    fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
+        out.write_str("constnet::Conv1d::new(\n[\n")?;
+        let mut taps = [T::zero(); K];
+        for o in 0..C_OUT {
+            out.write_str("[")?;
+            for c in 0..CG {
+                for (k, w) in taps.iter_mut().enumerate() {
+                    *w = self.weight(o, c, k);
+                }
+                if c > 0 {
+                    out.write_str(", ")?;
+                }
+                vector(out, &taps)?;
+            }
+            out.write_str("],\n")?;
         }
         out.write_str("],\n")?;
         vector(out, self.bias())?;

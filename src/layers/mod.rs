@@ -2,12 +2,18 @@
 
 mod activation;
 mod batch_norm;
+mod conv1d;
+mod conv1d_check;
+mod conv1d_stream;
 mod dense;
 mod dropout;
 mod layer_norm;
 
 pub use activation::{Activation, ActivationCache, Softmax};
 pub use batch_norm::{BatchNorm, BatchNormCache};
+pub use conv1d::{Conv1d, Conv1dCache};
+pub use conv1d_check::conv1d_out_len;
+pub use conv1d_stream::Conv1dStream;
 pub use dense::{Dense, DenseBatchCache, DenseCache};
 pub use dropout::{Dropout, DropoutCache};
 pub use layer_norm::{LayerNorm, LayerNormCache};

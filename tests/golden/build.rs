@@ -195,6 +195,69 @@ fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
                 m.int("eval_batch")?
             ))
         }
+        "conv1d" => conv1d(m, t),
         other => Err(format!("unknown kind `{other}`")),
     }
+}
+
+/// The exact `Conv1d` type of a `conv1d` case, and the streaming check for stride 1. Every
+/// condition the type checks at compile time is checked here first, so a bad file fails its
+/// case instead of the build.
+fn conv1d(m: &CaseFile, t: &str) -> Result<String, String> {
+    let act = activation(m.word("activation")?)?;
+    let [
+        c_in,
+        c_out,
+        k,
+        l,
+        l_out,
+        stride,
+        padding,
+        dilation,
+        groups,
+        batch,
+    ] = [
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "length",
+        "out_length",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "batch",
+    ]
+    .map(|key| m.int(key));
+    let (c_in, c_out, k, l, l_out) = (c_in?, c_out?, k?, l?, l_out?);
+    let (stride, padding, dilation, groups, batch) =
+        (stride?, padding?, dilation?, groups?, batch?);
+    if m.word("padding_mode")? != "zeros" {
+        return Err("only `padding_mode: zeros` is supported".into());
+    }
+    if k == 0 || stride == 0 || dilation == 0 || groups == 0 {
+        return Err("kernel_size, stride, dilation and groups must be at least 1".into());
+    }
+    if c_in % groups != 0 || c_out % groups != 0 {
+        return Err("in_channels and out_channels must be divisible by groups".into());
+    }
+    let span = dilation * (k - 1) + 1;
+    if span > l + 2 * padding || l_out != (l + 2 * padding - span) / stride + 1 {
+        return Err(
+            "`out_length` is not (length + 2·padding − dilation·(kernel_size − 1) − 1) / stride + 1"
+                .into(),
+        );
+    }
+    let cg = c_in / groups;
+    let history = dilation * (k - 1);
+    let stream = if stride == 1 {
+        format!(
+            "Some(conv1d_stream::<{t}, {act}, {c_in}, {c_out}, {k}, {l}, {l_out}, {padding}, {dilation}, {groups}, {cg}, {history}>)"
+        )
+    } else {
+        "None".to_string()
+    };
+    Ok(format!(
+        "conv1d::<{t}, {act}, {c_in}, {c_out}, {k}, {l}, {l_out}, {stride}, {padding}, {dilation}, {groups}, {cg}, {batch}>(c, {stream})"
+    ))
 }

@@ -22,7 +22,7 @@
 //! is a sum of terms cancelling out). The per-key rule is for gradients that are a difference
 //! of nearly equal terms, whose rounding noise scales with the key, not with the value.
 //!
-//! Worst errors measured on the 59 cases (each printed on every run, with where it occurred),
+//! Worst errors measured on the 65 cases (each printed on every run, with where it occurred),
 //! with constnet built with std / without std (`--no-default-features --features libm`):
 //!
 //! | rule | f64 | f32 |
@@ -31,6 +31,10 @@
 //! | per-key | 7.00e-13 / 7.00e-13 (`batchnorm1d_2x3` `grad.input`) | 1.30e-3 / 1.30e-3 (`batchnorm1d_2x3` `grad.input`) |
 //! | all-zero | no such key in the cases | no such key in the cases |
 //!
+//! `conv1d` (6 cases, the same with std and libm) needs no rule of its own: per-value worst
+//! 1.24e-14 in f64 (`conv1d_k1` `output`) and 3.93e-6 in f32 (`conv1d_dilation2`
+//! `grad.weight`). Its stride-1 cases also check the streaming form (`Conv1d::step`) against
+//! `output`, frame by frame where the causal stream reaches.
 //! Other worst per-value errors (f64, std / libm): `mlp` pre-activations and outputs
 //! 9.6e-14 / 9.6e-14, `mlp` gradients 1.05e-13 / 1.15e-13 (their per-key error is 7e-16, so
 //! they need no per-key rule), optimizer steps 2.9e-14 / 4.3e-14, everything else below 2e-14.
@@ -672,6 +676,190 @@ where
     }
     c.all_used()?;
     Ok(c.values.get())
+}
+
+// ---------------------------------------------------------------- kind: conv1d
+
+/// Reads `key`, recorded channel-first as `[B][C][N]` (PyTorch's `[batch][channel][time]`),
+/// into constnet's time-major windows `[B][N][C]`.
+fn windows<T: Scalar, const C: usize, const N: usize, const B: usize>(
+    c: &Case,
+    key: &str,
+) -> Result<[[[T; C]; N]; B], String> {
+    let v = c.floats(key)?;
+    if v.len() != B * C * N {
+        return Err(format!(
+            "`{key}`: expected {B}x{C}x{N} values, found {}",
+            v.len()
+        ));
+    }
+    Ok(core::array::from_fn(|b| {
+        core::array::from_fn(|t| core::array::from_fn(|ch| T::from_f64(v[(b * C + ch) * N + t])))
+    }))
+}
+
+/// Time-major windows back in the files' channel-first order.
+fn channel_first<T: Scalar, const C: usize, const N: usize>(w: &[[[T; C]; N]]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(w.len() * C * N);
+    for sample in w {
+        for ch in 0..C {
+            out.extend(sample.iter().map(|frame| Scalar::to_f64(frame[ch])));
+        }
+    }
+    out
+}
+
+/// The streaming check of a stride-1 case: writes into `y` every output frame the causal
+/// stream reproduces and returns how many.
+type StreamCheck<L, X, Y> = fn(&L, &X, &mut Y) -> usize;
+
+/// `nn.Conv1d` then the activation: forward (batched, single-sample and, for stride 1,
+/// streaming), pre-activations, and every gradient.
+#[allow(clippy::type_complexity)]
+fn conv1d<
+    T: Scalar,
+    A: ActivationFn<T> + FromCase,
+    const C_IN: usize,
+    const C_OUT: usize,
+    const K: usize,
+    const L: usize,
+    const L_OUT: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+    const G: usize,
+    const CG: usize,
+    const B: usize,
+>(
+    c: &Case,
+    stream: Option<
+        StreamCheck<
+            Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, S, P, D, G, CG>,
+            [[T; C_IN]; L],
+            [[T; C_OUT]; L_OUT],
+        >,
+    >,
+) -> Result<usize, String> {
+    // The numbers the type was built from (build.rs), read again.
+    for (key, n) in [
+        ("batch", B),
+        ("in_channels", C_IN),
+        ("out_channels", C_OUT),
+        ("kernel_size", K),
+        ("length", L),
+        ("out_length", L_OUT),
+        ("stride", S),
+        ("padding", P),
+        ("dilation", D),
+        ("groups", G),
+    ] {
+        if c.int(key)? != n {
+            return Err(format!("`{key}` differs from the type built for it ({n})"));
+        }
+    }
+    if c.word("padding_mode")? != "zeros" {
+        return Err("only `padding_mode: zeros` is supported".into());
+    }
+    let w = c.floats("weight")?;
+    if w.len() != C_OUT * CG * K {
+        return Err(format!(
+            "`weight`: expected {C_OUT}x{CG}x{K} values, found {}",
+            w.len()
+        ));
+    }
+    let weight = core::array::from_fn(|o| {
+        core::array::from_fn(|ch| core::array::from_fn(|k| T::from_f64(w[(o * CG + ch) * K + k])))
+    });
+    let layer = Conv1d::<C_IN, C_OUT, K, L, L_OUT, A, T, S, P, D, G, CG>::from_pytorch(
+        weight,
+        vector(c, "bias")?,
+    )
+    .with_activation(A::from_case(c)?);
+    let x: [[[T; C_IN]; L]; B] = windows(c, "input")?;
+    let dy: [[[T; C_OUT]; L_OUT]; B] = windows(c, "grad_output")?;
+
+    let mut y = [[[T::zero(); C_OUT]; L_OUT]; B];
+    let mut cache =
+        <Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, S, P, D, G, CG> as Layer>::BatchCache::<B>::zeros();
+    let mut train = layer;
+    train.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    c.check("output", &channel_first(&y))?;
+    let z: Vec<[[T; C_OUT]; L_OUT]> = cache.iter().map(|s| s.z).collect();
+    c.check("z", &channel_first(&z))?;
+    let mut y_inference = [[[T::zero(); C_OUT]; L_OUT]; B];
+    let mut scratch =
+        <Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, S, P, D, G, CG> as Layer>::BatchCache::<B>::zeros();
+    layer.forward_batch(&x, &mut y_inference, &mut scratch);
+    c.check("output", &channel_first(&y_inference))?;
+    let single: [[[T; C_OUT]; L_OUT]; B] = core::array::from_fn(|b| layer.forward(&x[b]));
+    c.check("output", &channel_first(&single))?;
+    if let Some(stream) = stream {
+        // Stride 1: the causal stream, shifted by the padding, is the same layer.
+        let mut streamed = y;
+        let mut frames = 0;
+        for (yb, xb) in streamed.iter_mut().zip(&x) {
+            frames += stream(&layer, xb, yb);
+        }
+        if frames == 0 {
+            return Err("the stream reproduced no output frame".into());
+        }
+        c.check("output", &channel_first(&streamed))?;
+    }
+
+    let mut grads = Conv1d::<C_IN, C_OUT, K, L, L_OUT, A, T, S, P, D, G, CG>::zeros();
+    let mut dx = [[[T::zero(); C_IN]; L]; B];
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
+    c.check(
+        "grad.weight",
+        &to_f64(grads.weights().as_flattened().as_flattened()),
+    )?;
+    c.check("grad.bias", &to_f64(grads.bias()))?;
+    c.check("grad.input", &channel_first(&dx))?;
+    // Without the input gradient, the same parameter gradients.
+    train.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    let mut params_only = Conv1d::<C_IN, C_OUT, K, L, L_OUT, A, T, S, P, D, G, CG>::zeros();
+    layer.backward_batch_params(&x, &y, &mut cache, &dy, &mut params_only);
+    c.check(
+        "grad.weight",
+        &to_f64(params_only.weights().as_flattened().as_flattened()),
+    )?;
+    c.check("grad.bias", &to_f64(params_only.bias()))?;
+    c.all_used()?;
+    Ok(c.values.get())
+}
+
+/// Streams one sample through a stride-1 layer: its `L` frames, then `P` zero frames (the
+/// right padding). Stream output `n` sees input frames `n − H ..= n` (`H = D·(K − 1)`), which
+/// is PyTorch's output `t = n − H + P`; every `t` in range is written into `y`.
+fn conv1d_stream<
+    T: Scalar,
+    A: ActivationFn<T>,
+    const C_IN: usize,
+    const C_OUT: usize,
+    const K: usize,
+    const L: usize,
+    const L_OUT: usize,
+    const P: usize,
+    const D: usize,
+    const G: usize,
+    const CG: usize,
+    const H: usize,
+>(
+    layer: &Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, 1, P, D, G, CG>,
+    x: &[[T; C_IN]; L],
+    y: &mut [[T; C_OUT]; L_OUT],
+) -> usize {
+    let mut stream = Conv1dStream::<C_IN, H, T>::new();
+    let zero = [T::zero(); C_IN];
+    let mut written = 0;
+    for n in 0..L + P {
+        let out = layer.step(&mut stream, x.get(n).unwrap_or(&zero));
+        if let Some(t) = (n + P).checked_sub(H).filter(|&t| t < L_OUT) {
+            y[t] = out;
+            written += 1;
+        }
+    }
+    written
 }
 
 // ---------------------------------------------------------------- main

@@ -1,0 +1,183 @@
+//! Streaming inference with a [`Conv1d`]: one frame in, one frame out, the history in a ring
+//! buffer.
+//!
+//! [`Conv1d::step`] runs the layer **causally**: output frame `n` sees input frames
+//! `n − DILATION·(K − 1)`, ..., `n − DILATION`, `n` (frames before the first are zeros). That
+//! is the windowed layer on the same signal with `DILATION·(K − 1)` zeros of left padding and
+//! none on the right: streaming `x[0..N]` gives the first `N` outputs of a `Conv1d` with
+//! `PADDING = 0` over `DILATION·(K − 1)` zero frames followed by `x`. The layer's own `L`,
+//! `L_OUT` and `PADDING` do not matter here (the same weights serve both forms), but
+//! streaming needs `STRIDE = 1` (a strided stream would give an output only every `STRIDE`
+//! frames): both are compile-time checks, like the history's length.
+//!
+//! A step allocates nothing, works without `std`, and costs the `K` taps of one output frame
+//! plus one frame copy into the ring.
+
+use crate::activations::ActivationFn;
+use crate::layers::conv1d::Conv1d;
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// The history of a streaming [`Conv1d`]: the last `HISTORY` input frames, in a ring buffer.
+///
+/// `HISTORY` must be `DILATION·(K − 1)` of the layer it is used with (checked at compile
+/// time when [`Conv1d::step`] is instantiated). A new or [`reset`](Conv1dStream::reset)
+/// stream holds zeros: the signal starts after silence.
+///
+/// ```
+/// use constnet::{Conv1d, Conv1dStream, Identity, Layer};
+/// // A causal moving sum over 3 frames (K = 3, DILATION = 1: a history of 2 frames).
+/// let conv = Conv1d::<1, 1, 3, 3, 1, Identity, f64>::from_pytorch([[[1.0, 1.0, 1.0]]], [0.0]);
+/// let mut stream = Conv1dStream::<1, 2, f64>::new();
+/// let out: Vec<f64> = [1.0, 2.0, 3.0, 4.0].iter().map(|&x| conv.step(&mut stream, &[x])[0]).collect();
+/// assert_eq!(out, [1.0, 3.0, 6.0, 9.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv1dStream<const C_IN: usize, const HISTORY: usize, T = f32> {
+    /// The last `HISTORY` frames; `frames[next]` is the oldest (the next to be replaced).
+    frames: [[T; C_IN]; HISTORY],
+    next: usize,
+}
+
+impl<const C_IN: usize, const HISTORY: usize, T: Scalar> Conv1dStream<C_IN, HISTORY, T> {
+    /// A stream whose history is all zeros.
+    pub fn new() -> Self {
+        Conv1dStream {
+            frames: [[T::zero(); C_IN]; HISTORY],
+            next: 0,
+        }
+    }
+
+    /// Forgets the history (all zeros again), as at the start of a new signal.
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// The frame `age` steps back (`1` is the latest pushed), for `1 ≤ age ≤ HISTORY`.
+    #[inline(always)]
+    fn back(&self, age: usize) -> &[T; C_IN] {
+        let index = if self.next >= age {
+            self.next - age
+        } else {
+            self.next + HISTORY - age
+        };
+        &self.frames[index]
+    }
+
+    /// Appends `frame`, dropping the oldest.
+    #[inline(always)]
+    fn push(&mut self, frame: &[T; C_IN]) {
+        if HISTORY > 0 {
+            self.frames[self.next] = *frame;
+            self.next = if self.next + 1 == HISTORY {
+                0
+            } else {
+                self.next + 1
+            };
+        }
+    }
+}
+
+impl<const C_IN: usize, const HISTORY: usize, T: Scalar> Default
+    for Conv1dStream<C_IN, HISTORY, T>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const C_IN: usize, const HISTORY: usize, T: Scalar> Zeros for Conv1dStream<C_IN, HISTORY, T> {
+    fn zeros() -> Self {
+        Self::new()
+    }
+}
+
+crate::impl_zero_bits!(impl[const C_IN: usize, const HISTORY: usize, T: crate::ZeroBits] for Conv1dStream<C_IN, HISTORY, T> { frames, next });
+
+impl<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const K: usize,
+    const L: usize,
+    const L_OUT: usize,
+    A: ActivationFn<T>,
+    T: Scalar,
+    const STRIDE: usize,
+    const PADDING: usize,
+    const DILATION: usize,
+    const GROUPS: usize,
+    const CG: usize,
+> Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
+{
+    /// One causal streaming step: the output frame for the input `frame`, given the history
+    /// in `stream`, which then takes `frame` in. Allocation-free, also without `std`.
+    ///
+    /// Output frame `n` sees input frames `n − DILATION·(K − 1)`, ..., `n − DILATION`, `n`
+    /// (zeros before the first frame): streaming `x[0..N]` gives the windowed layer's output
+    /// on `DILATION·(K − 1)` zero frames followed by `x`, with `PADDING = 0` (causal padding,
+    /// on the left only). The layer's own `L`, `L_OUT` and `PADDING` play no part (the same
+    /// weights serve both forms); `STRIDE` must be 1 (a strided stream would give an output
+    /// only every `STRIDE` frames).
+    ///
+    /// Compile-time checks: the layer's parameters (as for the windowed layer), `STRIDE = 1`
+    /// and `HISTORY = DILATION·(K − 1)`:
+    /// ```compile_fail
+    /// use constnet::{Conv1d, Conv1dStream, Zeros};
+    /// let conv = Conv1d::<1, 1, 3, 8, 6>::zeros();
+    /// let _ = conv.step(&mut Conv1dStream::<1, 3>::new(), &[1.0]); // K = 3 needs HISTORY 2
+    /// ```
+    #[inline]
+    pub fn step<const HISTORY: usize>(
+        &self,
+        stream: &mut Conv1dStream<C_IN, HISTORY, T>,
+        frame: &[T; C_IN],
+    ) -> [T; C_OUT] {
+        const {
+            Self::SHAPE.check();
+            Self::SHAPE.check_stream(HISTORY);
+        }
+        let mut z = *self.bias();
+        for (k, wk) in self.weight_taps().iter().enumerate() {
+            let age = (K - 1 - k) * DILATION;
+            let x = if age == 0 { frame } else { stream.back(age) };
+            Self::tap(wk, x, &mut z);
+        }
+        stream.push(frame);
+        let mut y = [T::zero(); C_OUT];
+        self.activation.forward(&z, &mut y);
+        y
+    }
+
+    /// [`step`](Conv1d::step) over a block of frames (an audio buffer): `out[i]` is the output
+    /// for `frames[i]`.
+    ///
+    /// # Panics
+    /// When `frames` and `out` differ in length.
+    ///
+    /// ```
+    /// use constnet::{Conv1d, Conv1dStream, Identity};
+    /// // Causal first difference, dilation 2: y[n] = x[n] − x[n − 2].
+    /// let conv = Conv1d::<1, 1, 2, 4, 2, Identity, f64, 1, 0, 2>::from_pytorch([[[-1.0, 1.0]]], [0.0]);
+    /// let mut stream = Conv1dStream::<1, 2, f64>::new();
+    /// let mut out = [[0.0]; 5];
+    /// conv.step_block(&mut stream, &[[1.0], [2.0], [4.0], [8.0], [16.0]], &mut out);
+    /// assert_eq!(out, [[1.0], [2.0], [3.0], [6.0], [12.0]]);
+    /// ```
+    pub fn step_block<const HISTORY: usize>(
+        &self,
+        stream: &mut Conv1dStream<C_IN, HISTORY, T>,
+        frames: &[[T; C_IN]],
+        out: &mut [[T; C_OUT]],
+    ) {
+        assert_eq!(
+            frames.len(),
+            out.len(),
+            "Conv1d::step_block: {} input frames but room for {} outputs",
+            frames.len(),
+            out.len()
+        );
+        for (y, x) in out.iter_mut().zip(frames) {
+            *y = self.step(stream, x);
+        }
+    }
+}
