@@ -106,6 +106,10 @@ pub enum Layout {
     /// A `[rows, cols]` matrix stored column by column (`Dense`'s input-major weights):
     /// element `(r, c)` is at `c·rows + r`.
     Transposed,
+    /// A `[rows, cols]` matrix whose rows form `n` equal blocks (a recurrent layer's gates),
+    /// each block stored column by column: with `R = rows / n`, element `(k·R + j, c)` is at
+    /// `k·R·cols + c·R + j`. `TransposedBlocks(1)` is [`Layout::Transposed`].
+    TransposedBlocks(usize),
 }
 
 /// One tensor as a weight file names it.
@@ -134,6 +138,13 @@ impl TensorInfo {
                 let (rows, cols) = (self.shape.dims[0] as usize, self.shape.dims[1] as usize);
                 let (r, c) = (index / cols, index % cols);
                 c * rows + r
+            }
+            Layout::TransposedBlocks(n) => {
+                let (rows, cols) = (self.shape.dims[0] as usize, self.shape.dims[1] as usize);
+                let block = rows / n;
+                let (r, c) = (index / cols, index % cols);
+                let (k, j) = (r / block, r % block);
+                k * block * cols + c * block + j
             }
         }
     }
