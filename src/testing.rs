@@ -101,14 +101,39 @@ fn projection<T: Scalar>(k: usize) -> T {
     T::from_f64(2.0 * v - 1.0 + 0.05)
 }
 
-fn project<T: Scalar, const N: usize, const B: usize>(y: &[[T; N]; B]) -> f64 {
+fn project<T: Scalar>(y: &[T]) -> f64 {
     let mut s = 0.0;
-    for (b, row) in y.iter().enumerate() {
-        for (o, &v) in row.iter().enumerate() {
-            s += projection::<T>(b * N + o).to_f64() * v.to_f64();
-        }
+    for (k, &v) in y.iter().enumerate() {
+        s += projection::<T>(k).to_f64() * v.to_f64();
     }
     s
+}
+
+/// A layer's input or output seen as one flat slice of scalars: `[T; N]`, and `[[T; N]; M]`
+/// (a sequence of `M` steps of `N` features, a recurrent layer's input), row by row.
+pub trait Values<T> {
+    /// The scalars, in row-major order.
+    fn values(&self) -> &[T];
+    /// The scalars, writable.
+    fn values_mut(&mut self) -> &mut [T];
+}
+
+impl<T: Scalar, const N: usize> Values<T> for [T; N] {
+    fn values(&self) -> &[T] {
+        self
+    }
+    fn values_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T: Scalar, const N: usize, const M: usize> Values<T> for [[T; N]; M] {
+    fn values(&self) -> &[T] {
+        self.as_flattened()
+    }
+    fn values_mut(&mut self) -> &mut [T] {
+        self.as_flattened_mut()
+    }
 }
 
 /// Checks a layer's batched backward pass (`forward_train_batch` / `backward_batch`) against
@@ -120,45 +145,50 @@ fn project<T: Scalar, const N: usize, const B: usize>(y: &[[T; N]; B]) -> f64 {
 /// let layer = Dense::<3, 2, Tanh, f64>::from_rows([[0.1, -0.4, 0.3], [0.7, 0.2, -0.5]], [0.1, -0.2]);
 /// grad_check_batch(&layer, &[[0.5, -1.0, 2.0], [0.3, 0.0, -0.7]], GradCheckConfig::default()).unwrap();
 /// ```
-pub fn grad_check_batch<L, T, const IN: usize, const OUT: usize, const B: usize>(
+pub fn grad_check_batch<L, T, const B: usize>(
     layer: &L,
-    x: &[[T; IN]; B],
+    x: &[L::Input; B],
     config: GradCheckConfig,
 ) -> Result<(), GradCheckError>
 where
-    L: Layer<Scalar = T, Input = [T; IN], Output = [T; OUT]> + Clone,
+    L: Layer<Scalar = T> + Clone,
+    L::Input: Values<T>,
+    L::Output: Values<T>,
     T: Scalar,
 {
-    let eval = |l: &L, x: &[[T; IN]; B]| -> f64 {
+    let eval = |l: &L, x: &[L::Input; B]| -> f64 {
         let mut l = l.clone();
-        let mut y = [[T::zero(); OUT]; B];
+        let mut y = <[L::Output; B]>::zeros();
         let mut cache = L::BatchCache::<B>::zeros();
         l.forward_train_batch(x, &mut y, &mut cache, &mut TrainCtx::new(0));
-        project(&y)
+        y.iter()
+            .flat_map(|y| y.values())
+            .enumerate()
+            .fold(0.0, |s, (k, &v)| {
+                s + projection::<T>(k).to_f64() * v.to_f64()
+            })
     };
     let mut work = layer.clone();
-    let mut y = [[T::zero(); OUT]; B];
+    let mut y = <[L::Output; B]>::zeros();
     let mut cache = L::BatchCache::<B>::zeros();
     work.forward_train_batch(x, &mut y, &mut cache, &mut TrainCtx::new(0));
-    let mut dy = [[T::zero(); OUT]; B];
-    for (b, row) in dy.iter_mut().enumerate() {
-        for (o, v) in row.iter_mut().enumerate() {
-            *v = projection(b * OUT + o);
-        }
+    let mut dy = <[L::Output; B]>::zeros();
+    for (k, v) in dy.iter_mut().flat_map(|d| d.values_mut()).enumerate() {
+        *v = projection(k);
     }
     let mut grads = L::zeros();
-    let mut dx = [[T::zero(); IN]; B];
+    let mut dx = <[L::Input; B]>::zeros();
     layer.backward_batch(x, &y, &mut cache, &dy, &mut dx, &mut grads);
     let h = T::from_f64(config.step);
     let two_h = 2.0 * config.step;
     for b in 0..B {
-        for i in 0..IN {
+        for i in 0..x[b].values().len() {
             let mut xp = *x;
-            xp[b][i] += h;
+            xp[b].values_mut()[i] += h;
             let mut xm = *x;
-            xm[b][i] -= h;
+            xm[b].values_mut()[i] -= h;
             let numeric = (eval(layer, &xp) - eval(layer, &xm)) / two_h;
-            let analytic = dx[b][i].to_f64();
+            let analytic = dx[b].values()[i].to_f64();
             if !close(analytic, numeric, config.atol, config.rtol) {
                 return Err(GradCheckError {
                     what: "input",
@@ -183,32 +213,37 @@ where
 /// let layer = Dense::<2, 2, Gelu, f64>::from_rows([[0.3, -0.2], [0.5, 0.9]], [0.0, 0.1]);
 /// grad_check(&layer, &[0.4, -1.3], GradCheckConfig::default()).unwrap();
 /// ```
-pub fn grad_check<L, T, const IN: usize, const OUT: usize>(
+pub fn grad_check<L, T>(
     layer: &L,
-    x: &[T; IN],
+    x: &L::Input,
     config: GradCheckConfig,
 ) -> Result<(), GradCheckError>
 where
-    L: Layer<Scalar = T, Input = [T; IN], Output = [T; OUT]> + Clone,
+    L: Layer<Scalar = T> + Clone,
+    L::Input: Values<T>,
+    L::Output: Values<T>,
     T: Scalar,
 {
-    let eval = |l: &L, x: &[T; IN]| -> f64 {
+    let eval = |l: &L, x: &L::Input| -> f64 {
         let (y, _) = l.forward_train(x, &mut TrainCtx::new(0));
-        project(&[y])
+        project(y.values())
     };
     let (_, cache) = layer.forward_train(x, &mut TrainCtx::new(0));
-    let dy: [T; OUT] = core::array::from_fn(projection);
+    let mut dy = L::Output::zeros();
+    for (k, v) in dy.values_mut().iter_mut().enumerate() {
+        *v = projection(k);
+    }
     let mut grads = L::zeros();
     let dx = layer.backward(&cache, &dy, &mut grads);
     let two_h = 2.0 * config.step;
     let h = T::from_f64(config.step);
-    for i in 0..IN {
+    for i in 0..x.values().len() {
         let mut xp = *x;
-        xp[i] += h;
+        xp.values_mut()[i] += h;
         let mut xm = *x;
-        xm[i] -= h;
+        xm.values_mut()[i] -= h;
         let numeric = (eval(layer, &xp) - eval(layer, &xm)) / two_h;
-        let analytic = dx[i].to_f64();
+        let analytic = dx.values()[i].to_f64();
         if !close(analytic, numeric, config.atol, config.rtol) {
             return Err(GradCheckError {
                 what: "input",
