@@ -4,6 +4,7 @@
 //! trained by backpropagation through time.
 
 use constnet::init::{self, Init};
+use constnet::io::{self, rust_source::to_rust};
 use constnet::layers::{
     AllStates, Gru, GruSequence, GruState, LastState, Lstm, LstmSequence, LstmState, RecurrentCell,
     Sequence, SequenceCache,
@@ -360,4 +361,97 @@ fn a_gru_with_a_dense_head_learns_a_sequence_task_by_bptt() {
         after < before * 0.2,
         "held-out loss {before} -> {after} after 300 BPTT steps"
     );
+}
+
+/// Two stacked layers: a GRU giving every state, an LSTM reading them.
+type Baked = seq![GruSequence<1, 2, 3, AllStates>, LstmSequence<2, 1, 3>];
+
+/// Builds the tokens into a `static` and also returns them as text.
+macro_rules! baked {
+    ($($expr:tt)*) => {{
+        static BAKED: Baked = $($expr)*;
+        (stringify!($($expr)*), &BAKED)
+    }};
+}
+
+#[test]
+fn recurrent_layers_round_trip_through_the_own_format_and_rust_source() {
+    let (text, baked) = baked!(constnet::Chain::new(
+        constnet::layers::Sequence::new(constnet::Gru::new(
+            [[[0.5], [-0.25],], [[1.5], [2.0],], [[-1.0], [0.125],],],
+            [
+                [[0.1, 0.2], [0.3, 0.4],],
+                [[0.5, 0.6], [0.7, 0.8],],
+                [[0.9, -0.1], [-0.2, -0.3],],
+            ],
+            [[0.01, 0.02], [0.03, 0.04], [0.05, 0.06],],
+            [[-0.01, -0.02], [-0.03, -0.04], [-0.05, -0.06],],
+        ),),
+        constnet::layers::Sequence::new(constnet::Lstm::new(
+            [
+                [[0.5, 1.0],],
+                [[-0.5, 0.25],],
+                [[0.75, -1.0],],
+                [[2.0, 0.1],],
+            ],
+            [[[0.3],], [[-0.3],], [[0.6],], [[-0.6],],],
+            [[0.1], [0.2], [0.3], [0.4],],
+            [[-0.1], [-0.2], [-0.3], [-0.4],],
+        ),),
+    ));
+    let net: Baked = *baked;
+    // PyTorch's layout through the getters: row k·H + j of gate block k.
+    assert_eq!(net.first.cell.weight_ih(3, 0), 2.0);
+    assert_eq!(net.first.cell.weight_hh(5, 0), -0.2);
+    assert_eq!(net.second.cell.weight_ih(2, 1), -1.0);
+    let source = to_rust(&net, "NET", "Baked");
+    let strip = |s: &str| s.split_whitespace().collect::<String>();
+    assert!(
+        strip(&source).ends_with(&format!("pubstaticNET:Baked={};", strip(text))),
+        "{source}"
+    );
+    // The own format: PyTorch's names and shapes, module 0 then 1.
+    let bytes = io::to_bytes(&net).unwrap();
+    let mut back = Baked::zeros();
+    io::read_from(&mut back, &bytes).unwrap();
+    assert_eq!(back, net);
+    let mut names = Vec::new();
+    net.visit_tensors(0, &mut |info, data| {
+        names.push(format!(
+            "{}.{} {} {}",
+            info.module,
+            info.name,
+            info.shape,
+            data.len()
+        ))
+    });
+    assert_eq!(
+        names,
+        [
+            "0.weight_ih_l0 [6, 1] 6",
+            "0.weight_hh_l0 [6, 2] 12",
+            "0.bias_ih_l0 [6] 6",
+            "0.bias_hh_l0 [6] 6",
+            "1.weight_ih_l0 [4, 2] 8",
+            "1.weight_hh_l0 [4, 1] 4",
+            "1.bias_ih_l0 [4] 4",
+            "1.bias_hh_l0 [4] 4",
+        ]
+    );
+    // A file of another hidden size is refused, naming the tensor.
+    let other: seq![GruSequence<1, 3, 3, AllStates>, LstmSequence<3, 1, 3>] =
+        init::seeded(Init::PyTorchDefault, 0);
+    let err = io::read_from(&mut back, &io::to_bytes(&other).unwrap()).unwrap_err();
+    assert!(err.to_string().starts_with("0.weight_ih_l0"), "{err}");
+    assert_eq!(back, net);
+}
+
+#[test]
+fn pytorch_initialization_is_uniform_in_one_over_root_h() {
+    let gru: Gru<3, 16, f64> = init::seeded(Init::PyTorchDefault, 9);
+    let bound = 0.25;
+    for t in gru.tensors() {
+        assert!(t.iter().all(|v| v.abs() <= bound));
+        assert!(t.iter().any(|v| v.abs() > 0.8 * bound));
+    }
 }
