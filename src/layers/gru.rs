@@ -225,7 +225,8 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
         T::sigmoid_slice(pre.as_flattened(), gates[..2].as_flattened_mut());
         let mut pre_n = [T::zero(); H];
         for j in 0..H {
-            pre_n[j] = gi[2][j] + gates[0][j] * gh[2][j];
+            // Flushed too: the tanh kernel squares its input.
+            pre_n[j] = flush_tiny(gi[2][j] + gates[0][j] * gh[2][j]);
         }
         T::tanh_slice(&pre_n, &mut gates[2]);
         *hn = gh[2];

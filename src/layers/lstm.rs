@@ -213,6 +213,10 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
             add_into(pre, &part);
         }
         T::sigmoid_slice(pre[..2].as_flattened(), gates[..2].as_flattened_mut());
+        // Flushed too: the tanh kernel squares its input.
+        for v in pre[2].iter_mut() {
+            *v = flush_tiny(*v);
+        }
         T::tanh_slice(&pre[2], &mut gates[2]);
         T::sigmoid_slice(&pre[3], &mut gates[3]);
     }
