@@ -75,6 +75,7 @@ pub use layers::{
     Activation, ActivationCache, BatchNorm, BatchNormCache, Conv1d, Conv1dCache, Conv1dStream,
     Dense, DenseBatchCache, DenseCache, Dropout, DropoutCache, LayerNorm, LayerNormCache,
 };
+pub use layers::{AllStates, Gru, GruSequence, GruState, LastState, Lstm, LstmSequence, LstmState};
 pub use named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 pub use params::{Params, TensorKind, TensorShape};
 pub use rng::TrainRng;

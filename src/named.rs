@@ -118,6 +118,10 @@ pub enum Layout {
     /// `[K][C_in/groups][C_out]`): element `(i₀, i₁, ..., iₙ₋₁)` is at
     /// `i₀ + d₀·(i₁ + d₁·(i₂ + ...))`. For a matrix, the same as [`Layout::Transposed`].
     Reversed,
+    /// A `[rows, cols]` matrix whose rows form `n` equal blocks (a recurrent layer's gates),
+    /// each block stored column by column: with `R = rows / n`, element `(k·R + j, c)` is at
+    /// `k·R·cols + c·R + j`. `TransposedBlocks(1)` is [`Layout::Transposed`].
+    TransposedBlocks(usize),
 }
 
 /// One tensor as a weight file names it.
@@ -161,6 +165,13 @@ impl TensorInfo {
                     position = position * d as usize + digit;
                 }
                 position
+            }
+            Layout::TransposedBlocks(n) => {
+                let (rows, cols) = (self.shape.dims[0] as usize, self.shape.dims[1] as usize);
+                let block = rows / n;
+                let (r, c) = (index / cols, index % cols);
+                let (k, j) = (r / block, r % block);
+                k * block * cols + c * block + j
             }
         }
     }

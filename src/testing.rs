@@ -225,7 +225,7 @@ where
 {
     let eval = |l: &L, x: &L::Input| -> f64 {
         let (y, _) = l.forward_train(x, &mut TrainCtx::new(0));
-        project(&[y])
+        project(core::slice::from_ref(&y))
     };
     let (_, cache) = layer.forward_train(x, &mut TrainCtx::new(0));
     let mut dy = L::Output::zeros();

@@ -333,3 +333,50 @@ fn a_fit_run_allocates_only_before_its_first_epoch() {
     assert!(one > 0, "the run's set-up allocates its buffers");
     assert_eq!(one, six, "1 epoch: {one} allocations, 6 epochs: {six}");
 }
+
+#[test]
+fn recurrent_streaming_and_bptt_steps_allocate_nothing() {
+    type Rnn = seq![GruSequence<1, 8, 16>, Dense<8, 1>];
+    type Lstm16 = seq![LstmSequence<1, 8, 16>, Dense<8, 1>];
+    let gru: Rnn = init::seeded(init::Init::PyTorchDefault, 1);
+    let lstm: Lstm16 = init::seeded(init::Init::PyTorchDefault, 2);
+    let mut voices = [GruState::zeros(); 2];
+    let mut lstm_state = LstmState::zeros();
+    let buffer = [[0.25f32]; 64];
+    let mut out = [[0.0f32; 8]; 64];
+    let n = allocations_in(|| {
+        for (i, x) in buffer.iter().enumerate() {
+            let h = gru.first.cell.step(&mut voices[i % 2], x);
+            std::hint::black_box(gru.second.forward(&h));
+        }
+        gru.first.cell.process(&mut voices[0], &buffer, &mut out);
+        lstm.first.cell.process(&mut lstm_state, &buffer, &mut out);
+    });
+    assert_eq!(n, 0, "streaming allocated");
+
+    fn bptt_steps<M>(mut net: M, name: &str)
+    where
+        M: Layer<Input = [[f32; 1]; 16], Output = [f32; 1], Scalar = f32> + Copy,
+    {
+        const B: usize = 4;
+        let mut grads = M::zeros();
+        let mut adam = Adam::<M>::new(AdamConfig::new());
+        let mut cache = Box::new(M::BatchCache::<B>::zeros());
+        let x = [[[0.5f32]; 16]; B];
+        let t = [[1.0f32]; B];
+        let (mut y, mut dy) = ([[0.0f32; 1]; B], [[0.0f32; 1]; B]);
+        let mut ctx = TrainCtx::new(0);
+        let n = allocations_in(|| {
+            for _ in 0..3 {
+                grads.fill_zero();
+                net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+                Mse.loss_batch(&y, &t, &mut dy);
+                net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
+                adam.step(&mut net, &grads);
+            }
+        });
+        assert_eq!(n, 0, "{name}: a BPTT step allocated");
+    }
+    bptt_steps(gru, "GRU");
+    bptt_steps(lstm, "LSTM");
+}

@@ -500,3 +500,103 @@ fn export_for_the_python_check() {
     }
     std::fs::write(dir.join("iris_bn.expected.txt"), text).unwrap();
 }
+
+/// The GRU fixture's model: `rnn = nn.GRU(1, 8)`, `fc = nn.Linear(8, 1)` on every step.
+type AmpGru = seq![constnet::GruSequence<1, 8, 1>, Dense<8, 1>];
+const AMP_KEYS: Keys<'static> = Keys::Prefixes(&["rnn.", "fc."]);
+
+#[test]
+fn gru_fixture_streams_pytorchs_per_step_outputs() {
+    let mut net = AmpGru::zeros_for_test();
+    st::load_into_with(
+        &mut net,
+        &fixture("amp_gru_1_8_1_f32.safetensors"),
+        AMP_KEYS,
+    )
+    .unwrap();
+    let rows = expected("amp_gru_1_8_1_f32.expected.txt");
+    assert!(rows.len() > 100);
+    let mut state = constnet::GruState::zeros();
+    let mut worst = 0.0f64;
+    for (x, want) in &rows {
+        let h = net.first.cell.step(&mut state, &[x[0] as f32]);
+        let y = net.second.forward(&h);
+        let err = (y[0] as f64 - want[0]).abs() / want[0].abs().max(1.0);
+        worst = worst.max(err);
+    }
+    println!("amp_gru worst relative error {worst:e}");
+    assert!(worst <= 1e-5, "worst relative error {worst:e}");
+    // The same outputs through the block form, one buffer per 64 samples.
+    let samples: Vec<f32> = rows.iter().map(|(x, _)| x[0] as f32).collect();
+    let (frames, _) = samples.as_chunks::<1>();
+    let mut state = constnet::GruState::zeros();
+    let mut hs = vec![[0.0f32; 8]; frames.len()];
+    for (xs, out) in frames.chunks(64).zip(hs.chunks_mut(64)) {
+        net.first.cell.process(&mut state, xs, out);
+    }
+    for (h, (_, want)) in hs.iter().zip(&rows) {
+        let y = net.second.forward(h)[0] as f64;
+        assert!((y - want[0]).abs() <= 1e-5 * want[0].abs().max(1.0));
+    }
+    // Written back with PyTorch's keys and shapes, read bit for bit.
+    let bytes = st::to_bytes_with(&net, AMP_KEYS).unwrap();
+    assert_eq!(
+        keys_of(&bytes),
+        keys_of(&fixture("amp_gru_1_8_1_f32.safetensors"))
+    );
+    let mut again = AmpGru::zeros_for_test();
+    st::load_into_with(&mut again, &bytes, AMP_KEYS).unwrap();
+    assert!(same_bits(&again, &net));
+    assert_eq!(
+        st::to_bytes_with(&again, AMP_KEYS).unwrap(),
+        st::to_bytes_with(&net, AMP_KEYS).unwrap()
+    );
+}
+
+#[test]
+fn recurrent_layers_follow_the_dense_error_rules() {
+    let bytes = fixture("amp_gru_1_8_1_f32.safetensors");
+    // A narrower GRU: the first tensor whose shape differs is named, with both shapes.
+    let mut narrow = <seq![constnet::GruSequence<1, 4, 1>, Dense<4, 1>]>::zeros_for_test();
+    let err = st::load_into_with(&mut narrow, &bytes, AMP_KEYS).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rnn.weight_ih_l0: expected [12, 1] f32, found [24, 1] f32"
+    );
+    assert_eq!(
+        narrow,
+        <seq![constnet::GruSequence<1, 4, 1>, Dense<4, 1>]>::zeros_for_test()
+    );
+    // An LSTM of the same sizes wants 4 gates.
+    let mut lstm = <seq![constnet::LstmSequence<1, 8, 1>, Dense<8, 1>]>::zeros_for_test();
+    let err = st::load_into_with(&mut lstm, &bytes, AMP_KEYS).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rnn.weight_ih_l0: expected [32, 1] f32, found [24, 1] f32"
+    );
+    // A missing tensor.
+    let mut tensors = tensors_of(&bytes);
+    tensors.retain(|(name, _, _, _)| name != "rnn.bias_hh_l0");
+    let mut net = AmpGru::zeros_for_test();
+    let err = st::load_into_with(&mut net, &rewrite(&tensors), AMP_KEYS).unwrap_err();
+    assert!(err.to_string().starts_with("rnn.bias_hh_l0"), "{err}");
+    assert_eq!(net, AmpGru::zeros_for_test());
+    // In an nn.Sequential: `0.weight_ih_l0` ... then the head as module 1.
+    let lstm: seq![constnet::LstmSequence<2, 3, 4>, Dense<3, 1>] =
+        init::seeded(Init::PyTorchDefault, 3);
+    let bytes = st::to_bytes(&lstm).unwrap();
+    assert_eq!(
+        keys_of(&bytes),
+        [
+            "0.bias_hh_l0",
+            "0.bias_ih_l0",
+            "0.weight_hh_l0",
+            "0.weight_ih_l0",
+            "1.bias",
+            "1.weight"
+        ]
+    );
+    let mut back = <seq![constnet::LstmSequence<2, 3, 4>, Dense<3, 1>]>::zeros_for_test();
+    st::load_into(&mut back, &bytes).unwrap();
+    assert_eq!(back, lstm);
+}

@@ -2,7 +2,8 @@
 //! allocation at run time.
 //!
 //! [`to_rust`] writes a `static` built with the layers' `const fn` constructors
-//! ([`Dense::new`](crate::Dense::new), [`Conv1d::new`](crate::Conv1d::new),
+//! ([`Dense::new`](crate::Dense::new), [`Conv1d::new`](crate::Conv1d::new), [`Gru::new`],
+//! [`Lstm::new`], [`Sequence::new`],
 //! [`BatchNorm::from_parts`],
 //! [`LayerNorm::from_affine`], [`Activation::with_activation`], [`Dropout::new`],
 //! [`Chain::new`]). Floats are written in Rust's shortest round-trip form, so the baked
@@ -30,6 +31,7 @@ use crate::activations::ActivationFn;
 use crate::chain::{Chain, Follows, Meets};
 use crate::layer::Layer;
 use crate::layers::{Activation, BatchNorm, Conv1d, Dense, Dropout, LayerNorm};
+use crate::layers::{Gru, Lstm, RecurrentCell, Sequence, SequenceOutput};
 use crate::scalar::Scalar;
 
 /// A value that can write a Rust expression building itself in a `const` context.
@@ -210,6 +212,95 @@ impl<const N: usize, T: Scalar> RustSource for Dropout<N, T> {
         out.write_str("constnet::Dropout::new(")?;
         real(out, self.p)?;
         out.write_str(")")
+    }
+}
+
+/// Gate blocks of rows, one row per line: `[\n[\n[..],\n..],\n..]`.
+fn gate_blocks<T: Scalar, const G: usize, const R: usize, const C: usize>(
+    out: &mut dyn Write,
+    blocks: &[[[T; C]; R]; G],
+) -> fmt::Result {
+    out.write_str("[\n")?;
+    for block in blocks {
+        rows(out, block)?;
+        out.write_str(",\n")?;
+    }
+    out.write_str("]")
+}
+
+/// The four parameters of a recurrent cell after `constnet::{name}::new(`.
+fn recurrent_cell<T: Scalar, const G: usize, const IN: usize, const H: usize>(
+    out: &mut dyn Write,
+    name: &str,
+    weight_ih: &[[[T; IN]; H]; G],
+    weight_hh: &[[[T; H]; H]; G],
+    bias_ih: &[[T; H]; G],
+    bias_hh: &[[T; H]; G],
+) -> fmt::Result {
+    writeln!(out, "constnet::{name}::new(")?;
+    gate_blocks(out, weight_ih)?;
+    out.write_str(",\n")?;
+    gate_blocks(out, weight_hh)?;
+    out.write_str(",\n")?;
+    rows(out, bias_ih)?;
+    out.write_str(",\n")?;
+    rows(out, bias_hh)?;
+    out.write_str(",\n)")
+}
+
+/// Rows, one per line: `[\n[..],\n..]`.
+fn rows<T: Scalar, const R: usize, const C: usize>(
+    out: &mut dyn Write,
+    rows: &[[T; C]; R],
+) -> fmt::Result {
+    out.write_str("[\n")?;
+    for row in rows {
+        vector(out, row)?;
+        out.write_str(",\n")?;
+    }
+    out.write_str("]")
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> RustSource for Gru<IN, H, T> {
+    /// `constnet::Gru::new(weight_ih, weight_hh, bias_ih, bias_hh)`, each as its three gate
+    /// blocks (PyTorch's rows), one row per line.
+    fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
+        recurrent_cell(
+            out,
+            "Gru",
+            &self.weight_ih_rows(),
+            &self.weight_hh_rows(),
+            self.bias_ih(),
+            self.bias_hh(),
+        )
+    }
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> RustSource for Lstm<IN, H, T> {
+    /// `constnet::Lstm::new(weight_ih, weight_hh, bias_ih, bias_hh)`, each as its four gate
+    /// blocks (PyTorch's rows), one row per line.
+    fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
+        recurrent_cell(
+            out,
+            "Lstm",
+            &self.weight_ih_rows(),
+            &self.weight_hh_rows(),
+            self.bias_ih(),
+            self.bias_hh(),
+        )
+    }
+}
+
+impl<C, const STEPS: usize, O> RustSource for Sequence<C, STEPS, O>
+where
+    C: RecurrentCell + RustSource,
+    O: SequenceOutput<C::Hidden, STEPS>,
+{
+    /// `constnet::layers::Sequence::new(cell)`.
+    fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
+        out.write_str("constnet::layers::Sequence::new(\n")?;
+        self.cell.write_rust(out)?;
+        out.write_str(",\n)")
     }
 }
 

@@ -7,7 +7,11 @@ mod conv1d_check;
 mod conv1d_stream;
 mod dense;
 mod dropout;
+mod gru;
 mod layer_norm;
+mod lstm;
+mod recurrent_cell;
+mod sequence;
 
 pub use activation::{Activation, ActivationCache, Softmax};
 pub use batch_norm::{BatchNorm, BatchNormCache};
@@ -16,4 +20,10 @@ pub use conv1d_check::conv1d_out_len;
 pub use conv1d_stream::Conv1dStream;
 pub use dense::{Dense, DenseBatchCache, DenseCache};
 pub use dropout::{Dropout, DropoutCache};
+pub use gru::{Gru, GruState, GruStepCache};
 pub use layer_norm::{LayerNorm, LayerNormCache};
+pub use lstm::{Lstm, LstmState, LstmStepCache};
+pub use recurrent_cell::RecurrentCell;
+pub use sequence::{
+    AllStates, GruSequence, LastState, LstmSequence, Sequence, SequenceCache, SequenceOutput,
+};

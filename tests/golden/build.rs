@@ -98,6 +98,15 @@ fn activation(name: &str) -> Result<&'static str, String> {
     })
 }
 
+/// The recurrent layer type of a `gru`/`lstm` case or of a `recurrent_train` `cell`.
+fn cell(name: &str) -> Result<&'static str, String> {
+    match name {
+        "gru" => Ok("layers::Gru"),
+        "lstm" => Ok("layers::Lstm"),
+        other => Err(format!("unsupported recurrent cell `{other}`")),
+    }
+}
+
 /// The loss expression and whether its target is a class index.
 fn loss(m: &CaseFile) -> Result<(&'static str, &'static str), String> {
     let name = m.word("loss")?;
@@ -196,6 +205,27 @@ fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
             ))
         }
         "conv1d" => conv1d(m, t),
+        "gru" | "lstm" => Ok(format!(
+            "recurrent::<{t}, {}<{}, {}, {t}>, {}, {}, {}, {}>(c)",
+            cell(kind)?,
+            m.int("input_size")?,
+            m.int("hidden_size")?,
+            m.int("input_size")?,
+            m.int("hidden_size")?,
+            m.int("seq_len")?,
+            m.int("batch")?
+        )),
+        "recurrent_train" => Ok(format!(
+            "recurrent_train::<{t}, {}<{}, {}, {t}>, {}, {}, {}, {}, {}>(c)",
+            cell(m.word("cell")?)?,
+            m.int("input_size")?,
+            m.int("hidden_size")?,
+            m.int("input_size")?,
+            m.int("hidden_size")?,
+            m.int("output_size")?,
+            m.int("seq_len")?,
+            m.int("batch")?
+        )),
         other => Err(format!("unknown kind `{other}`")),
     }
 }

@@ -6,7 +6,8 @@
 use constnet::init::{self, Init};
 use constnet::loss::{CrossEntropy, Loss};
 use constnet::optim::{Adam, AdamConfig, Optimizer};
-use constnet::{Dense, Layer, Relu, TrainCtx, Zeros, io, seq};
+use constnet::loss::Mse;
+use constnet::{Dense, GruSequence, GruState, Layer, Relu, TrainCtx, Zeros, io, seq};
 
 type IrisNet = seq![Dense<4, 16, Relu>, Dense<16, 3>];
 
@@ -25,7 +26,9 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 ///
 /// 1: loading the own-format weights from a byte slice failed; 2: the loaded network
 /// differs from the baked one; 3: a training step with Adam did not lower the loss; 4: the
-/// trained network did not round-trip through a stack buffer.
+/// trained network did not round-trip through a stack buffer; 5: streaming a GRU state
+/// through silence left it nonzero or not finite; 6: a BPTT step with Adam on a GRU + Dense
+/// did not lower the loss.
 #[unsafe(no_mangle)]
 pub extern "C" fn constnet_no_std_check(seed: u64) -> u32 {
     // Load from a byte slice, and compare with the baked network by inference.
@@ -57,7 +60,42 @@ pub extern "C" fn constnet_no_std_check(seed: u64) -> u32 {
     let mut buf = [0u8; 1024];
     let mut copy = IrisNet::zeros();
     match io::write_to(&net, &mut buf) {
-        Ok(len) if io::read_from(&mut copy, &buf[..len]).is_ok() && copy == net => 0,
-        _ => 4,
+        Ok(len) if io::read_from(&mut copy, &buf[..len]).is_ok() && copy == net => {}
+        _ => return 4,
     }
+    recurrent(seed)
+}
+
+type Rnn = seq![GruSequence<1, 8, 8>, Dense<8, 1>];
+
+/// Streaming and a BPTT step on a GRU (codes 5 and 6).
+fn recurrent(seed: u64) -> u32 {
+    let mut rnn: Rnn = init::seeded(Init::PyTorchDefault, seed);
+    // Streaming: two voices, one loud and one silent after an impulse.
+    let mut voices = [GruState::zeros(); 2];
+    let mut last = [0.0f32; 8];
+    for t in 0..2000 {
+        let loud = [if t % 2 == 0 { 0.9 } else { -0.9 }];
+        last = rnn.first.cell.step(&mut voices[0], &loud);
+        rnn.first.cell.step(&mut voices[1], &[if t == 0 { 1.0 } else { 0.0 }]);
+    }
+    if last.iter().chain(&voices[1].h).any(|v| !v.is_finite() || v.is_subnormal()) {
+        return 5;
+    }
+    let x = [[[0.5f32]; 8], [[-0.5f32]; 8]];
+    let t = [[1.0f32], [-1.0f32]];
+    let mut grads = Rnn::zeros();
+    let mut adam = Adam::<Rnn>::new(AdamConfig::new().lr(1e-2));
+    let mut cache = <Rnn as Layer>::BatchCache::<2>::zeros();
+    let (mut y, mut dy) = ([[0.0f32; 1]; 2], [[0.0f32; 1]; 2]);
+    let mut ctx = TrainCtx::new(seed);
+    rnn.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+    let before = Mse.loss_batch(&y, &t, &mut dy);
+    rnn.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
+    adam.step(&mut rnn, &grads);
+    rnn.forward_batch(&x, &mut y, &mut cache);
+    if Mse.loss_batch(&y, &t, &mut dy) >= before {
+        return 6;
+    }
+    0
 }

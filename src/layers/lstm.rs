@@ -1,0 +1,391 @@
+//! `Lstm`: PyTorch's `nn.LSTM` cell (one layer), with a caller-owned state for streaming.
+//!
+//! # Storage
+//! As [`Gru`](crate::layers::Gru)'s: per gate (`i`, `f`, `g`, `o`, PyTorch's order), each
+//! gate's weights input-major (`w_ih: [[[T; H]; IN]; 4]`, `w_hh: [[[T; H]; H]; 4]`, biases
+//! `[[T; H]; 4]`); the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`
+//! (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`), given as four gate blocks
+//! of `H` rows.
+
+use crate::kernel;
+use crate::layers::recurrent_cell::{
+    RecurrentCell, add_into, flush_tiny, gates_to_storage, recurrent_infos, recurrent_shapes,
+    storage_to_gates,
+};
+use crate::named::TensorInfo;
+use crate::params::{Params, TensorShape};
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// Gates of an LSTM.
+const G: usize = 4;
+
+/// PyTorch's `nn.LSTM(IN, H)` cell (one layer, both biases, no peepholes, no projection),
+/// step by step:
+///
+/// ```text
+/// i = σ(W_ii x + b_ii + W_hi h + b_hi)      f = σ(W_if x + b_if + W_hf h + b_hf)
+/// g = tanh(W_ig x + b_ig + W_hg h + b_hg)   o = σ(W_io x + b_io + W_ho h + b_ho)
+/// c' = f ⊙ c + i ⊙ g                         h' = o ⊙ tanh(c')
+/// ```
+///
+/// The state is an [`LstmState`] (`h` and `c`) the caller owns; [`step`](Lstm::step) runs
+/// one sample, [`process`](Lstm::process) a buffer. Every step flushes state values below
+/// `√(T::MIN_POSITIVE)` to zero (see [`RecurrentCell`]). For training over a
+/// sequence, use [`LstmSequence`](crate::layers::LstmSequence).
+///
+/// ```
+/// use constnet::layers::{Lstm, LstmState};
+/// use constnet::init::{self, Init};
+/// let lstm: Lstm<2, 4, f64> = init::seeded(Init::PyTorchDefault, 0);
+/// let mut state = LstmState::zeros();
+/// let h = lstm.step(&mut state, &[0.5, -0.5]);
+/// assert_eq!(h, state.h);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub struct Lstm<const IN: usize, const H: usize, T = f32> {
+    /// Per gate, input-major: `w_ih[k][i][j]` is PyTorch's `weight_ih_l0[k·H + j][i]`.
+    w_ih: [[[T; H]; IN]; G],
+    /// Per gate, input-major: `w_hh[k][i][j]` is PyTorch's `weight_hh_l0[k·H + j][i]`.
+    w_hh: [[[T; H]; H]; G],
+    /// `b_ih[k][j]` is PyTorch's `bias_ih_l0[k·H + j]`.
+    b_ih: [[T; H]; G],
+    /// `b_hh[k][j]` is PyTorch's `bias_hh_l0[k·H + j]`.
+    b_hh: [[T; H]; G],
+}
+
+/// An LSTM's state: the hidden vector `h` (the output) and the cell vector `c` (PyTorch's
+/// `h_n` and `c_n` of one sample). Start from [`LstmState::zeros`] or any value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmState<const H: usize, T = f32> {
+    /// The hidden state, which is also the cell's output.
+    pub h: [T; H],
+    /// The cell state.
+    pub c: [T; H],
+}
+
+impl<const H: usize, T: Scalar> LstmState<H, T> {
+    /// The zero state.
+    pub fn zeros() -> Self {
+        LstmState {
+            h: [T::zero(); H],
+            c: [T::zero(); H],
+        }
+    }
+}
+
+impl<const H: usize, T: Scalar> Zeros for LstmState<H, T> {
+    fn zeros() -> Self {
+        LstmState::zeros()
+    }
+}
+
+/// What [`Lstm`]'s backward needs from one training step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmStepCache<const H: usize, T> {
+    /// The hidden state before the step.
+    pub h_prev: [T; H],
+    /// The cell state before the step.
+    pub c_prev: [T; H],
+    /// The gates `i`, `f`, `g`, `o`.
+    pub gates: [[T; H]; G],
+    /// `tanh(c')`.
+    pub tanh_c: [T; H],
+}
+
+impl<const H: usize, T: Scalar> Zeros for LstmStepCache<H, T> {
+    fn zeros() -> Self {
+        LstmStepCache {
+            h_prev: [T::zero(); H],
+            c_prev: [T::zero(); H],
+            gates: [[T::zero(); H]; G],
+            tanh_c: [T::zero(); H],
+        }
+    }
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
+    /// A cell from PyTorch's parameters, each `[4·H][...]` matrix given as its four gate
+    /// blocks (`i`, `f`, `g`, `o`) of `H` rows: `weight_ih[k][j][i]` is
+    /// `weight_ih_l0[k·H + j][i]`. A `const fn`.
+    pub const fn new(
+        weight_ih: [[[T; IN]; H]; G],
+        weight_hh: [[[T; H]; H]; G],
+        bias_ih: [[T; H]; G],
+        bias_hh: [[T; H]; G],
+    ) -> Self {
+        Lstm {
+            w_ih: gates_to_storage(&weight_ih, T::ZERO),
+            w_hh: gates_to_storage(&weight_hh, T::ZERO),
+            b_ih: bias_ih,
+            b_hh: bias_hh,
+        }
+    }
+
+    /// PyTorch's `weight_ih_l0[row][input]` (`row = k·H + j` for gate `k`).
+    #[inline]
+    pub fn weight_ih(&self, row: usize, input: usize) -> T {
+        self.w_ih[row / H][input][row % H]
+    }
+
+    /// PyTorch's `weight_hh_l0[row][input]`.
+    #[inline]
+    pub fn weight_hh(&self, row: usize, input: usize) -> T {
+        self.w_hh[row / H][input][row % H]
+    }
+
+    /// `weight_ih_l0` as four gate blocks of `H` rows (see [`Lstm::new`]).
+    pub fn weight_ih_rows(&self) -> [[[T; IN]; H]; G] {
+        storage_to_gates(&self.w_ih)
+    }
+
+    /// `weight_hh_l0` as four gate blocks of `H` rows.
+    pub fn weight_hh_rows(&self) -> [[[T; H]; H]; G] {
+        storage_to_gates(&self.w_hh)
+    }
+
+    /// Sets `weight_ih_l0` from four gate blocks of `H` rows.
+    pub fn set_weight_ih_rows(&mut self, rows: &[[[T; IN]; H]; G]) {
+        self.w_ih = gates_to_storage(rows, T::zero());
+    }
+
+    /// Sets `weight_hh_l0` from four gate blocks of `H` rows.
+    pub fn set_weight_hh_rows(&mut self, rows: &[[[T; H]; H]; G]) {
+        self.w_hh = gates_to_storage(rows, T::zero());
+    }
+
+    /// `bias_ih_l0` as four gate blocks.
+    #[inline]
+    pub fn bias_ih(&self) -> &[[T; H]; G] {
+        &self.b_ih
+    }
+
+    /// `bias_ih_l0`, writable.
+    #[inline]
+    pub fn bias_ih_mut(&mut self) -> &mut [[T; H]; G] {
+        &mut self.b_ih
+    }
+
+    /// `bias_hh_l0` as four gate blocks.
+    #[inline]
+    pub fn bias_hh(&self) -> &[[T; H]; G] {
+        &self.b_hh
+    }
+
+    /// `bias_hh_l0`, writable.
+    #[inline]
+    pub fn bias_hh_mut(&mut self) -> &mut [[T; H]; G] {
+        &mut self.b_hh
+    }
+
+    /// One streaming step: reads `x`, updates `state` and returns the new `h`.
+    #[inline]
+    pub fn step(&self, state: &mut LstmState<H, T>, x: &[T; IN]) -> [T; H] {
+        self.step_state(state, x);
+        state.h
+    }
+
+    /// Streams a buffer: one step per input frame, `hs[t]` the hidden state after frame
+    /// `t`. Allocates nothing.
+    ///
+    /// # Panics
+    /// When `xs` and `hs` differ in length.
+    pub fn process(&self, state: &mut LstmState<H, T>, xs: &[[T; IN]], hs: &mut [[T; H]]) {
+        assert_eq!(
+            xs.len(),
+            hs.len(),
+            "Lstm::process: one output per input frame"
+        );
+        for (x, h) in xs.iter().zip(hs.iter_mut()) {
+            *h = self.step(state, x);
+        }
+    }
+
+    /// The gates `i`, `f`, `g`, `o` for input `x` and hidden state `h`.
+    #[inline(always)]
+    fn gates(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
+        let mut pre = [[T::zero(); H]; G];
+        let mut part = [T::zero(); H];
+        for (k, pre) in pre.iter_mut().enumerate() {
+            kernel::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, pre);
+            kernel::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut part);
+            add_into(pre, &part);
+        }
+        T::sigmoid_slice(pre[..2].as_flattened(), gates[..2].as_flattened_mut());
+        // Flushed too: the tanh kernel squares its input.
+        for v in pre[2].iter_mut() {
+            *v = flush_tiny(*v);
+        }
+        T::tanh_slice(&pre[2], &mut gates[2]);
+        T::sigmoid_slice(&pre[3], &mut gates[3]);
+    }
+
+    /// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`, both flushed; returns `tanh(c')`.
+    #[inline(always)]
+    fn update(state: &mut LstmState<H, T>, gates: &[[T; H]; G]) -> [T; H] {
+        let [i, f, g, o] = gates;
+        for j in 0..H {
+            state.c[j] = flush_tiny(f[j] * state.c[j] + i[j] * g[j]);
+        }
+        let mut tanh_c = [T::zero(); H];
+        T::tanh_slice(&state.c, &mut tanh_c);
+        for j in 0..H {
+            state.h[j] = flush_tiny(o[j] * tanh_c[j]);
+        }
+        tanh_c
+    }
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T> {
+    type Input = [T; IN];
+    type Hidden = [T; H];
+    type State = LstmState<H, T>;
+    type StepCache = LstmStepCache<H, T>;
+
+    #[inline]
+    fn step_state(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
+        let mut gates = [[T::zero(); H]; G];
+        self.gates(&state.h, x, &mut gates);
+        Self::update(state, &gates);
+    }
+
+    #[inline]
+    fn step_train(
+        &self,
+        state: &mut LstmState<H, T>,
+        x: &[T; IN],
+        cache: &mut LstmStepCache<H, T>,
+    ) {
+        cache.h_prev = state.h;
+        cache.c_prev = state.c;
+        self.gates(&state.h, x, &mut cache.gates);
+        cache.tanh_c = Self::update(state, &cache.gates);
+    }
+
+    /// PyTorch's BPTT step: `δc += δh ⊙ o ⊙ (1 − tanh²(c'))`, then
+    /// `a = [δc ⊙ g ⊙ i(1−i) | δc ⊙ c ⊙ f(1−f) | δc ⊙ i ⊙ (1−g²) | δh ⊙ tanh(c') ⊙ o(1−o)]`
+    /// on both sides; `dL/dh = W_hhᵀ·a`, `dL/dc = δc ⊙ f`.
+    fn step_backward(
+        &self,
+        cache: &LstmStepCache<H, T>,
+        x: &[T; IN],
+        d_state: &mut LstmState<H, T>,
+        grads: &mut Self,
+        dx: Option<&mut [T; IN]>,
+    ) {
+        let one = T::one();
+        let [i, f, g, o] = &cache.gates;
+        let tc = &cache.tanh_c;
+        let mut a = [[T::zero(); H]; G];
+        let mut dc_prev = [T::zero(); H];
+        for j in 0..H {
+            let dh = d_state.h[j];
+            let dc = d_state.c[j] + dh * o[j] * (one - tc[j] * tc[j]);
+            a[0][j] = dc * g[j] * i[j] * (one - i[j]);
+            a[1][j] = dc * cache.c_prev[j] * f[j] * (one - f[j]);
+            a[2][j] = dc * i[j] * (one - g[j] * g[j]);
+            a[3][j] = dh * tc[j] * o[j] * (one - o[j]);
+            dc_prev[j] = dc * f[j];
+        }
+        for (k, a) in a.iter().enumerate() {
+            kernel::dense_param_grads(
+                core::slice::from_ref(x),
+                core::slice::from_ref(a),
+                &mut grads.w_ih[k],
+                &mut grads.b_ih[k],
+            );
+            kernel::dense_param_grads(
+                core::slice::from_ref(&cache.h_prev),
+                core::slice::from_ref(a),
+                &mut grads.w_hh[k],
+                &mut grads.b_hh[k],
+            );
+        }
+        if let Some(dx) = dx {
+            *dx = [T::zero(); IN];
+            let mut part = [T::zero(); IN];
+            for (w, a) in self.w_ih.iter().zip(a.iter()) {
+                kernel::dense_input_grads_row(w, a, &mut part);
+                add_into(dx, &part);
+            }
+        }
+        let mut dh_prev = [T::zero(); H];
+        let mut part = [T::zero(); H];
+        for (w, a) in self.w_hh.iter().zip(a.iter()) {
+            kernel::dense_input_grads_row(w, a, &mut part);
+            add_into(&mut dh_prev, &part);
+        }
+        d_state.h = dh_prev;
+        d_state.c = dc_prev;
+    }
+
+    #[inline(always)]
+    fn hidden(state: &LstmState<H, T>) -> &[T; H] {
+        &state.h
+    }
+
+    #[inline(always)]
+    fn add_hidden(d_state: &mut LstmState<H, T>, dh: &[T; H]) {
+        add_into(&mut d_state.h, dh);
+    }
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> Zeros for Lstm<IN, H, T> {
+    fn zeros() -> Self {
+        Lstm {
+            w_ih: [[[T::zero(); H]; IN]; G],
+            w_hh: [[[T::zero(); H]; H]; G],
+            b_ih: [[T::zero(); H]; G],
+            b_hh: [[T::zero(); H]; G],
+        }
+    }
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> Params for Lstm<IN, H, T> {
+    type Scalar = T;
+    const PARAM_COUNT: usize = G * H * IN + G * H * H + 2 * G * H;
+
+    /// `weight_ih`, `weight_hh` (storage order: per gate, input-major), `bias_ih`, `bias_hh`.
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        [
+            self.w_ih.as_flattened().as_flattened(),
+            self.w_hh.as_flattened().as_flattened(),
+            self.b_ih.as_flattened(),
+            self.b_hh.as_flattened(),
+        ]
+        .into_iter()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        [
+            self.w_ih.as_flattened_mut().as_flattened_mut(),
+            self.w_hh.as_flattened_mut().as_flattened_mut(),
+            self.b_ih.as_flattened_mut(),
+            self.b_hh.as_flattened_mut(),
+        ]
+        .into_iter()
+    }
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        recurrent_shapes(G, IN, H)
+    }
+    /// One module, `nn.LSTM`.
+    const MODULES: usize = 1;
+    /// `K.weight_ih_l0` `[4H, IN]`, `K.weight_hh_l0` `[4H, H]`, `K.bias_ih_l0` `[4H]`,
+    /// `K.bias_hh_l0` `[4H]`.
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
+        let infos = recurrent_infos(module, G, IN, H);
+        for (info, tensor) in infos.into_iter().zip(self.tensors()) {
+            f(info, tensor);
+        }
+    }
+    fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
+        let infos = recurrent_infos(module, G, IN, H);
+        for (info, tensor) in infos.into_iter().zip(self.tensors_mut()) {
+            f(info, tensor);
+        }
+    }
+}
+
+crate::impl_zero_bits!(impl[const IN: usize, const H: usize, T: crate::ZeroBits] for Lstm<IN, H, T> { w_ih, w_hh, b_ih, b_hh });
+crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for LstmState<H, T> { h, c });
+crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for LstmStepCache<H, T> { h_prev, c_prev, gates, tanh_c });

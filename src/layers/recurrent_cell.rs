@@ -1,0 +1,192 @@
+//! `RecurrentCell`: what a sequence layer ([`Sequence`](crate::layers::Sequence)) needs of a
+//! recurrent cell ([`Gru`](crate::layers::Gru), [`Lstm`](crate::layers::Lstm)): one step
+//! forward, in inference and in training, and one step backward.
+
+use crate::named::{Layout, Shape, TensorInfo};
+use crate::params::{Params, TensorKind, TensorShape};
+use crate::scalar::Scalar;
+use crate::zeros::Zeros;
+
+/// A recurrent cell: a state (`State`, owned by the caller) and a step that reads one input
+/// and updates the state. Implemented by [`Gru`](crate::layers::Gru) and
+/// [`Lstm`](crate::layers::Lstm); [`Sequence`](crate::layers::Sequence) runs any of them
+/// over a compile-time number of steps.
+///
+/// # Denormal numbers
+///
+/// Every step (streaming, sequence inference and training alike: one code path) flushes the
+/// state values whose magnitude is below `√(T::MIN_POSITIVE)` (about `1.1e-19` in `f32`,
+/// `1.5e-154` in `f64`) to zero. During silence a state that decays towards zero would
+/// otherwise pass through the subnormal range, where x86 CPUs take a micro-code assist on
+/// every operation (10–100× slower), and not only the state itself: the products of a tiny
+/// state with the weights become subnormal long before the state does, which is why the
+/// threshold is the square root of the smallest normal number and not that number itself
+/// (a product of two values above it is normal). For the same reason the input of the
+/// candidate's `tanh` (GRU `n`, LSTM `g`) is flushed: the vectorized `tanh` squares it. A
+/// value that small is far below anything
+/// an `f32` output can show next to a bias, so the flush changes no output in practice;
+/// backward treats it as the identity.
+pub trait RecurrentCell: Params + Copy {
+    /// One input sample, `[T; IN]`.
+    type Input: Copy + Zeros;
+    /// The hidden state `h`, `[T; H]`: what the cell outputs at each step.
+    type Hidden: Copy + Zeros;
+    /// The whole state ([`GruState`](crate::layers::GruState): `h`;
+    /// [`LstmState`](crate::layers::LstmState): `h` and `c`). Its gradient has the same type.
+    type State: Copy + Zeros;
+    /// What the backward pass needs from one training step (the previous state and the
+    /// gates).
+    type StepCache: Copy + Zeros;
+
+    /// One step of inference: reads `x`, updates `state`.
+    fn step_state(&self, state: &mut Self::State, x: &Self::Input);
+
+    /// One training step: as [`step_state`](RecurrentCell::step_state), keeping what
+    /// backward needs in `cache`.
+    fn step_train(&self, state: &mut Self::State, x: &Self::Input, cache: &mut Self::StepCache);
+
+    /// Backward through one step. On entry `d_state` is `dL/d(state after the step)`, on exit
+    /// `dL/d(state before the step)`; adds `dL/dθ` into `grads`, and writes `dL/dx` into
+    /// `dx` when it is given. `x` is the step's input.
+    fn step_backward(
+        &self,
+        cache: &Self::StepCache,
+        x: &Self::Input,
+        d_state: &mut Self::State,
+        grads: &mut Self,
+        dx: Option<&mut Self::Input>,
+    );
+
+    /// The hidden state `h` of a state.
+    fn hidden(state: &Self::State) -> &Self::Hidden;
+
+    /// Adds `dh` to the `h` part of a state gradient.
+    fn add_hidden(d_state: &mut Self::State, dh: &Self::Hidden);
+}
+
+/// `√(T::MIN_POSITIVE)`: `2⁻⁶³` for `f32`, `2⁻⁵¹¹` for `f64` (exact powers of two).
+#[inline(always)]
+fn flush_threshold<T: Scalar>() -> T {
+    T::from_f64(if T::BYTES == 4 {
+        1.0842021724855044e-19
+    } else {
+        1.4916681462400413e-154
+    })
+}
+
+/// `v`, or zero when `|v| < √(T::MIN_POSITIVE)` (see the module docs).
+#[inline(always)]
+pub(crate) fn flush_tiny<T: Scalar>(v: T) -> T {
+    if v.abs() < flush_threshold() {
+        T::zero()
+    } else {
+        v
+    }
+}
+
+/// `a[k] += b[k]`.
+#[inline(always)]
+pub(crate) fn add_into<T: Scalar, const N: usize>(a: &mut [T; N], b: &[T; N]) {
+    for (x, &y) in a.iter_mut().zip(b.iter()) {
+        *x += y;
+    }
+}
+
+/// PyTorch-ordered gate blocks (`rows[k][r][c]` = row `k·R + r`, column `c` of a `[G·R][C]`
+/// parameter) into the per-gate input-major storage (`[k][c][r]`), in a `const fn` (`fill`
+/// is any value: every element is overwritten).
+pub(crate) const fn gates_to_storage<T: Copy, const G: usize, const R: usize, const C: usize>(
+    rows: &[[[T; C]; R]; G],
+    fill: T,
+) -> [[[T; R]; C]; G] {
+    let mut out = [[[fill; R]; C]; G];
+    let mut k = 0;
+    while k < G {
+        let mut r = 0;
+        while r < R {
+            let mut c = 0;
+            while c < C {
+                out[k][c][r] = rows[k][r][c];
+                c += 1;
+            }
+            r += 1;
+        }
+        k += 1;
+    }
+    out
+}
+
+/// The inverse of [`gates_to_storage`]: PyTorch-ordered gate blocks from the storage.
+pub(crate) fn storage_to_gates<T: Scalar, const G: usize, const R: usize, const C: usize>(
+    storage: &[[[T; R]; C]; G],
+) -> [[[T; C]; R]; G] {
+    let mut out = [[[T::zero(); C]; R]; G];
+    for (k, block) in storage.iter().enumerate() {
+        for (c, column) in block.iter().enumerate() {
+            for (r, &v) in column.iter().enumerate() {
+                out[k][r][c] = v;
+            }
+        }
+    }
+    out
+}
+
+/// The initializer's view of a recurrent layer's four tensors: every fan-in is `H`, so
+/// [`Init::PyTorchDefault`](crate::init::Init::PyTorchDefault) draws every parameter from
+/// `U(−1/√H, 1/√H)`, PyTorch's initialization of `nn.GRU` and `nn.LSTM`.
+pub(crate) fn recurrent_shapes(
+    gates: usize,
+    input: usize,
+    hidden: usize,
+) -> impl Iterator<Item = TensorShape> {
+    let weight_ih = TensorShape {
+        kind: TensorKind::Weight,
+        rows: gates * hidden,
+        cols: input,
+        fan_in: hidden,
+        fan_out: gates * hidden,
+    };
+    let weight_hh = TensorShape {
+        cols: hidden,
+        ..weight_ih
+    };
+    let bias = TensorShape {
+        kind: TensorKind::Bias,
+        cols: 1,
+        ..weight_ih
+    };
+    [weight_ih, weight_hh, bias, bias].into_iter()
+}
+
+/// The file view of a recurrent layer's four tensors (PyTorch's state_dict names and
+/// shapes; the weights stored per gate, input-major).
+pub(crate) fn recurrent_infos(
+    module: usize,
+    gates: usize,
+    input: usize,
+    hidden: usize,
+) -> [TensorInfo; 4] {
+    let weight_ih = TensorInfo {
+        module,
+        name: "weight_ih_l0",
+        shape: Shape::matrix(gates * hidden, input),
+        layout: Layout::TransposedBlocks(gates),
+        trained: true,
+    };
+    let weight_hh = TensorInfo {
+        name: "weight_hh_l0",
+        shape: Shape::matrix(gates * hidden, hidden),
+        ..weight_ih
+    };
+    let bias_ih = TensorInfo {
+        name: "bias_ih_l0",
+        shape: Shape::vector(gates * hidden),
+        layout: Layout::RowMajor,
+        ..weight_ih
+    };
+    let bias_hh = TensorInfo {
+        name: "bias_hh_l0",
+        ..bias_ih
+    };
+    [weight_ih, weight_hh, bias_ih, bias_hh]
+}

@@ -1,0 +1,336 @@
+//! `Sequence`: a recurrent cell run over a compile-time number of steps, as a [`Layer`] for
+//! `seq!` and training by backpropagation through time.
+//!
+//! The input is `[[T; IN]; STEPS]` (one sample is a whole sequence, PyTorch's
+//! `batch_first=True` layout); the output is the last hidden state `[T; H]` ([`LastState`])
+//! or every step's `[[T; H]; STEPS]` ([`AllStates`]). Through the [`Layer`] methods the
+//! initial state is zero (PyTorch's default); [`Sequence::forward_from`],
+//! [`Sequence::forward_train_from`] and [`Sequence::backward_from`] take a given initial
+//! state, return the final one and give the gradient of the initial state.
+//!
+//! The cache of one sample holds the inputs and each step's cell cache (the previous state
+//! and the gates); the batch cache is one such cache per sample, owned by the caller like
+//! every batch cache (put it in a `Box` for long sequences), and the batched methods write
+//! into it in place, with no sequence-sized temporary on the stack.
+
+use core::marker::PhantomData;
+
+use crate::ctx::TrainCtx;
+use crate::layer::Layer;
+use crate::layers::recurrent_cell::RecurrentCell;
+use crate::layers::{Gru, Lstm};
+use crate::named::{Setting, SettingMut, TensorInfo};
+use crate::params::{Params, TensorShape};
+use crate::zeros::Zeros;
+
+/// Output choice of a [`Sequence`]: the hidden state after the last step, `[T; H]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LastState;
+
+/// Output choice of a [`Sequence`]: the hidden state after every step, `[[T; H]; STEPS]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AllStates;
+
+/// What a [`Sequence`] outputs: implemented by [`LastState`] and [`AllStates`].
+pub trait SequenceOutput<Hd: Copy + Zeros, const STEPS: usize>: Copy + Default {
+    /// The output of one sample.
+    type Output: Copy + Zeros;
+    /// Records the hidden state `h` after step `t`.
+    fn put(out: &mut Self::Output, t: usize, h: &Hd);
+    /// The output gradient that reaches the hidden state after step `t`, if any.
+    fn grad(dy: &Self::Output, t: usize) -> Option<&Hd>;
+}
+
+impl<Hd: Copy + Zeros, const STEPS: usize> SequenceOutput<Hd, STEPS> for LastState {
+    type Output = Hd;
+    #[inline(always)]
+    fn put(out: &mut Hd, t: usize, h: &Hd) {
+        if t + 1 == STEPS {
+            *out = *h;
+        }
+    }
+    #[inline(always)]
+    fn grad(dy: &Hd, t: usize) -> Option<&Hd> {
+        (t + 1 == STEPS).then_some(dy)
+    }
+}
+
+impl<Hd: Copy + Zeros, const STEPS: usize> SequenceOutput<Hd, STEPS> for AllStates {
+    type Output = [Hd; STEPS];
+    #[inline(always)]
+    fn put(out: &mut [Hd; STEPS], t: usize, h: &Hd) {
+        out[t] = *h;
+    }
+    #[inline(always)]
+    fn grad(dy: &[Hd; STEPS], t: usize) -> Option<&Hd> {
+        Some(&dy[t])
+    }
+}
+
+/// A recurrent cell `C` over `STEPS` steps: input `[[T; IN]; STEPS]`, output chosen by `O`
+/// ([`LastState`] or [`AllStates`]). One module in weight files (`nn.GRU` / `nn.LSTM`
+/// keys), with the cell's parameters. Usually named through [`GruSequence`] or
+/// [`LstmSequence`].
+///
+/// A GRU over 32 steps of one feature, then a head on the last hidden state:
+/// ```
+/// use constnet::init::{self, Init};
+/// use constnet::layers::{GruSequence, LastState};
+/// use constnet::{Dense, Layer, seq};
+/// type Net = seq![GruSequence<1, 8, 32, LastState>, Dense<8, 1>];
+/// let net: Net = init::seeded(Init::PyTorchDefault, 0);
+/// let x = [[0.25f32]; 32];
+/// let y: [f32; 1] = net.forward(&x);
+/// assert!(y[0].is_finite());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sequence<C, const STEPS: usize, O = LastState> {
+    /// The cell (its parameters; also usable on its own for streaming).
+    pub cell: C,
+    output: PhantomData<O>,
+}
+
+/// [`Gru`] over `STEPS` steps (see [`Sequence`]).
+pub type GruSequence<const IN: usize, const H: usize, const STEPS: usize, O = LastState, T = f32> =
+    Sequence<Gru<IN, H, T>, STEPS, O>;
+
+/// [`Lstm`] over `STEPS` steps (see [`Sequence`]).
+pub type LstmSequence<const IN: usize, const H: usize, const STEPS: usize, O = LastState, T = f32> =
+    Sequence<Lstm<IN, H, T>, STEPS, O>;
+
+/// What a [`Sequence`]'s backward needs from one sample: the inputs and each step's cell
+/// cache.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SequenceCache<C: RecurrentCell, const STEPS: usize> {
+    /// The inputs of every step.
+    pub x: [C::Input; STEPS],
+    /// Each step's cell cache.
+    pub steps: [C::StepCache; STEPS],
+}
+
+impl<C: RecurrentCell, const STEPS: usize> Zeros for SequenceCache<C, STEPS> {
+    fn zeros() -> Self {
+        SequenceCache {
+            x: Zeros::zeros(),
+            steps: Zeros::zeros(),
+        }
+    }
+}
+
+impl<C, const STEPS: usize, O> Sequence<C, STEPS, O> {
+    /// The layer around `cell` (a `const fn`).
+    pub const fn new(cell: C) -> Self {
+        Sequence {
+            cell,
+            output: PhantomData,
+        }
+    }
+}
+
+impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>>
+    Sequence<C, STEPS, O>
+{
+    /// Inference from the initial state `state`: the output and the final state.
+    ///
+    /// ```
+    /// use constnet::init::{self, Init};
+    /// use constnet::layers::{AllStates, GruSequence, GruState};
+    /// use constnet::Layer;
+    /// let layer: GruSequence<2, 3, 4, AllStates, f64> = init::seeded(Init::PyTorchDefault, 1);
+    /// let xs = [[0.5, -1.0]; 4];
+    /// let h0 = GruState { h: [0.1, 0.2, 0.3] };
+    /// let (ys, last) = layer.forward_from(&h0, &xs);
+    /// assert_eq!(ys[3], last.h);
+    /// // From the zero state it is the Layer's forward.
+    /// assert_eq!(layer.forward_from(&GruState::zeros(), &xs).0, layer.forward(&xs));
+    /// ```
+    pub fn forward_from(&self, state: &C::State, x: &[C::Input; STEPS]) -> (O::Output, C::State) {
+        const { assert!(STEPS > 0, "a Sequence needs at least one step") };
+        let mut state = *state;
+        let mut y = O::Output::zeros();
+        for (t, xt) in x.iter().enumerate() {
+            self.cell.step_state(&mut state, xt);
+            O::put(&mut y, t, C::hidden(&state));
+        }
+        (y, state)
+    }
+
+    /// Training forward from the initial state `state`: writes the output into `y` and what
+    /// [`backward_from`](Sequence::backward_from) needs into `cache`, returns the final
+    /// state.
+    pub fn forward_train_from(
+        &self,
+        state: &C::State,
+        x: &[C::Input; STEPS],
+        y: &mut O::Output,
+        cache: &mut SequenceCache<C, STEPS>,
+    ) -> C::State {
+        const { assert!(STEPS > 0, "a Sequence needs at least one step") };
+        let mut state = *state;
+        cache.x = *x;
+        for (t, (xt, step)) in x.iter().zip(cache.steps.iter_mut()).enumerate() {
+            self.cell.step_train(&mut state, xt, step);
+            O::put(y, t, C::hidden(&state));
+        }
+        state
+    }
+
+    /// Backpropagation through time: `dy` is the gradient of the output, `d_final` that of
+    /// the final state (PyTorch's `h_n`, and `c_n` for an LSTM; zero when only the output is
+    /// used). Adds the parameter gradients into `grads`, writes the input gradient into `dx`
+    /// when given, and returns the gradient of the initial state.
+    pub fn backward_from(
+        &self,
+        cache: &SequenceCache<C, STEPS>,
+        dy: &O::Output,
+        d_final: &C::State,
+        grads: &mut Self,
+        mut dx: Option<&mut [C::Input; STEPS]>,
+    ) -> C::State {
+        let mut d_state = *d_final;
+        for t in (0..STEPS).rev() {
+            if let Some(g) = O::grad(dy, t) {
+                C::add_hidden(&mut d_state, g);
+            }
+            let dxt = dx.as_deref_mut().map(|dx| &mut dx[t]);
+            self.cell.step_backward(
+                &cache.steps[t],
+                &cache.x[t],
+                &mut d_state,
+                &mut grads.cell,
+                dxt,
+            );
+        }
+        d_state
+    }
+}
+
+impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> Zeros
+    for Sequence<C, STEPS, O>
+{
+    fn zeros() -> Self {
+        Sequence::new(C::zeros())
+    }
+}
+
+impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> Params
+    for Sequence<C, STEPS, O>
+{
+    type Scalar = C::Scalar;
+    const PARAM_COUNT: usize = C::PARAM_COUNT;
+    fn tensors(&self) -> impl Iterator<Item = &[Self::Scalar]> {
+        self.cell.tensors()
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
+        self.cell.tensors_mut()
+    }
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        C::shapes()
+    }
+    fn restore_defaults(&mut self) {
+        self.cell.restore_defaults();
+    }
+    const MODULES: usize = C::MODULES;
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[Self::Scalar])) {
+        self.cell.visit_tensors(module, f);
+    }
+    fn visit_tensors_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(TensorInfo, &mut [Self::Scalar]),
+    ) {
+        self.cell.visit_tensors_mut(module, f);
+    }
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        self.cell.visit_settings(module, f);
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        self.cell.visit_settings_mut(module, f);
+    }
+}
+
+impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> Layer
+    for Sequence<C, STEPS, O>
+{
+    type Input = [C::Input; STEPS];
+    type Output = O::Output;
+    type Cache = SequenceCache<C, STEPS>;
+    type BatchCache<const B: usize> = [SequenceCache<C, STEPS>; B];
+
+    /// From the zero state.
+    #[inline]
+    fn forward(&self, x: &Self::Input) -> O::Output {
+        self.forward_from(&C::State::zeros(), x).0
+    }
+
+    /// From the zero state.
+    fn forward_train(&self, x: &Self::Input, _ctx: &mut TrainCtx) -> (O::Output, Self::Cache) {
+        let mut y = O::Output::zeros();
+        let mut cache = SequenceCache::zeros();
+        self.forward_train_from(&C::State::zeros(), x, &mut y, &mut cache);
+        (y, cache)
+    }
+
+    /// The final state's gradient is zero (only the output is used).
+    fn backward(&self, cache: &Self::Cache, dy: &O::Output, grads: &mut Self) -> Self::Input {
+        let mut dx = Self::Input::zeros();
+        self.backward_from(cache, dy, &C::State::zeros(), grads, Some(&mut dx));
+        dx
+    }
+
+    fn backward_params(&self, cache: &Self::Cache, dy: &O::Output, grads: &mut Self) {
+        self.backward_from(cache, dy, &C::State::zeros(), grads, None);
+    }
+
+    /// Each sample straight into its cache (no sequence-sized stack temporary).
+    fn forward_train_batch_shared<const B: usize>(
+        &self,
+        x: &[Self::Input; B],
+        y: &mut [O::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        _ctx: &mut TrainCtx,
+    ) {
+        for ((xb, yb), cb) in x.iter().zip(y.iter_mut()).zip(cache.iter_mut()) {
+            self.forward_train_from(&C::State::zeros(), xb, yb, cb);
+        }
+    }
+
+    fn backward_batch<const B: usize>(
+        &self,
+        _x: &[Self::Input; B],
+        _y: &[O::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        dy: &[O::Output; B],
+        dx: &mut [Self::Input; B],
+        grads: &mut Self,
+    ) {
+        let zero = C::State::zeros();
+        for ((cb, dyb), dxb) in cache.iter().zip(dy.iter()).zip(dx.iter_mut()) {
+            self.backward_from(cb, dyb, &zero, grads, Some(dxb));
+        }
+    }
+
+    fn backward_batch_params<const B: usize>(
+        &self,
+        _x: &[Self::Input; B],
+        _y: &[O::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        dy: &[O::Output; B],
+        grads: &mut Self,
+    ) {
+        let zero = C::State::zeros();
+        for (cb, dyb) in cache.iter().zip(dy.iter()) {
+            self.backward_from(cb, dyb, &zero, grads, None);
+        }
+    }
+}
+
+crate::impl_zero_bits!(impl[C: crate::ZeroBits, const STEPS: usize, O] for Sequence<C, STEPS, O> { cell, output });
+crate::impl_zero_bits!(
+    impl[C: RecurrentCell, const STEPS: usize] for SequenceCache<C, STEPS>
+    where [C::Input: crate::ZeroBits, C::StepCache: crate::ZeroBits] { x, steps }
+);
