@@ -221,7 +221,20 @@ pub(crate) fn param_grads<
         }
     }
     if OUT <= LONG {
-        for (i, gi) in g.iter_mut().enumerate() {
+        // Two inputs at a time: twice the independent accumulator chains, so a narrow row
+        // (a few vectors of OUT) keeps both FMA ports busy instead of waiting on one chain.
+        let mut pairs = g.chunks_exact_mut(2);
+        for (pair, gp) in (&mut pairs).enumerate() {
+            let i = 2 * pair;
+            let (mut acc0, mut acc1) = (gp[0], gp[1]);
+            for (xb, dzb) in x.iter().zip(dz.iter()) {
+                axpy::<T, M, OUT>(xb[i], dzb, &mut acc0);
+                axpy::<T, M, OUT>(xb[i + 1], dzb, &mut acc1);
+            }
+            (gp[0], gp[1]) = (acc0, acc1);
+        }
+        if let [gi] = pairs.into_remainder() {
+            let i = IN - 1;
             let mut acc = *gi;
             for (xb, dzb) in x.iter().zip(dz.iter()) {
                 axpy::<T, M, OUT>(xb[i], dzb, &mut acc);
