@@ -320,6 +320,7 @@ fn main() {
     }
     m_parallel!(4, 16, 32, 64, 128);
 
+    streaming_figures();
     println!("elapsed_s: {:.1}", started.elapsed().as_secs_f64());
 
     for (name, f) in &figures {
@@ -349,4 +350,141 @@ fn peak_gflops() -> Option<f64> {
         .map(|_| constnet::cpu::avx2_fma_peak_gflops(iterations))
         .collect::<Option<Vec<f64>>>()?;
     Some(median(runs))
+}
+
+/// Nanoseconds per sample of a streaming model, constnet and naive, over the seeded signal:
+/// `[constnet, naive]`, and the largest difference between their outputs from a fresh state.
+macro_rules! stream_pair {
+    ($model:expr, $signal:expr) => {{
+        let signal = $signal;
+        let mut fresh = $model;
+        let difference = signal
+            .iter()
+            .map(|x| (fresh.constnet(x) - fresh.naive(x)).abs())
+            .fold(0.0f32, f32::max);
+        let mut model = $model;
+        let model = std::cell::RefCell::new(&mut model);
+        let seconds = measure(&mut [
+            &mut |n| {
+                let mut m = model.borrow_mut();
+                for _ in 0..n {
+                    for x in signal {
+                        black_box(m.constnet(black_box(x)));
+                    }
+                }
+            },
+            &mut |n| {
+                let mut m = model.borrow_mut();
+                for _ in 0..n {
+                    for x in signal {
+                        black_box(m.naive(black_box(x)));
+                    }
+                }
+            },
+        ]);
+        let per_sample = |s: f64| s * 1e9 / signal.len() as f64;
+        ([per_sample(seconds[0]), per_sample(seconds[1])], difference)
+    }};
+}
+
+/// The sequence figures: streaming ns per sample (GRU8, LSTM16, LSTM32, CONV) beside the naive
+/// reference, the per-sample time after a long silence, and one BPTT training step.
+fn streaming_figures() {
+    use workloads::streaming::{ConvStream, GruStream, LstmStream, signal};
+    let signal = signal();
+    let figures = [
+        ("GRU8", stream_pair!(GruStream::<8>::new(31), &signal)),
+        ("LSTM16", stream_pair!(LstmStream::<16>::new(32), &signal)),
+        ("LSTM32", stream_pair!(LstmStream::<32>::new(33), &signal)),
+        ("CONV", stream_pair!(ConvStream::new(34), &signal)),
+    ];
+    for (name, ([ours, naive], difference)) in figures {
+        println!("{name} stream_ns: {ours:.1}");
+        println!("naive {name} stream_ns: {naive:.1}");
+        println!("{name} stream_speedup: {:.2}", naive / ours);
+        println!("{name} max_output_difference: {difference:.2e}");
+        assert!(
+            difference < 1e-4,
+            "{name}: constnet and naive disagree by {difference}"
+        );
+    }
+
+    // A long silence: a GRU whose state decays slowly drifts, unflushed, into subnormal
+    // numbers. Time 20,000 samples of signal; then feed silence, untimed, until the naive
+    // (unflushed) state holds a subnormal value (at most 4 million samples); then time 20,000
+    // silent samples. constnet flushes its state, the naive reference does not.
+    let mut model = GruStream::<8>::slowly_decaying(35);
+    let loud: Vec<[f32; 1]> = signal.iter().cycle().take(20_000).copied().collect();
+    let silence = [[0.0f32]; 20_000];
+    let time = |f: &mut dyn FnMut(&[f32; 1]) -> f32, samples: &[[f32; 1]]| {
+        let start = Instant::now();
+        for x in samples {
+            black_box(f(black_box(x)));
+        }
+        start.elapsed().as_secs_f64() * 1e9 / samples.len() as f64
+    };
+    let loud_ns = [
+        time(&mut |x| model.constnet(x), &loud),
+        time(&mut |x| model.naive(x), &loud),
+    ];
+    let mut silent_samples = 0usize;
+    while model.naive_subnormal() == 0 && silent_samples < 4_000_000 {
+        for x in &silence[..1000] {
+            black_box(model.constnet(x));
+            black_box(model.naive(x));
+        }
+        silent_samples += 1000;
+    }
+    let subnormal_before = model.naive_subnormal();
+    let quiet_ns = [
+        time(&mut |x| model.constnet(x), &silence),
+        time(&mut |x| model.naive(x), &silence),
+    ];
+    println!("GRU8 loud_stream_ns: {:.1}", loud_ns[0]);
+    println!("GRU8 after_silence_stream_ns: {:.1}", quiet_ns[0]);
+    println!("naive GRU8 loud_stream_ns: {:.1}", loud_ns[1]);
+    println!("naive GRU8 after_silence_stream_ns: {:.1}", quiet_ns[1]);
+    println!("GRU8 silent_samples_before_timing: {silent_samples}");
+    println!("naive GRU8 subnormal_state_values_after_silence: {subnormal_before}");
+    println!(
+        "GRU8 subnormal_state_values_after_silence: {}",
+        model.state.h.iter().filter(|v| v.is_subnormal()).count()
+    );
+
+    // One BPTT training step of GRU 1 -> 8 + Dense 8 -> 1 over 32 steps, batch 16 (MSE, Adam).
+    use constnet::fit::{StepScratch, StepSettings, guarded_step};
+    use constnet::optim::{Adam, AdamConfig};
+    type Recurrent = constnet::seq![constnet::GruSequence<1, 8, 32>, constnet::Dense<8, 1>];
+    const BATCH: usize = 16;
+    let mut net: Recurrent = constnet::init::seeded(constnet::init::Init::PyTorchDefault, 36);
+    let mut adam = Adam::<Recurrent>::new(AdamConfig::new().lr(1e-4));
+    let mut scratch = constnet::zeroed_box::<StepScratch<Recurrent, 1, BATCH>>();
+    let mut ctx = constnet::TrainCtx::new(0);
+    let x: Box<[[[f32; 1]; 32]; BATCH]> = Box::new(core::array::from_fn(|b| {
+        core::array::from_fn(|t| signal[b * 32 + t])
+    }));
+    let targets: [[f32; 1]; BATCH] = core::array::from_fn(|b| [signal[b * 32 + 40][0]]);
+    let seconds = measure(&mut [&mut |n| {
+        for _ in 0..n {
+            black_box(
+                guarded_step(
+                    &mut net,
+                    &mut adam,
+                    &constnet::loss::Mse,
+                    &StepSettings::default(),
+                    &x,
+                    &targets,
+                    BATCH,
+                    &mut scratch,
+                    &mut ctx,
+                )
+                .expect("finite"),
+            );
+        }
+    }]);
+    println!("GRU8 bptt32_batch16_train_us: {:.1}", seconds[0] * 1e6);
+    println!(
+        "GRU8 bptt32_batch16_train_ns_per_sample_step: {:.1}",
+        seconds[0] * 1e9 / (BATCH * 32) as f64
+    );
 }

@@ -102,7 +102,9 @@ pub struct CausalConvTanh<const CI: usize, const CO: usize, const K: usize, cons
     pub bias: Vec<f32>,
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, const D: usize> CausalConvTanh<CI, CO, K, D> {
+impl<const CI: usize, const CO: usize, const K: usize, const D: usize>
+    CausalConvTanh<CI, CO, K, D>
+{
     /// An empty (all-zero) history for this layer.
     pub fn history(&self) -> Vec<[f32; CI]> {
         vec![[0.0; CI]; (K - 1) * D]

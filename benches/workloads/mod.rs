@@ -33,6 +33,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::naive::{self, Forward, Model};
 
+pub mod streaming;
+
 /// Training batch size.
 pub const BATCH: usize = 32;
 /// Batch size of the batched-inference figure.
