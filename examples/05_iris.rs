@@ -16,7 +16,7 @@
 //! reaches the same boundary from any seed: 28 of 30 (0.933) for 100 of 100 seeds (initial
 //! weights and shuffling), on the AVX2 and the portable kernels. The two rows it misses, the
 //! versicolors of CSV lines 135 and 143, lie inside virginica's range and every model
-//! tried misses them. (`07_export` trains the hidden-layer network on all 120 rows, for
+//! tried misses them. (`10_export` trains the hidden-layer network on all 120 rows, for
 //! embedding.)
 //!
 //! It prints every 10th epoch with the kept and the last ones, the kept epoch, the confusion

@@ -1,6 +1,6 @@
 //! Inference from a network baked into the binary: no weight file, no parsing, no heap.
 //!
-//! `generated/iris_net.rs` (written by `07_export` from a trained model) is a `static`
+//! `generated/iris_net.rs` (written by `10_export` from a trained model) is a `static`
 //! built at compile time by `const fn`s; `generated/iris_scaling.rs` holds the feature
 //! scaling. This program classifies a few flowers with it and checks, with a counting
 //! global allocator, that inference allocated nothing. The same code builds for a

@@ -1,5 +1,5 @@
 //! A network baked into the binary: `examples/generated/iris_net.rs`, written by
-//! `examples/07_export.rs` from a trained model, is a `static` built by `const fn`s. It equals
+//! `examples/10_export.rs` from a trained model, is a `static` built by `const fn`s. It equals
 //! the trained model (saved beside it in the own format) bit for bit, gives the same outputs
 //! bit for bit, and exporting it again gives the same bytes.
 
@@ -13,7 +13,7 @@ include!("../examples/generated/iris_net.rs");
 const SOURCE: &str = include_str!("../examples/generated/iris_net.rs");
 const WEIGHTS: &[u8] = include_bytes!("../examples/generated/iris_net.cnet");
 
-/// The trained model as `07_export` saved it.
+/// The trained model as `10_export` saved it.
 fn trained() -> IrisNet {
     let mut net = IrisNet::zeros();
     constnet::io::read_from(&mut net, WEIGHTS).unwrap();

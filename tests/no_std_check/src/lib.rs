@@ -11,7 +11,7 @@ use constnet::{Dense, GruSequence, GruState, Layer, Relu, TrainCtx, Zeros, io, s
 
 type IrisNet = seq![Dense<4, 16, Relu>, Dense<16, 3>];
 
-// The network baked into the binary by `examples/07_export.rs`, and the same weights in
+// The network baked into the binary by `examples/10_export.rs`, and the same weights in
 // constnet's own format.
 include!("../../../examples/generated/iris_net.rs");
 static WEIGHTS: &[u8] = include_bytes!("../../../examples/generated/iris_net.cnet");
