@@ -5,6 +5,7 @@
 //! train.
 #![allow(dead_code)] // each example uses part of it
 
+pub mod amp;
 pub mod csv_data;
 pub mod digits;
 pub mod iris;
