@@ -15,7 +15,7 @@
 use crate::kernel;
 use crate::layers::recurrent_cell::{
     RecurrentCell, add_into, flush_tiny, gates_to_storage, recurrent_infos, recurrent_shapes,
-    storage_to_gates,
+    storage_to_gates, stream,
 };
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -187,8 +187,9 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
     /// One streaming step: reads `x`, updates `state` and returns the new `h`.
     #[inline]
     pub fn step(&self, state: &mut GruState<H, T>, x: &[T; IN]) -> [T; H] {
-        self.step_state(state, x);
-        state.h
+        let mut h = [[T::zero(); H]];
+        stream(self, state, core::slice::from_ref(x), &mut h);
+        h[0]
     }
 
     /// Streams a buffer: one step per input frame, `hs[t]` the hidden state after frame
@@ -202,9 +203,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
             hs.len(),
             "Gru::process: one output per input frame"
         );
-        for (x, h) in xs.iter().zip(hs.iter_mut()) {
-            *h = self.step(state, x);
-        }
+        stream(self, state, xs, hs);
     }
 
     /// The gates `r`, `z`, `n` and `W_hn h + b_hn` for input `x` and state `h`.
@@ -248,7 +247,7 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T>
     type State = GruState<H, T>;
     type StepCache = GruStepCache<H, T>;
 
-    #[inline]
+    #[inline(always)]
     fn step_state(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
         let mut gates = [[T::zero(); H]; G];
         let mut hn = [T::zero(); H];

@@ -10,7 +10,7 @@
 use crate::kernel;
 use crate::layers::recurrent_cell::{
     RecurrentCell, add_into, flush_tiny, gates_to_storage, recurrent_infos, recurrent_shapes,
-    storage_to_gates,
+    storage_to_gates, stream,
 };
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -182,8 +182,9 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
     /// One streaming step: reads `x`, updates `state` and returns the new `h`.
     #[inline]
     pub fn step(&self, state: &mut LstmState<H, T>, x: &[T; IN]) -> [T; H] {
-        self.step_state(state, x);
-        state.h
+        let mut h = [[T::zero(); H]];
+        stream(self, state, core::slice::from_ref(x), &mut h);
+        h[0]
     }
 
     /// Streams a buffer: one step per input frame, `hs[t]` the hidden state after frame
@@ -197,9 +198,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
             hs.len(),
             "Lstm::process: one output per input frame"
         );
-        for (x, h) in xs.iter().zip(hs.iter_mut()) {
-            *h = self.step(state, x);
-        }
+        stream(self, state, xs, hs);
     }
 
     /// The gates `i`, `f`, `g`, `o` for input `x` and hidden state `h`.
@@ -243,7 +242,7 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T
     type State = LstmState<H, T>;
     type StepCache = LstmStepCache<H, T>;
 
-    #[inline]
+    #[inline(always)]
     fn step_state(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
         let mut gates = [[T::zero(); H]; G];
         self.gates(&state.h, x, &mut gates);

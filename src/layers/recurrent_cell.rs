@@ -2,6 +2,7 @@
 //! recurrent cell ([`Gru`](crate::layers::Gru), [`Lstm`](crate::layers::Lstm)): one step
 //! forward, in inference and in training, and one step backward.
 
+use crate::kernel::{SimdTask, in_best_simd};
 use crate::named::{Layout, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
@@ -62,6 +63,43 @@ pub trait RecurrentCell: Params + Copy {
 
     /// Adds `dh` to the `h` part of a state gradient.
     fn add_hidden(d_state: &mut Self::State, dh: &Self::Hidden);
+}
+
+/// Streams `xs` through `cell` (`hs[t]` the hidden state after `xs[t]`) in one function
+/// compiled for the best instruction set the CPU has: one dispatch for the whole buffer, and
+/// the gate products and activations inline into it.
+#[inline]
+pub(crate) fn stream<C: RecurrentCell>(
+    cell: &C,
+    state: &mut C::State,
+    xs: &[C::Input],
+    hs: &mut [C::Hidden],
+) {
+    in_best_simd(Stream {
+        cell,
+        state,
+        xs,
+        hs,
+    });
+}
+
+/// [`stream`]'s work.
+struct Stream<'a, C: RecurrentCell> {
+    cell: &'a C,
+    state: &'a mut C::State,
+    xs: &'a [C::Input],
+    hs: &'a mut [C::Hidden],
+}
+
+impl<C: RecurrentCell> SimdTask for Stream<'_, C> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for (x, h) in self.xs.iter().zip(self.hs.iter_mut()) {
+            self.cell.step_state(self.state, x);
+            *h = *C::hidden(self.state);
+        }
+    }
 }
 
 /// `√(T::MIN_POSITIVE)`: `2⁻⁶³` for `f32`, `2⁻⁵¹¹` for `f64` (exact powers of two).
