@@ -410,12 +410,28 @@ fn streaming_figures() {
     }
 
     // A long silence: a GRU whose state decays slowly drifts, unflushed, into subnormal
-    // numbers. Time 20,000 samples of signal; then feed silence, untimed, until the naive
-    // (unflushed) state holds a subnormal value (at most 4 million samples); then time 20,000
-    // silent samples. constnet flushes its state, the naive reference does not.
-    let mut model = GruStream::<8>::slowly_decaying(35);
-    let loud: Vec<[f32; 1]> = signal.iter().cycle().take(20_000).copied().collect();
-    let silence = [[0.0f32]; 20_000];
+    // numbers. One copy of the model plays 20,000 samples of the signal and is then fed
+    // silence, untimed, until the naive (unflushed)
+    // state holds a subnormal value (at most 4 million samples); another copy plays the
+    // signal. Then 7 interleaved rounds time 2,000 samples of each: silence on the first copy,
+    // signal on the second, constnet and naive; medians. constnet flushes its state, the
+    // naive reference does not.
+    let mut quiet = GruStream::<8>::slowly_decaying(35);
+    let mut loud = GruStream::<8>::slowly_decaying(35);
+    let silence = [[0.0f32]; 2000];
+    for x in signal.iter().cycle().take(20_000) {
+        black_box(quiet.constnet(x));
+        black_box(quiet.naive(x));
+    }
+    let mut silent_samples = 0usize;
+    while quiet.naive_subnormal() == 0 && silent_samples < 4_000_000 {
+        for x in &silence[..1000] {
+            black_box(quiet.constnet(x));
+            black_box(quiet.naive(x));
+        }
+        silent_samples += 1000;
+    }
+    let subnormal_before = quiet.naive_subnormal();
     let time = |f: &mut dyn FnMut(&[f32; 1]) -> f32, samples: &[[f32; 1]]| {
         let start = Instant::now();
         for x in samples {
@@ -423,32 +439,28 @@ fn streaming_figures() {
         }
         start.elapsed().as_secs_f64() * 1e9 / samples.len() as f64
     };
-    let loud_ns = [
-        time(&mut |x| model.constnet(x), &loud),
-        time(&mut |x| model.naive(x), &loud),
-    ];
-    let mut silent_samples = 0usize;
-    while model.naive_subnormal() == 0 && silent_samples < 4_000_000 {
-        for x in &silence[..1000] {
-            black_box(model.constnet(x));
-            black_box(model.naive(x));
-        }
-        silent_samples += 1000;
+    let mut rounds: [Vec<f64>; 4] = Default::default();
+    for round in 0..7 {
+        let signal_part = &signal[(round * 2000) % 2000..][..2000];
+        rounds[0].push(time(&mut |x| loud.constnet(x), signal_part));
+        rounds[1].push(time(&mut |x| quiet.constnet(x), &silence));
+        rounds[2].push(time(&mut |x| loud.naive(x), signal_part));
+        rounds[3].push(time(&mut |x| quiet.naive(x), &silence));
     }
-    let subnormal_before = model.naive_subnormal();
-    let quiet_ns = [
-        time(&mut |x| model.constnet(x), &silence),
-        time(&mut |x| model.naive(x), &silence),
-    ];
-    println!("GRU8 loud_stream_ns: {:.1}", loud_ns[0]);
-    println!("GRU8 after_silence_stream_ns: {:.1}", quiet_ns[0]);
-    println!("naive GRU8 loud_stream_ns: {:.1}", loud_ns[1]);
-    println!("naive GRU8 after_silence_stream_ns: {:.1}", quiet_ns[1]);
+    let [loud_ns, quiet_ns, naive_loud_ns, naive_quiet_ns] = rounds.map(median);
+    println!("GRU8 loud_stream_ns: {loud_ns:.1}");
+    println!("GRU8 after_silence_stream_ns: {quiet_ns:.1}");
+    println!("naive GRU8 loud_stream_ns: {naive_loud_ns:.1}");
+    println!("naive GRU8 after_silence_stream_ns: {naive_quiet_ns:.1}");
     println!("GRU8 silent_samples_before_timing: {silent_samples}");
     println!("naive GRU8 subnormal_state_values_after_silence: {subnormal_before}");
     println!(
+        "naive GRU8 subnormal_state_values_after_timing: {}",
+        quiet.naive_subnormal()
+    );
+    println!(
         "GRU8 subnormal_state_values_after_silence: {}",
-        model.state.h.iter().filter(|v| v.is_subnormal()).count()
+        quiet.state.h.iter().filter(|v| v.is_subnormal()).count()
     );
 
     // One BPTT training step of GRU 1 -> 8 + Dense 8 -> 1 over 32 steps, batch 16 (MSE, Adam).
