@@ -1,22 +1,12 @@
 //! `Gru`: PyTorch's `nn.GRU` cell (one layer), with a caller-owned state for streaming.
 //!
 //! # Storage
-//! Stable Rust has no `[T; 3 * H]`, so the parameters are stored per gate (`r`, `z`, `n`, in
-//! PyTorch's order), each gate's weights input-major like [`Dense`](crate::Dense):
-//! `w_ih: [[[T; H]; IN]; 3]`, `w_hh: [[[T; H]; H]; 3]`, biases `[[T; H]; 3]`. Each gate's
-//! product is then the Dense one-row kernel (contiguous multiply-adds over `H`). The API
-//! speaks PyTorch's layout: constructors and getters take and give the `[3·H][IN]` weights
-//! as three gate blocks of `H` rows (`[[[T; IN]; H]; 3]`, block `k` = rows `k·H..k·H+H`),
-//! and the named walk reports `weight_ih_l0` `[3H, IN]`, `weight_hh_l0` `[3H, H]`,
-//! `bias_ih_l0` `[3H]`, `bias_hh_l0` `[3H]` (layout
-//! [`Layout::TransposedBlocks(3)`](crate::Layout::TransposedBlocks)), which is how
-//! safetensors files, the own format and checkpoints see it.
+//! [`RecurrentWeights`] with three gates (`r`, `z`, `n`, PyTorch's order): per gate,
+//! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
 use crate::kernel;
-use crate::layers::recurrent_cell::{
-    RecurrentCell, add_into, flush_tiny, gates_to_storage, recurrent_infos, recurrent_shapes,
-    storage_to_gates, stream,
-};
+use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, stream};
+use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
 use crate::scalar::Scalar;
@@ -55,16 +45,24 @@ const G: usize = 3;
 /// assert_eq!(out[3], right.h);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[repr(C, align(64))]
 pub struct Gru<const IN: usize, const H: usize, T = f32> {
-    /// Per gate, input-major: `w_ih[k][i][j]` is PyTorch's `weight_ih_l0[k·H + j][i]`.
-    w_ih: [[[T; H]; IN]; G],
-    /// Per gate, input-major: `w_hh[k][i][j]` is PyTorch's `weight_hh_l0[k·H + j][i]`.
-    w_hh: [[[T; H]; H]; G],
-    /// `b_ih[k][j]` is PyTorch's `bias_ih_l0[k·H + j]`.
-    b_ih: [[T; H]; G],
-    /// `b_hh[k][j]` is PyTorch's `bias_hh_l0[k·H + j]`.
-    b_hh: [[T; H]; G],
+    /// The parameters (the cell dereferences to them: `weight_ih`, `bias_hh_mut`, ...).
+    weights: RecurrentWeights<IN, H, G, T>,
+}
+
+impl<const IN: usize, const H: usize, T> core::ops::Deref for Gru<IN, H, T> {
+    type Target = RecurrentWeights<IN, H, G, T>;
+    #[inline(always)]
+    fn deref(&self) -> &Self::Target {
+        &self.weights
+    }
+}
+
+impl<const IN: usize, const H: usize, T> core::ops::DerefMut for Gru<IN, H, T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.weights
+    }
 }
 
 /// A GRU's state: the hidden vector `h` (PyTorch's `h_n` of one sample). Start from
@@ -111,9 +109,8 @@ impl<const H: usize, T: Scalar> Zeros for GruStepCache<H, T> {
 
 impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
     /// A cell from PyTorch's parameters, each `[3·H][...]` matrix given as its three gate
-    /// blocks (`r`, `z`, `n`) of `H` rows: `weight_ih[k][j][i]` is `weight_ih_l0[k·H + j][i]`.
-    /// A `const fn`, so a cell can be a `static` (what
-    /// [`io::rust_source`](crate::io::rust_source) writes).
+    /// blocks of `H` rows (see [`RecurrentWeights::new`]). A `const fn`, so a cell can be a
+    /// `static` (what [`io::rust_source`](crate::io::rust_source) writes).
     pub const fn new(
         weight_ih: [[[T; IN]; H]; G],
         weight_hh: [[[T; H]; H]; G],
@@ -121,67 +118,8 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
         bias_hh: [[T; H]; G],
     ) -> Self {
         Gru {
-            w_ih: gates_to_storage(&weight_ih, T::ZERO),
-            w_hh: gates_to_storage(&weight_hh, T::ZERO),
-            b_ih: bias_ih,
-            b_hh: bias_hh,
+            weights: RecurrentWeights::new(weight_ih, weight_hh, bias_ih, bias_hh),
         }
-    }
-
-    /// PyTorch's `weight_ih_l0[row][input]` (`row = k·H + j` for gate `k`).
-    #[inline]
-    pub fn weight_ih(&self, row: usize, input: usize) -> T {
-        self.w_ih[row / H][input][row % H]
-    }
-
-    /// PyTorch's `weight_hh_l0[row][input]`.
-    #[inline]
-    pub fn weight_hh(&self, row: usize, input: usize) -> T {
-        self.w_hh[row / H][input][row % H]
-    }
-
-    /// `weight_ih_l0` as three gate blocks of `H` rows (see [`Gru::new`]).
-    pub fn weight_ih_rows(&self) -> [[[T; IN]; H]; G] {
-        storage_to_gates(&self.w_ih)
-    }
-
-    /// `weight_hh_l0` as three gate blocks of `H` rows.
-    pub fn weight_hh_rows(&self) -> [[[T; H]; H]; G] {
-        storage_to_gates(&self.w_hh)
-    }
-
-    /// Sets `weight_ih_l0` from three gate blocks of `H` rows.
-    pub fn set_weight_ih_rows(&mut self, rows: &[[[T; IN]; H]; G]) {
-        self.w_ih = gates_to_storage(rows, T::zero());
-    }
-
-    /// Sets `weight_hh_l0` from three gate blocks of `H` rows.
-    pub fn set_weight_hh_rows(&mut self, rows: &[[[T; H]; H]; G]) {
-        self.w_hh = gates_to_storage(rows, T::zero());
-    }
-
-    /// `bias_ih_l0` as three gate blocks.
-    #[inline]
-    pub fn bias_ih(&self) -> &[[T; H]; G] {
-        &self.b_ih
-    }
-
-    /// `bias_ih_l0`, writable.
-    #[inline]
-    pub fn bias_ih_mut(&mut self) -> &mut [[T; H]; G] {
-        &mut self.b_ih
-    }
-
-    /// `bias_hh_l0` as three gate blocks.
-    #[inline]
-    pub fn bias_hh(&self) -> &[[T; H]; G] {
-        &self.b_hh
-    }
-
-    /// `bias_hh_l0`, writable.
-    #[inline]
-    pub fn bias_hh_mut(&mut self) -> &mut [[T; H]; G] {
-        &mut self.b_hh
     }
 
     /// One streaming step: reads `x`, updates `state` and returns the new `h`.
@@ -292,6 +230,7 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T>
             a_h[1][j] = az;
             a_h[2][j] = an * r[j];
         }
+        let grads = &mut grads.weights;
         for k in 0..G {
             kernel::dense_param_grads(
                 core::slice::from_ref(x),
@@ -340,58 +279,36 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T>
 impl<const IN: usize, const H: usize, T: Scalar> Zeros for Gru<IN, H, T> {
     fn zeros() -> Self {
         Gru {
-            w_ih: [[[T::zero(); H]; IN]; G],
-            w_hh: [[[T::zero(); H]; H]; G],
-            b_ih: [[T::zero(); H]; G],
-            b_hh: [[T::zero(); H]; G],
+            weights: RecurrentWeights::zeros(),
         }
     }
 }
 
 impl<const IN: usize, const H: usize, T: Scalar> Params for Gru<IN, H, T> {
     type Scalar = T;
-    const PARAM_COUNT: usize = G * H * IN + G * H * H + 2 * G * H;
+    const PARAM_COUNT: usize = RecurrentWeights::<IN, H, G, T>::PARAM_COUNT;
 
     /// `weight_ih`, `weight_hh` (storage order: per gate, input-major), `bias_ih`, `bias_hh`.
     fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        [
-            self.w_ih.as_flattened().as_flattened(),
-            self.w_hh.as_flattened().as_flattened(),
-            self.b_ih.as_flattened(),
-            self.b_hh.as_flattened(),
-        ]
-        .into_iter()
+        self.weights.tensors()
     }
     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [
-            self.w_ih.as_flattened_mut().as_flattened_mut(),
-            self.w_hh.as_flattened_mut().as_flattened_mut(),
-            self.b_ih.as_flattened_mut(),
-            self.b_hh.as_flattened_mut(),
-        ]
-        .into_iter()
+        self.weights.tensors_mut()
     }
     fn shapes() -> impl Iterator<Item = TensorShape> {
-        recurrent_shapes(G, IN, H)
+        RecurrentWeights::<IN, H, G, T>::shapes()
     }
     /// One module, `nn.GRU`.
     const MODULES: usize = 1;
-    /// `K.weight_ih_l0` `[3H, IN]`, `K.weight_hh_l0` `[3H, H]`, `K.bias_ih_l0` `[3H]`,
-    /// `K.bias_hh_l0` `[3H]`.
+    /// `K.weight_ih_l0`, `K.weight_hh_l0`, `K.bias_ih_l0`, `K.bias_hh_l0`.
     fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
-        let infos = recurrent_infos(module, G, IN, H);
-        for (info, tensor) in infos.into_iter().zip(self.tensors()) {
-            f(info, tensor);
-        }
+        self.weights.visit_tensors(module, f);
     }
     fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
-        let infos = recurrent_infos(module, G, IN, H);
-        for (info, tensor) in infos.into_iter().zip(self.tensors_mut()) {
-            f(info, tensor);
-        }
+        self.weights.visit_tensors_mut(module, f);
     }
 }
 
-crate::impl_zero_bits!(impl[const IN: usize, const H: usize, T: crate::ZeroBits] for Gru<IN, H, T> { w_ih, w_hh, b_ih, b_hh });
+crate::impl_zero_bits!(impl[const IN: usize, const H: usize, T: crate::ZeroBits] for Gru<IN, H, T> { weights });
 crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for GruState<H, T> { h });
 crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for GruStepCache<H, T> { h_prev, gates, hn });

@@ -11,6 +11,7 @@ mod gru;
 mod layer_norm;
 mod lstm;
 mod recurrent_cell;
+mod recurrent_weights;
 mod sequence;
 
 pub use activation::{Activation, ActivationCache, Softmax};
@@ -24,6 +25,7 @@ pub use gru::{Gru, GruState, GruStepCache};
 pub use layer_norm::{LayerNorm, LayerNormCache};
 pub use lstm::{Lstm, LstmState, LstmStepCache};
 pub use recurrent_cell::RecurrentCell;
+pub use recurrent_weights::RecurrentWeights;
 pub use sequence::{
     AllStates, GruSequence, LastState, LstmSequence, Sequence, SequenceCache, SequenceOutput,
 };
