@@ -4,10 +4,12 @@
 #![no_std]
 
 use constnet::init::{self, Init};
+use constnet::loss::Mse;
 use constnet::loss::{CrossEntropy, Loss};
 use constnet::optim::{Adam, AdamConfig, Optimizer};
-use constnet::loss::Mse;
-use constnet::{Dense, GruSequence, GruState, Layer, Relu, TrainCtx, Zeros, io, seq};
+use constnet::{
+    Conv1d, Conv1dStream, Dense, GruSequence, GruState, Layer, Relu, Tanh, TrainCtx, Zeros, io, seq,
+};
 
 type IrisNet = seq![Dense<4, 16, Relu>, Dense<16, 3>];
 
@@ -77,9 +79,15 @@ fn recurrent(seed: u64) -> u32 {
     for t in 0..2000 {
         let loud = [if t % 2 == 0 { 0.9 } else { -0.9 }];
         last = rnn.first.cell.step(&mut voices[0], &loud);
-        rnn.first.cell.step(&mut voices[1], &[if t == 0 { 1.0 } else { 0.0 }]);
+        rnn.first
+            .cell
+            .step(&mut voices[1], &[if t == 0 { 1.0 } else { 0.0 }]);
     }
-    if last.iter().chain(&voices[1].h).any(|v| !v.is_finite() || v.is_subnormal()) {
+    if last
+        .iter()
+        .chain(&voices[1].h)
+        .any(|v| !v.is_finite() || v.is_subnormal())
+    {
         return 5;
     }
     let x = [[[0.5f32]; 8], [[-0.5f32]; 8]];
@@ -96,6 +104,28 @@ fn recurrent(seed: u64) -> u32 {
     rnn.forward_batch(&x, &mut y, &mut cache);
     if Mse.loss_batch(&y, &t, &mut dy) >= before {
         return 6;
+    }
+    convolution(seed)
+}
+
+/// A causal dilated convolution streamed frame by frame equals the windowed layer on the
+/// same signal with its history's zeros in front (code 7).
+fn convolution(seed: u64) -> u32 {
+    // Streaming form: kernel 3, dilation 2 (history of 4 frames).
+    type Streamed = Conv1d<2, 3, 3, 8, 4, Tanh, f32, 1, 0, 2>;
+    // The same weights over a window of 4 zero frames then 8 signal frames.
+    type Windowed = Conv1d<2, 3, 3, 12, 8, Tanh, f32, 1, 0, 2>;
+    let streamed: Streamed = init::seeded(Init::PyTorchDefault, seed);
+    let windowed = Windowed::from_pytorch(streamed.weights(), *streamed.bias());
+    let signal: [[f32; 2]; 8] = core::array::from_fn(|t| [t as f32 * 0.25 - 1.0, 0.5]);
+    let mut stream = Conv1dStream::<2, 4>::new();
+    let mut window = [[0.0f32; 2]; 12];
+    window[4..].copy_from_slice(&signal);
+    let whole = windowed.forward(&window);
+    for (frame, expected) in signal.iter().zip(&whole) {
+        if streamed.step(&mut stream, frame) != *expected {
+            return 7;
+        }
     }
     0
 }
