@@ -11,24 +11,25 @@
 //! `f32` networks on x86-64 (`tests/memory.rs` recomputes this table and fails when it
 //! differs). T is `seq![Dense<2, 16, Tanh>, Dense<16, 16, Tanh>, Dense<16, 1>]`, S is
 //! `seq![Dense<16, 64, Relu>, Dense<64, 64, Relu>, Dense<64, 8>]`, digits is
-//! `seq![Dense<64, 32, Tanh>, Dense<32, 10>]` (`examples/04_digits.rs`).
+//! `seq![Dense<64, 32, Tanh>, Dense<32, 10>]` (`examples/04_digits.rs`), GRU8 is
+//! `seq![GruSequence<1, 8, 32>, Dense<8, 1>]` (the model `examples/07_amp.rs` trains).
 //!
-//! | bytes | T (2-16-16-1) | S (16-64-64-8) | digits (64-32-10) |
-//! |---|---:|---:|---:|
-//! | model | 1408 | 23104 | 9664 |
-//! | gradients (`Net`) | 1408 | 23104 | 9664 |
-//! | `Sgd<Net>` | 1472 | 23168 | 9728 |
-//! | `Adagrad<Net>` | 1472 | 23168 | 9728 |
-//! | `RmsProp<Net>` | 4288 | 69376 | 29056 |
-//! | `Adam<Net>` | 2944 | 46336 | 19456 |
-//! | `AdamAmsGrad<Net>` | 4352 | 69440 | 29120 |
-//! | `AdamW<Net>` | 2944 | 46336 | 19456 |
-//! | `Adamax<Net>` | 2880 | 46272 | 19392 |
-//! | `NAdam<Net>` | 2944 | 46336 | 19456 |
-//! | `Cache` (one sample) | 400 | 1664 | 720 |
-//! | `BatchCache<1>` | 388 | 1568 | 424 |
-//! | `BatchCache<32>` | 12416 | 50176 | 13568 |
-//! | `BatchCache<256>` | 99328 | 401408 | 108544 |
+//! | bytes | T (2-16-16-1) | S (16-64-64-8) | digits (64-32-10) | GRU8 (GRU 1-8 over 32 steps, 8-1) |
+//! |---|---:|---:|---:|---:|
+//! | model | 1408 | 23104 | 9664 | 1152 |
+//! | gradients (`Net`) | 1408 | 23104 | 9664 | 1152 |
+//! | `Sgd<Net>` | 1472 | 23168 | 9728 | 1216 |
+//! | `Adagrad<Net>` | 1472 | 23168 | 9728 | 1216 |
+//! | `RmsProp<Net>` | 4288 | 69376 | 29056 | 3520 |
+//! | `Adam<Net>` | 2944 | 46336 | 19456 | 2432 |
+//! | `AdamAmsGrad<Net>` | 4352 | 69440 | 29120 | 3584 |
+//! | `AdamW<Net>` | 2944 | 46336 | 19456 | 2432 |
+//! | `Adamax<Net>` | 2880 | 46272 | 19392 | 2368 |
+//! | `NAdam<Net>` | 2944 | 46336 | 19456 | 2432 |
+//! | `Cache` (one sample) | 400 | 1664 | 720 | 5288 |
+//! | `BatchCache<1>` | 388 | 1568 | 424 | 5316 |
+//! | `BatchCache<32>` | 12416 | 50176 | 13568 | 170112 |
+//! | `BatchCache<256>` | 99328 | 401408 | 108544 | 1360896 |
 //!
 //! How to read it: a `Dense` layer holds `IN·OUT + OUT` scalars and starts on a 64-byte cache
 //! line (`#[repr(align(64))]`), so a network is its parameter count times 4 bytes (8 for
@@ -41,6 +42,10 @@
 //! next to a `Dense`) in the model, the gradients and every optimizer buffer alike; it adds
 //! `N` scalars to the one-sample `Cache` (its mask) and `3·N` per sample to a batch cache
 //! (its mask, and the activations after it and their gradient, which the chain keeps).
+//! A recurrent layer's training caches keep every step's previous state and gates (GRU8:
+//! 5,288 bytes per sample over 32 steps); streaming needs none of them, only the cell and a
+//! state the caller owns ([`GruState<8>`](crate::GruState) is 32 bytes, an
+//! [`LstmState<H>`](crate::LstmState) `2·H` scalars).
 //! Training needs model + gradients + optimizer + batch cache + the batch's inputs, outputs
 //! and output gradients (`[[T; IN]; B]`, `[[T; OUT]; B]` twice); inference needs the model and,
 //! for a batch, its cache as scratch.

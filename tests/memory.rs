@@ -6,11 +6,12 @@
 use core::mem::size_of;
 
 use constnet::optim::{Adagrad, Adam, AdamAmsGrad, AdamW, Adamax, NAdam, RmsProp, Sgd};
-use constnet::{Dense, Layer, Relu, Tanh, seq};
+use constnet::{Dense, GruSequence, Layer, Relu, Tanh, seq};
 
 type T = seq![Dense<2, 16, Tanh>, Dense<16, 16, Tanh>, Dense<16, 1>];
 type S = seq![Dense<16, 64, Relu>, Dense<64, 64, Relu>, Dense<64, 8>];
 type Digits = seq![Dense<64, 32, Tanh>, Dense<32, 10>];
+type Gru8 = seq![GruSequence<1, 8, 32>, Dense<8, 1>];
 
 /// The sizes of one network's values, in table order.
 fn sizes<N: Layer + Clone + core::fmt::Debug>() -> Vec<usize> {
@@ -50,14 +51,19 @@ const ROWS: [&str; 14] = [
 ];
 
 fn table() -> String {
-    let columns = [sizes::<T>(), sizes::<S>(), sizes::<Digits>()];
+    let columns = [
+        sizes::<T>(),
+        sizes::<S>(),
+        sizes::<Digits>(),
+        sizes::<Gru8>(),
+    ];
     let mut out = String::from(
-        "//! | bytes | T (2-16-16-1) | S (16-64-64-8) | digits (64-32-10) |\n//! |---|---:|---:|---:|\n",
+        "//! | bytes | T (2-16-16-1) | S (16-64-64-8) | digits (64-32-10) | GRU8 (GRU 1-8 over 32 steps, 8-1) |\n//! |---|---:|---:|---:|---:|\n",
     );
     for (i, row) in ROWS.iter().enumerate() {
         out += &format!(
-            "//! | {row} | {} | {} | {} |\n",
-            columns[0][i], columns[1][i], columns[2][i]
+            "//! | {row} | {} | {} | {} | {} |\n",
+            columns[0][i], columns[1][i], columns[2][i], columns[3][i]
         );
     }
     out
