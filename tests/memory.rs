@@ -78,3 +78,10 @@ fn the_memory_table_is_current() {
         "src/memory.rs has a stale table; the current one is:\n{want}"
     );
 }
+
+#[test]
+fn streaming_states_are_their_scalars() {
+    // What src/memory.rs says of the states a streaming caller owns.
+    assert_eq!(size_of::<constnet::GruState<8>>(), 32);
+    assert_eq!(size_of::<constnet::LstmState<16>>(), 2 * 16 * 4);
+}
