@@ -117,6 +117,23 @@ fn drop_last_skips_the_short_batch() {
         .run(&mut net, &mut sgd, &Mse, DataSet::new(&x, &t), None)
         .unwrap();
     assert_eq!(history.steps(), 3 * 3);
+    // Fewer samples than one batch, all dropped: an error, not a run without steps.
+    let error = Fit::<16>::new(1)
+        .drop_last(true)
+        .run(&mut net, &mut sgd, &Mse, DataSet::new(&x, &t), None)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        FitError::ShortLastBatch {
+            rows: 10,
+            batch: 16,
+            min: 16
+        }
+    );
+    assert!(
+        error.to_string().contains("fewer than one batch"),
+        "{error}"
+    );
 }
 
 #[test]

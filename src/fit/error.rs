@@ -32,7 +32,8 @@ pub enum FitError {
         index: usize,
     },
     /// The last batch would hold fewer real samples than a layer needs in training (2 for
-    /// `BatchNorm`): change the batch size, drop a sample, or set `drop_last`.
+    /// `BatchNorm`): change the batch size, drop a sample, or set `drop_last`. Also the error
+    /// of `drop_last` with fewer samples than one batch (then `min` is the batch size).
     ShortLastBatch {
         /// Real samples in the last batch.
         rows: usize,
@@ -68,6 +69,10 @@ impl fmt::Display for FitError {
             FitError::InvalidTarget { set, index } => write!(
                 f,
                 "the {set} target at row {index} is invalid for the model's output (a class index out of range, or a value that is not finite)"
+            ),
+            FitError::ShortLastBatch { rows, batch, min } if min == batch => write!(
+                f,
+                "the training set has {rows} sample(s), fewer than one batch of {batch}, and drop_last drops them all"
             ),
             FitError::ShortLastBatch { rows, batch, min } => write!(
                 f,
