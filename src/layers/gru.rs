@@ -5,7 +5,7 @@
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
 use crate::kernel;
-use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, gate_products, stream};
+use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, stream};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -149,8 +149,10 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
     fn gates(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G], hn: &mut [T; H]) {
         let mut gi = [[T::zero(); H]; G];
         let mut gh = [[T::zero(); H]; G];
-        gate_products(&self.w_ih, &self.b_ih, x, &mut gi);
-        gate_products(&self.w_hh, &self.b_hh, h, &mut gh);
+        for k in 0..G {
+            kernel::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, &mut gi[k]);
+            kernel::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut gh[k]);
+        }
         let mut pre = [[T::zero(); H]; 2];
         for k in 0..2 {
             for j in 0..H {

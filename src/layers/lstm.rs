@@ -5,7 +5,7 @@
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
 use crate::kernel;
-use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, gate_products, stream};
+use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, stream};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -149,19 +149,19 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
     #[inline(always)]
     fn gates(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
         let mut pre = [[T::zero(); H]; G];
-        let mut part = [[T::zero(); H]; G];
-        gate_products(&self.w_ih, &self.b_ih, x, &mut pre);
-        gate_products(&self.w_hh, &self.b_hh, h, &mut part);
-        for (pre, part) in pre.iter_mut().zip(&part) {
-            add_into(pre, part);
+        let mut part = [T::zero(); H];
+        for (k, pre) in pre.iter_mut().enumerate() {
+            kernel::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, pre);
+            kernel::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut part);
+            add_into(pre, &part);
         }
-        // The three sigmoid gates (i, f, o) in one call.
-        let [i, f, g, o] = pre;
-        let mut sigmoid = [[T::zero(); H]; 3];
-        T::sigmoid_slice([i, f, o].as_flattened(), sigmoid.as_flattened_mut());
-        [gates[0], gates[1], gates[3]] = sigmoid;
+        T::sigmoid_slice(pre[..2].as_flattened(), gates[..2].as_flattened_mut());
         // Flushed too: the tanh kernel squares its input.
-        T::tanh_slice(&g.map(flush_tiny), &mut gates[2]);
+        for v in pre[2].iter_mut() {
+            *v = flush_tiny(*v);
+        }
+        T::tanh_slice(&pre[2], &mut gates[2]);
+        T::sigmoid_slice(&pre[3], &mut gates[3]);
     }
 
     /// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`, both flushed; returns `tanh(c')`.

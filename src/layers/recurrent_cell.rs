@@ -102,28 +102,6 @@ impl<C: RecurrentCell> SimdTask for Stream<'_, C> {
     }
 }
 
-/// `out[k] = b[k] + Σᵢ x[i]·w[k][i]` for every gate `k` (input-major weights: contiguous
-/// multiply-adds over `H`). Plain fixed-size loops that inline into the step, so a streamed
-/// buffer runs as one function with no call per gate (the gate products of a recurrent cell
-/// are too small for a kernel call to pay: 8–32 outputs).
-#[inline(always)]
-pub(crate) fn gate_products<T: Scalar, const IN: usize, const H: usize, const G: usize>(
-    w: &[[[T; H]; IN]; G],
-    b: &[[T; H]; G],
-    x: &[T; IN],
-    out: &mut [[T; H]; G],
-) {
-    for ((out, w), b) in out.iter_mut().zip(w).zip(b) {
-        let mut acc = *b;
-        for (row, &xi) in w.iter().zip(x) {
-            for (a, &wij) in acc.iter_mut().zip(row) {
-                *a += wij * xi;
-            }
-        }
-        *out = acc;
-    }
-}
-
 /// `√(T::MIN_POSITIVE)`: `2⁻⁶³` for `f32`, `2⁻⁵¹¹` for `f64` (exact powers of two).
 #[inline(always)]
 fn flush_threshold<T: Scalar>() -> T {
