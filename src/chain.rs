@@ -1,7 +1,7 @@
 //! `Chain<A, B>`: two layers in sequence, and `seq![...]` to name a longer chain as a type.
 
 use crate::ctx::TrainCtx;
-use crate::kernel::{SimdTask, in_best_simd};
+use crate::kernel::{MulAdd, SimdTask, in_best_simd};
 use crate::layer::{Layer, SampleCaches};
 use crate::named::{Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
@@ -170,7 +170,7 @@ struct Forward<'a, A, B, X>(&'a Chain<A, B>, &'a X);
 impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::Input> {
     type Output = B::Output;
     #[inline(always)]
-    fn run(self) -> B::Output {
+    fn run<M: MulAdd>(self) -> B::Output {
         self.0.second.forward(&self.0.first.forward(self.1))
     }
 }
@@ -185,7 +185,7 @@ struct ForwardBatch<'a, A: Layer, B: Layer, const N: usize> {
 impl<A: Layer, B: Layer<Input = A::Output>, const N: usize> SimdTask for ForwardBatch<'_, A, B, N> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<M: MulAdd>(self) {
         let s = self.scratch;
         self.chain
             .first
@@ -207,7 +207,7 @@ struct TrainForward<'a, A: Layer, B: Layer, const N: usize> {
 impl<A: Layer, B: Layer<Input = A::Output>, const N: usize> SimdTask for TrainForward<'_, A, B, N> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<M: MulAdd>(self) {
         let c = self.cache;
         let chain = self.chain;
         chain
@@ -233,7 +233,7 @@ struct Backward<'a, A: Layer, B: Layer, const N: usize> {
 impl<A: Layer, B: Layer<Input = A::Output>, const N: usize> SimdTask for Backward<'_, A, B, N> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<M: MulAdd>(self) {
         let ChainCache {
             first,
             hidden,

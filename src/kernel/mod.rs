@@ -77,7 +77,10 @@ elementwise!(
     ln_1p_f32 = ln_1p
 );
 
+use core::any::TypeId;
 use dense::{LANES_8, LONG_8, WIDE_8};
+
+pub(crate) use math::MulAdd;
 use math::Separate;
 
 /// Dense forward: `z[b] = bias + Σᵢ x[b][i]·w[i]` for each row.
@@ -171,8 +174,106 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
 pub(crate) trait SimdTask {
     /// What the work returns.
     type Output;
-    /// Does the work.
-    fn run(self) -> Self::Output;
+    /// Does the work. `M` says how the function it is compiled into evaluates `a·b + c`
+    /// ([`math::Fused`] inside the AVX2+FMA function, [`math::Separate`] elsewhere): work
+    /// that calls kernels through [`InTask<M>`] gets them inlined, with the same bits the
+    /// dispatching kernels give.
+    fn run<M: MulAdd>(self) -> Self::Output;
+}
+
+/// The kernels a recurrent cell's step calls, chosen by where the step runs.
+pub(crate) trait StepKernels {
+    /// Dense forward of one row (`z = bias + Σᵢ x[i]·w[i]`).
+    fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+        x: &[T; IN],
+        z: &mut [T; OUT],
+    );
+    /// `y = σ(x)` elementwise.
+    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
+    /// `y = tanh(x)` elementwise.
+    fn tanh<T: Scalar>(x: &[T], y: &mut [T]);
+}
+
+/// Each call picks the best instruction set itself (a step outside a [`SimdTask`]).
+pub(crate) struct Dispatched;
+
+impl StepKernels for Dispatched {
+    #[inline(always)]
+    fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+        x: &[T; IN],
+        z: &mut [T; OUT],
+    ) {
+        dense_forward_row(w, bias, x, z);
+    }
+    #[inline(always)]
+    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
+        T::sigmoid_slice(x, y);
+    }
+    #[inline(always)]
+    fn tanh<T: Scalar>(x: &[T], y: &mut [T]) {
+        T::tanh_slice(x, y);
+    }
+}
+
+/// The kernels inlined into a [`SimdTask`] of flavour `M`: the same functions, the same bits
+/// as [`Dispatched`] picks in that task's instruction set, with no call per kernel.
+pub(crate) struct InTask<M>(core::marker::PhantomData<M>);
+
+/// `x` as `f32`s when `T` is `f32`.
+#[inline(always)]
+fn as_f32<T: Scalar>(x: &[T]) -> Option<&[f32]> {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: T is f32 (same TypeId): the same type, length and alignment.
+        Some(unsafe { core::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len()) })
+    } else {
+        None
+    }
+}
+
+/// `y` as `f32`s when `T` is `f32`.
+#[inline(always)]
+fn as_f32_mut<T: Scalar>(y: &mut [T]) -> Option<&mut [f32]> {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: T is f32 (same TypeId): the same type, length and alignment; the borrow
+        // is the caller's exclusive one.
+        Some(unsafe { core::slice::from_raw_parts_mut(y.as_mut_ptr().cast::<f32>(), y.len()) })
+    } else {
+        None
+    }
+}
+
+impl<M: MulAdd> StepKernels for InTask<M> {
+    #[inline(always)]
+    fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+        x: &[T; IN],
+        z: &mut [T; OUT],
+    ) {
+        if OUT >= 64 {
+            // Wide rows may take the AVX-512 kernel: keep its choice.
+            return dense_forward_row(w, bias, x, z);
+        }
+        dense::forward_row::<T, M, IN, OUT, LONG_8, LANES_8>(w, bias, x, z);
+    }
+    #[inline(always)]
+    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
+        match (as_f32(x), as_f32_mut(y)) {
+            (Some(x), Some(y)) => math::map(x, y, math::sigmoid::<M>),
+            _ => T::sigmoid_slice(x, y),
+        }
+    }
+    #[inline(always)]
+    fn tanh<T: Scalar>(x: &[T], y: &mut [T]) {
+        match (as_f32(x), as_f32_mut(y)) {
+            (Some(x), Some(y)) => math::map(x, y, math::tanh::<M>),
+            _ => T::tanh_slice(x, y),
+        }
+    }
 }
 
 /// Runs `task` in an AVX2+FMA function when the CPU has them (one dispatch for a whole
@@ -184,7 +285,7 @@ pub(crate) fn in_best_simd<F: SimdTask>(task: F) -> F::Output {
         // SAFETY: `use_avx2_fma` checked that this CPU has AVX2 and FMA.
         return unsafe { x86::run_task(task) };
     }
-    task.run()
+    task.run::<math::Separate>()
 }
 
 /// The Adam-family update of one tensor (the same bits on both paths: no fused operations).

@@ -159,5 +159,5 @@ pub(crate) fn adam_update<T: Scalar>(
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 pub(crate) fn run_task<F: super::SimdTask>(task: F) -> F::Output {
-    task.run()
+    task.run::<Fused>()
 }

@@ -5,7 +5,8 @@
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
 use crate::kernel;
-use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, stream};
+use crate::kernel::{Dispatched, InTask, MulAdd, StepKernels};
+use crate::layers::recurrent_cell::{RecurrentCell, StreamStep, add_into, flush_tiny, stream};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -146,12 +147,18 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
 
     /// The gates `r`, `z`, `n` and `W_hn h + b_hn` for input `x` and state `h`.
     #[inline(always)]
-    fn gates(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G], hn: &mut [T; H]) {
+    fn gates<K: StepKernels>(
+        &self,
+        h: &[T; H],
+        x: &[T; IN],
+        gates: &mut [[T; H]; G],
+        hn: &mut [T; H],
+    ) {
         let mut gi = [[T::zero(); H]; G];
         let mut gh = [[T::zero(); H]; G];
         for k in 0..G {
-            kernel::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, &mut gi[k]);
-            kernel::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut gh[k]);
+            K::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, &mut gi[k]);
+            K::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut gh[k]);
         }
         let mut pre = [[T::zero(); H]; 2];
         for k in 0..2 {
@@ -159,13 +166,13 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
                 pre[k][j] = gi[k][j] + gh[k][j];
             }
         }
-        T::sigmoid_slice(pre.as_flattened(), gates[..2].as_flattened_mut());
+        K::sigmoid(pre.as_flattened(), gates[..2].as_flattened_mut());
         let mut pre_n = [T::zero(); H];
         for j in 0..H {
             // Flushed too: the tanh kernel squares its input.
             pre_n[j] = flush_tiny(gi[2][j] + gates[0][j] * gh[2][j]);
         }
-        T::tanh_slice(&pre_n, &mut gates[2]);
+        K::tanh(&pre_n, &mut gates[2]);
         *hn = gh[2];
     }
 
@@ -179,6 +186,16 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
     }
 }
 
+impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
+    #[inline(always)]
+    fn stream_step<M: MulAdd>(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
+        let mut gates = [[T::zero(); H]; G];
+        let mut hn = [T::zero(); H];
+        self.gates::<InTask<M>>(&state.h, x, &mut gates, &mut hn);
+        Self::update(&mut state.h, &gates);
+    }
+}
+
 impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T> {
     type Input = [T; IN];
     type Hidden = [T; H];
@@ -189,14 +206,14 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T>
     fn step_state(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
         let mut gates = [[T::zero(); H]; G];
         let mut hn = [T::zero(); H];
-        self.gates(&state.h, x, &mut gates, &mut hn);
+        self.gates::<Dispatched>(&state.h, x, &mut gates, &mut hn);
         Self::update(&mut state.h, &gates);
     }
 
     #[inline]
     fn step_train(&self, state: &mut GruState<H, T>, x: &[T; IN], cache: &mut GruStepCache<H, T>) {
         cache.h_prev = state.h;
-        self.gates(&state.h, x, &mut cache.gates, &mut cache.hn);
+        self.gates::<Dispatched>(&state.h, x, &mut cache.gates, &mut cache.hn);
         Self::update(&mut state.h, &cache.gates);
     }
 

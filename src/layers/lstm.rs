@@ -5,7 +5,8 @@
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
 use crate::kernel;
-use crate::layers::recurrent_cell::{RecurrentCell, add_into, flush_tiny, stream};
+use crate::kernel::{Dispatched, InTask, MulAdd, StepKernels};
+use crate::layers::recurrent_cell::{RecurrentCell, StreamStep, add_into, flush_tiny, stream};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -147,36 +148,45 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
 
     /// The gates `i`, `f`, `g`, `o` for input `x` and hidden state `h`.
     #[inline(always)]
-    fn gates(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
+    fn gates<K: StepKernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
         let mut pre = [[T::zero(); H]; G];
         let mut part = [T::zero(); H];
         for (k, pre) in pre.iter_mut().enumerate() {
-            kernel::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, pre);
-            kernel::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut part);
+            K::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, pre);
+            K::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut part);
             add_into(pre, &part);
         }
-        T::sigmoid_slice(pre[..2].as_flattened(), gates[..2].as_flattened_mut());
+        K::sigmoid(pre[..2].as_flattened(), gates[..2].as_flattened_mut());
         // Flushed too: the tanh kernel squares its input.
         for v in pre[2].iter_mut() {
             *v = flush_tiny(*v);
         }
-        T::tanh_slice(&pre[2], &mut gates[2]);
-        T::sigmoid_slice(&pre[3], &mut gates[3]);
+        K::tanh(&pre[2], &mut gates[2]);
+        K::sigmoid(&pre[3], &mut gates[3]);
     }
 
     /// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`, both flushed; returns `tanh(c')`.
     #[inline(always)]
-    fn update(state: &mut LstmState<H, T>, gates: &[[T; H]; G]) -> [T; H] {
+    fn update<K: StepKernels>(state: &mut LstmState<H, T>, gates: &[[T; H]; G]) -> [T; H] {
         let [i, f, g, o] = gates;
         for j in 0..H {
             state.c[j] = flush_tiny(f[j] * state.c[j] + i[j] * g[j]);
         }
         let mut tanh_c = [T::zero(); H];
-        T::tanh_slice(&state.c, &mut tanh_c);
+        K::tanh(&state.c, &mut tanh_c);
         for j in 0..H {
             state.h[j] = flush_tiny(o[j] * tanh_c[j]);
         }
         tanh_c
+    }
+}
+
+impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
+    #[inline(always)]
+    fn stream_step<M: MulAdd>(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
+        let mut gates = [[T::zero(); H]; G];
+        self.gates::<InTask<M>>(&state.h, x, &mut gates);
+        Self::update::<InTask<M>>(state, &gates);
     }
 }
 
@@ -189,8 +199,8 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T
     #[inline(always)]
     fn step_state(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
         let mut gates = [[T::zero(); H]; G];
-        self.gates(&state.h, x, &mut gates);
-        Self::update(state, &gates);
+        self.gates::<Dispatched>(&state.h, x, &mut gates);
+        Self::update::<Dispatched>(state, &gates);
     }
 
     #[inline]
@@ -202,8 +212,8 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T
     ) {
         cache.h_prev = state.h;
         cache.c_prev = state.c;
-        self.gates(&state.h, x, &mut cache.gates);
-        cache.tanh_c = Self::update(state, &cache.gates);
+        self.gates::<Dispatched>(&state.h, x, &mut cache.gates);
+        cache.tanh_c = Self::update::<Dispatched>(state, &cache.gates);
     }
 
     /// PyTorch's BPTT step: `δc += δh ⊙ o ⊙ (1 − tanh²(c'))`, then

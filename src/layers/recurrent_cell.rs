@@ -2,7 +2,7 @@
 //! recurrent cell ([`Gru`](crate::layers::Gru), [`Lstm`](crate::layers::Lstm)): one step
 //! forward, in inference and in training, and one step backward.
 
-use crate::kernel::{SimdTask, in_best_simd};
+use crate::kernel::{MulAdd, SimdTask, in_best_simd};
 use crate::named::{Layout, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
@@ -69,7 +69,7 @@ pub trait RecurrentCell: Params + Copy {
 /// compiled for the best instruction set the CPU has: one dispatch for the whole buffer, and
 /// the gate products and activations inline into it.
 #[inline]
-pub(crate) fn stream<C: RecurrentCell>(
+pub(crate) fn stream<C: StreamStep>(
     cell: &C,
     state: &mut C::State,
     xs: &[C::Input],
@@ -83,20 +83,27 @@ pub(crate) fn stream<C: RecurrentCell>(
     });
 }
 
+/// A cell's inference step inside a [`SimdTask`] of flavour `M`: the same arithmetic as
+/// [`RecurrentCell::step_state`] (the same bits), with its kernels inlined into the task.
+pub(crate) trait StreamStep: RecurrentCell {
+    /// One step, as [`RecurrentCell::step_state`].
+    fn stream_step<M: MulAdd>(&self, state: &mut Self::State, x: &Self::Input);
+}
+
 /// [`stream`]'s work.
-struct Stream<'a, C: RecurrentCell> {
+struct Stream<'a, C: StreamStep> {
     cell: &'a C,
     state: &'a mut C::State,
     xs: &'a [C::Input],
     hs: &'a mut [C::Hidden],
 }
 
-impl<C: RecurrentCell> SimdTask for Stream<'_, C> {
+impl<C: StreamStep> SimdTask for Stream<'_, C> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<M: MulAdd>(self) {
         for (x, h) in self.xs.iter().zip(self.hs.iter_mut()) {
-            self.cell.step_state(self.state, x);
+            self.cell.stream_step::<M>(self.state, x);
             *h = *C::hidden(self.state);
         }
     }
