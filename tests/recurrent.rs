@@ -226,6 +226,34 @@ fn streaming_equals_the_sequence_layer() {
     assert_eq!(lstm.forward_from(&LstmState::zeros(), &xs).1, state);
 }
 
+/// Cells wide enough for the AVX-512 streaming task (16 and 32 units) stream the bits the
+/// sequence layer (dispatched kernels) computes.
+#[test]
+fn wide_cells_stream_what_the_sequence_layer_computes() {
+    let xs: [[f32; 3]; 24] = core::array::from_fn(|t| {
+        [
+            (t as f32 * 0.37).sin(),
+            (t as f32 * 0.11).cos(),
+            0.5 - t as f32 * 0.04,
+        ]
+    });
+    let gru: GruSequence<3, 16, 24, AllStates> = init::seeded(Init::PyTorchDefault, 23);
+    let mut state = GruState::zeros();
+    let mut hs = [[0.0; 16]; 24];
+    gru.cell.process(&mut state, &xs, &mut hs);
+    assert_eq!(hs, gru.forward(&xs));
+    let lstm: LstmSequence<3, 32, 24, AllStates> = init::seeded(Init::PyTorchDefault, 24);
+    let mut state = LstmState::zeros();
+    let mut hs = [[0.0; 32]; 24];
+    lstm.cell.process(&mut state, &xs, &mut hs);
+    assert_eq!(hs, lstm.forward(&xs));
+    let lstm: LstmSequence<3, 16, 24, AllStates> = init::seeded(Init::PyTorchDefault, 25);
+    let mut state = LstmState::zeros();
+    let mut hs = [[0.0; 16]; 24];
+    lstm.cell.process(&mut state, &xs, &mut hs);
+    assert_eq!(hs, lstm.forward(&xs));
+}
+
 #[test]
 fn voices_have_independent_states() {
     let gru: Gru<1, 8> = init::seeded(Init::PyTorchDefault, 31);

@@ -157,6 +157,43 @@ fn fused_transcendentals_are_within_their_ulp_bounds() {
     check("fused", sweeps::<math::Fused>());
 }
 
+/// `gate_sigmoid` is exactly `½ + ½·tanh(x/2)` as `tanh` computes it (its coefficients are
+/// `tanh`'s rescaled by powers of two), and within its absolute bound of the true logistic
+/// function, over a strided sweep of every finite `f32`, on both evaluation paths.
+fn check_gate_sigmoid<M: MulAdd>(path: &str) {
+    let mut worst = (0.0f64, 0.0f32);
+    for bits in (0..=u32::MAX).step_by(stride()).chain([0, 0x8000_0000]) {
+        let x = f32::from_bits(bits);
+        if !x.is_finite() {
+            continue;
+        }
+        let got = math::gate_sigmoid::<M>(x);
+        let via_tanh = M::mul_add::<f32>(0.5, math::tanh::<M>(0.5 * x), 0.5);
+        assert_eq!(got.to_bits(), via_tanh.to_bits(), "{path}: x = {x:e}");
+        let error = (got as f64 - sigmoid_f64(x as f64)).abs();
+        if error > worst.0 {
+            worst = (error, x);
+        }
+    }
+    println!(
+        "{path} gate_sigmoid: max absolute error {:.3e} at x = {:e} (bound {:e})",
+        worst.0,
+        worst.1,
+        math::GATE_SIGMOID_ABS_BOUND
+    );
+    assert!(worst.0 <= math::GATE_SIGMOID_ABS_BOUND, "{path}: {worst:?}");
+    assert!(math::gate_sigmoid::<M>(f32::NAN).is_nan());
+    assert_eq!(math::gate_sigmoid::<M>(f32::INFINITY), 1.0);
+    assert_eq!(math::gate_sigmoid::<M>(f32::NEG_INFINITY), 0.0);
+}
+
+#[test]
+fn gate_sigmoid_is_half_a_tanh_and_within_its_absolute_bound() {
+    check_gate_sigmoid::<Separate>("portable");
+    #[cfg(target_arch = "x86_64")]
+    check_gate_sigmoid::<math::Fused>("fused");
+}
+
 /// NaN stays NaN and the infinities map to the limits.
 #[test]
 fn special_values() {

@@ -109,6 +109,93 @@ pub(crate) fn forward_row<
     }
 }
 
+/// The `G` gate products of a recurrent cell's step, interleaved:
+/// `z[k] = init[k] + Σᵢ x[i]·w[k][i]` for every gate `k`. Input by input, every gate's
+/// accumulators advance together, so the `G·⌈H/8⌉` vector chains (times `P` partial sums
+/// over the inputs, [`gate_partial_sums`]) run side by side rather than gate after gate: a
+/// gate-by-gate loop leaves the later gates' long chains waiting in the scheduler. The
+/// summation order depends only on the shapes, never on the instruction set, so every path
+/// gives the same bits.
+#[inline(always)]
+pub(crate) fn gates_forward_row<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const H: usize,
+    const G: usize,
+>(
+    w: &[[[T; H]; IN]; G],
+    init: &[[T; H]; G],
+    x: &[T; IN],
+    z: &mut [[T; H]; G],
+) {
+    match const { gate_partial_sums(G, H) } {
+        4 => gates_forward_row_partials::<T, M, IN, H, G, 4>(w, init, x, z),
+        2 => gates_forward_row_partials::<T, M, IN, H, G, 2>(w, init, x, z),
+        _ => gates_forward_row_partials::<T, M, IN, H, G, 1>(w, init, x, z),
+    }
+}
+
+/// Partial sums over the inputs for [`gates_forward_row`]: about 16 chains of 8-lane vectors
+/// in all (`G·⌈H/8⌉·P`), at most 4.
+pub(crate) const fn gate_partial_sums(gates: usize, hidden: usize) -> usize {
+    let vectors = gates * hidden.div_ceil(8);
+    if vectors <= 4 {
+        4
+    } else if vectors <= 8 {
+        2
+    } else {
+        1
+    }
+}
+
+/// [`gates_forward_row`] with `P` partial sums per gate (input `i` goes to `i mod P`),
+/// summed pairwise at the end.
+#[inline(always)]
+fn gates_forward_row_partials<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const H: usize,
+    const G: usize,
+    const P: usize,
+>(
+    w: &[[[T; H]; IN]; G],
+    init: &[[T; H]; G],
+    x: &[T; IN],
+    z: &mut [[T; H]; G],
+) {
+    let mut acc = [[[T::zero(); H]; G]; P];
+    acc[0] = *init;
+    let chunks = IN / P;
+    for c in 0..chunks {
+        for (p, partial) in acc.iter_mut().enumerate() {
+            let i = c * P + p;
+            for (k, gate) in partial.iter_mut().enumerate() {
+                axpy::<T, M, H>(x[i], &w[k][i], gate);
+            }
+        }
+    }
+    for i in chunks * P..IN {
+        for (k, gate) in acc[0].iter_mut().enumerate() {
+            axpy::<T, M, H>(x[i], &w[k][i], gate);
+        }
+    }
+    let mut width = P;
+    while width > 1 {
+        width /= 2;
+        let (low, high) = acc.split_at_mut(width);
+        for (a, b) in low.iter_mut().zip(high.iter()) {
+            for (a, b) in a.iter_mut().zip(b.iter()) {
+                for (x, &y) in a.iter_mut().zip(b.iter()) {
+                    *x += y;
+                }
+            }
+        }
+    }
+    *z = acc[0];
+}
+
 /// Partial sums that give about eight independent chains of `lanes`-wide vectors for `out`
 /// outputs.
 const fn partial_sums(out: usize, lanes: usize) -> usize {

@@ -61,6 +61,10 @@ elementwise!(
     sigmoid_f32 = sigmoid
 );
 elementwise!(
+    /// `y = σ(x)` for recurrent gates (see [`math::gate_sigmoid`]).
+    gate_sigmoid_f32 = gate_sigmoid
+);
+elementwise!(
     /// `y = erf(x)`.
     erf_f32 = erf
 );
@@ -117,6 +121,20 @@ pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
     dispatch!(
         x86::dense_forward_row::<T, IN, OUT>(w, bias, x, z),
         dense::forward_row::<T, Separate, IN, OUT, LONG_8, LANES_8>(w, bias, x, z)
+    )
+}
+
+/// A recurrent cell's gate products: `z[k] = init[k] + Σᵢ x[i]·w[k][i]` for each gate.
+#[inline]
+pub(crate) fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
+    w: &[[[T; H]; IN]; G],
+    init: &[[T; H]; G],
+    x: &[T; IN],
+    z: &mut [[T; H]; G],
+) {
+    dispatch!(
+        x86::gates_forward_row::<T, IN, H, G>(w, init, x, z),
+        dense::gates_forward_row::<T, Separate, IN, H, G>(w, init, x, z)
     )
 }
 
@@ -190,10 +208,18 @@ pub(crate) trait StepKernels {
         x: &[T; IN],
         z: &mut [T; OUT],
     );
-    /// `y = σ(x)` elementwise.
-    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
+    /// The gate products of one row (`z[k] = init[k] + Σᵢ x[i]·w[k][i]`).
+    fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
+        w: &[[[T; H]; IN]; G],
+        init: &[[T; H]; G],
+        x: &[T; IN],
+        z: &mut [[T; H]; G],
+    );
     /// `y = tanh(x)` elementwise.
     fn tanh<T: Scalar>(x: &[T], y: &mut [T]);
+    /// `y = σ(x)` elementwise for a recurrent cell's gates: [`math::gate_sigmoid`] in `f32`
+    /// (an absolute error bound, half the latency of [`math::sigmoid`]), `libm` in `f64`.
+    fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
 }
 
 /// Each call picks the best instruction set itself (a step outside a [`SimdTask`]).
@@ -210,12 +236,24 @@ impl StepKernels for Dispatched {
         dense_forward_row(w, bias, x, z);
     }
     #[inline(always)]
-    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
-        T::sigmoid_slice(x, y);
+    fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
+        w: &[[[T; H]; IN]; G],
+        init: &[[T; H]; G],
+        x: &[T; IN],
+        z: &mut [[T; H]; G],
+    ) {
+        gates_forward_row(w, init, x, z);
     }
     #[inline(always)]
     fn tanh<T: Scalar>(x: &[T], y: &mut [T]) {
         T::tanh_slice(x, y);
+    }
+    #[inline(always)]
+    fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
+        match (as_f32(x), as_f32_mut(y)) {
+            (Some(x), Some(y)) => gate_sigmoid_f32(x, y),
+            _ => T::sigmoid_slice(x, y),
+        }
     }
 }
 
@@ -261,9 +299,18 @@ impl<M: MulAdd> StepKernels for InTask<M> {
         dense::forward_row::<T, M, IN, OUT, LONG_8, LANES_8>(w, bias, x, z);
     }
     #[inline(always)]
-    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
+    fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
+        w: &[[[T; H]; IN]; G],
+        init: &[[T; H]; G],
+        x: &[T; IN],
+        z: &mut [[T; H]; G],
+    ) {
+        dense::gates_forward_row::<T, M, IN, H, G>(w, init, x, z);
+    }
+    #[inline(always)]
+    fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
         match (as_f32(x), as_f32_mut(y)) {
-            (Some(x), Some(y)) => math::map(x, y, math::sigmoid::<M>),
+            (Some(x), Some(y)) => math::map(x, y, math::gate_sigmoid::<M>),
             _ => T::sigmoid_slice(x, y),
         }
     }
@@ -286,6 +333,18 @@ pub(crate) fn in_best_simd<F: SimdTask>(task: F) -> F::Output {
         return unsafe { x86::run_task(task) };
     }
     task.run::<math::Separate>()
+}
+
+/// As [`in_best_simd`], but compiled with AVX-512F too when the CPU has it and `wide` says
+/// the task's vectors are wide enough to gain from it (the same bits either way).
+#[inline(always)]
+pub(crate) fn in_best_simd_wide<F: SimdTask>(task: F, wide: bool) -> F::Output {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if wide && dispatch::simd_level() == SimdLevel::Avx512 {
+        // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { x86::run_task_avx512(task) };
+    }
+    in_best_simd(task)
 }
 
 /// The Adam-family update of one tensor (the same bits on both paths: no fused operations).

@@ -305,3 +305,62 @@ fn adam_update_is_the_same_bits_on_both_paths() {
     adam_twins::<f32>();
     adam_twins::<f64>();
 }
+
+/// A recurrent cell's interleaved gate products: every path (the dispatcher, the AVX2 build,
+/// the fused portable body, the separate portable body) against `f64` reference sums, and
+/// the AVX2 build bit-equal to the fused portable body (the same operations in the same
+/// order), for shapes on both sides of the partial-sum choices and with vector tails.
+fn check_gates<const IN: usize, const H: usize, const G: usize>() {
+    let mut rng = Rng(0x5eed ^ (IN * 131 + H * 7 + G) as u64);
+    let w: [[[f32; H]; IN]; G] = core::array::from_fn(|_| core::array::from_fn(|_| rng.array()));
+    let init: [[f32; H]; G] = core::array::from_fn(|_| rng.array());
+    let x: [f32; IN] = rng.array();
+    let mut want = [[0.0f64; H]; G];
+    for k in 0..G {
+        for j in 0..H {
+            want[k][j] = init[k][j] as f64
+                + (0..IN)
+                    .map(|i| x[i] as f64 * w[k][i][j] as f64)
+                    .sum::<f64>();
+        }
+    }
+    let scale = (IN + 1) as f64;
+    let mut separate = [[0.0f32; H]; G];
+    dense::gates_forward_row::<f32, Separate, IN, H, G>(&w, &init, &x, &mut separate);
+    let mut dispatched = [[0.0f32; H]; G];
+    super::gates_forward_row(&w, &init, &x, &mut dispatched);
+    for (what, got) in [("portable", &separate), ("dispatched", &dispatched)] {
+        for k in 0..G {
+            for j in 0..H {
+                close(
+                    got[k][j] as f64,
+                    want[k][j],
+                    scale * 1e-6,
+                    &format!("{what} gates {IN}x{H}x{G} z[{k}][{j}]"),
+                );
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut fused = [[0.0f32; H]; G];
+        dense::gates_forward_row::<f32, super::math::Fused, IN, H, G>(&w, &init, &x, &mut fused);
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            let mut avx2 = [[0.0f32; H]; G];
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            unsafe { super::x86::gates_forward_row::<f32, IN, H, G>(&w, &init, &x, &mut avx2) };
+            assert_eq!(avx2, fused, "avx2 gates {IN}x{H}x{G}");
+        }
+    }
+}
+
+#[test]
+fn gate_products_match_the_reference_on_every_path() {
+    check_gates::<1, 8, 3>();
+    check_gates::<8, 8, 3>();
+    check_gates::<5, 3, 3>();
+    check_gates::<16, 16, 4>();
+    check_gates::<17, 13, 4>();
+    check_gates::<32, 32, 4>();
+    check_gates::<3, 40, 4>();
+}

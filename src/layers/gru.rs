@@ -154,6 +154,8 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
         gates: &mut [[T; H]; G],
         hn: &mut [T; H],
     ) {
+        // Gate by gate (an interleaved product of the three gates, as the LSTM's, measured
+        // slower at H = 8: 66-75 against 56-60 ns per sample).
         let mut gi = [[T::zero(); H]; G];
         let mut gh = [[T::zero(); H]; G];
         for k in 0..G {
@@ -166,14 +168,16 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
                 pre[k][j] = gi[k][j] + gh[k][j];
             }
         }
-        K::sigmoid(pre.as_flattened(), gates[..2].as_flattened_mut());
+        K::gate_sigmoid(pre.as_flattened(), gates[..2].as_flattened_mut());
+        let [_, _, gi_n] = gi;
+        let gh_n = gh[2];
         let mut pre_n = [T::zero(); H];
         for j in 0..H {
             // Flushed too: the tanh kernel squares its input.
-            pre_n[j] = flush_tiny(gi[2][j] + gates[0][j] * gh[2][j]);
+            pre_n[j] = flush_tiny(gi_n[j] + gates[0][j] * gh_n[j]);
         }
         K::tanh(&pre_n, &mut gates[2]);
-        *hn = gh[2];
+        *hn = gh_n;
     }
 
     /// `h' = n + z ⊙ (h − n)`, flushed.

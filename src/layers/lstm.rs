@@ -149,20 +149,25 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
     /// The gates `i`, `f`, `g`, `o` for input `x` and hidden state `h`.
     #[inline(always)]
     fn gates<K: StepKernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
-        let mut pre = [[T::zero(); H]; G];
-        let mut part = [T::zero(); H];
-        for (k, pre) in pre.iter_mut().enumerate() {
-            K::dense_forward_row(&self.w_ih[k], &self.b_ih[k], x, pre);
-            K::dense_forward_row(&self.w_hh[k], &self.b_hh[k], h, &mut part);
-            add_into(pre, &part);
+        // The input side (`W_ih x + b_ih + b_hh`) does not wait for `h`: it is the starting
+        // value of the recurrent products' accumulators, so the latency chain from `h` to
+        // the gates holds the recurrent products alone.
+        let mut input_side = [[T::zero(); H]; G];
+        K::gates_forward_row(&self.w_ih, &self.b_ih, x, &mut input_side);
+        for (a, b) in input_side.iter_mut().zip(self.b_hh.iter()) {
+            add_into(a, b);
         }
-        K::sigmoid(pre[..2].as_flattened(), gates[..2].as_flattened_mut());
+        let mut pre = [[T::zero(); H]; G];
+        K::gates_forward_row(&self.w_hh, &input_side, h, &mut pre);
+        // Gate by gate: each activation's input and output stay one array of `H` values.
+        for k in [0, 1, 3] {
+            K::gate_sigmoid(&pre[k], &mut gates[k]);
+        }
         // Flushed too: the tanh kernel squares its input.
         for v in pre[2].iter_mut() {
             *v = flush_tiny(*v);
         }
         K::tanh(&pre[2], &mut gates[2]);
-        K::sigmoid(&pre[3], &mut gates[3]);
     }
 
     /// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`, both flushed; returns `tanh(c')`.

@@ -2,7 +2,7 @@
 //! recurrent cell ([`Gru`](crate::layers::Gru), [`Lstm`](crate::layers::Lstm)): one step
 //! forward, in inference and in training, and one step backward.
 
-use crate::kernel::{MulAdd, SimdTask, in_best_simd};
+use crate::kernel::{MulAdd, SimdTask, in_best_simd_wide};
 use crate::named::{Layout, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
@@ -75,12 +75,15 @@ pub(crate) fn stream<C: StreamStep>(
     xs: &[C::Input],
     hs: &mut [C::Hidden],
 ) {
-    in_best_simd(Stream {
-        cell,
-        state,
-        xs,
-        hs,
-    });
+    in_best_simd_wide(
+        Stream {
+            cell,
+            state,
+            xs,
+            hs,
+        },
+        core::mem::size_of::<C::Hidden>() >= 64,
+    );
 }
 
 /// A cell's inference step inside a [`SimdTask`] of flavour `M`: the same arithmetic as
