@@ -162,7 +162,16 @@ fn fused_transcendentals_are_within_their_ulp_bounds() {
 /// function, over a strided sweep of every finite `f32`, on both evaluation paths.
 fn check_gate_sigmoid<M: MulAdd>(path: &str) {
     let mut worst = (0.0f64, 0.0f32);
-    for bits in (0..=u32::MAX).step_by(stride()).chain([0, 0x8000_0000]) {
+    for bits in (0..=u32::MAX).step_by(stride()).chain([
+        0,
+        0x8000_0000,
+        1,
+        0x8000_0001,
+        0x1000_0000,
+        0x2b7f_ffff,
+        0x2b80_0000,
+        0x2b80_0001,
+    ]) {
         let x = f32::from_bits(bits);
         if !x.is_finite() {
             continue;

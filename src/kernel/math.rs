@@ -233,7 +233,13 @@ pub(crate) fn gate_sigmoid<M: MulAdd>(x: f32) -> f32 {
         TANH_Q[3] / 64.0,
         TANH_Q[4] / 256.0,
     ];
-    let a = x.abs().min(2.0 * TANH_CLAMP);
+    // |x| clamped to [2⁻⁴⁰, 18.04] on its bits (a one-cycle integer clamp: the bits of
+    // non-negative floats order as integers; NaN lands on the top and is replaced below).
+    // The floor keeps `u = a²` out of the subnormal range for a tiny `x` (a decaying state
+    // in silence), and changes no result: below it `½·tanh(x/2)` vanishes next to `½`.
+    let bits =
+        (x.to_bits() & 0x7fff_ffff).clamp(GATE_FLOOR.to_bits(), (2.0 * TANH_CLAMP).to_bits());
+    let a = f32::from_bits(bits);
     let u = a * a;
     let (mut p, mut q) = (P[4], Q[4]);
     for k in (1..4).rev() {
@@ -248,6 +254,9 @@ pub(crate) fn gate_sigmoid<M: MulAdd>(x: f32) -> f32 {
         + 0.5;
     if x.is_nan() { x } else { s }
 }
+
+/// [`gate_sigmoid`]'s smallest `|x|`, `2⁻⁴⁰`.
+const GATE_FLOOR: f32 = 9.094_947e-13;
 
 /// The largest absolute error of [`gate_sigmoid`] the tests allow.
 #[cfg(test)]
