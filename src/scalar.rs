@@ -49,6 +49,17 @@ pub trait Scalar:
     fn to_f64(self) -> f64;
     /// The error function `erf(x)` (from `libm`; neither `core` nor `num-traits` has it).
     fn erf(self) -> Self;
+    /// `self`, or zero when `|self| < threshold` (a non-negative threshold), compared on the
+    /// bits (a one-cycle integer comparison: the bits of non-negative floats order as
+    /// integers). NaN is kept. What the recurrent cells flush their state with.
+    ///
+    /// ```
+    /// use constnet::Scalar;
+    /// assert_eq!(1e-30f32.flush_below(1e-19), 0.0);
+    /// assert_eq!((-0.5f32).flush_below(1e-19), -0.5);
+    /// assert!(f64::NAN.flush_below(1e-19).is_nan());
+    /// ```
+    fn flush_below(self, threshold: Self) -> Self;
 
     /// `y[i] = tanh(x[i])` over equal-length slices. `f64`: `libm`, per element. `f32`: the
     /// crate's vectorized kernel (AVX2+FMA where the CPU has it), within a few ulp of the
@@ -121,6 +132,14 @@ impl Scalar for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+    #[inline(always)]
+    fn flush_below(self, threshold: Self) -> Self {
+        if self.to_bits() & !(1u32 << 31) < threshold.to_bits() {
+            0.0
+        } else {
+            self
+        }
+    }
     #[inline]
     fn erf(self) -> Self {
         libm_crate::erff(self)
@@ -162,6 +181,14 @@ impl Scalar for f64 {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn flush_below(self, threshold: Self) -> Self {
+        if self.to_bits() & !(1u64 << 63) < threshold.to_bits() {
+            0.0
+        } else {
+            self
+        }
     }
     #[inline]
     fn erf(self) -> Self {

@@ -148,7 +148,9 @@ const TANH_CLAMP: f32 = 9.02;
 /// ulp more (`ULP_BOUNDS`). Keeps `-0.0` and NaN.
 #[inline(always)]
 pub(crate) fn tanh<M: MulAdd>(x: f32) -> f32 {
-    let a = x.abs().min(TANH_CLAMP);
+    // |x| clamped on its bits (a one-cycle integer minimum: the bits of non-negative floats
+    // order as integers; NaN lands on the clamp and is replaced below).
+    let a = f32::from_bits((x.to_bits() & 0x7fff_ffff).min(TANH_CLAMP.to_bits()));
     let u = a * a;
     let (mut p, mut q) = (TANH_P[4], TANH_Q[4]);
     for k in (1..4).rev() {

@@ -22,7 +22,7 @@ const G: usize = 3;
 /// r = σ(W_ir x + b_ir + W_hr h + b_hr)
 /// z = σ(W_iz x + b_iz + W_hz h + b_hz)
 /// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-/// h' = n + z ⊙ (h − n)            (= (1 − z) ⊙ n + z ⊙ h)
+/// h' = (1 − z) ⊙ n + z ⊙ h      (PyTorch's n + z ⊙ (h − n), evaluated in this order)
 /// ```
 ///
 /// The state is a [`GruState`] the caller owns, so one model serves many channels or voices.
@@ -180,12 +180,14 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
         *hn = gh_n;
     }
 
-    /// `h' = n + z ⊙ (h − n)`, flushed.
+    /// `h' = (1 − z) ⊙ n + z ⊙ h`, flushed. PyTorch writes `n + z ⊙ (h − n)`; this form
+    /// leaves one multiplication and one addition after `n`, the last gate to be ready
+    /// (`z ⊙ h` and `1 − z` are computed while `n` is).
     #[inline(always)]
     fn update(h: &mut [T; H], gates: &[[T; H]; G]) {
         let (z, n) = (&gates[1], &gates[2]);
         for j in 0..H {
-            h[j] = flush_tiny(n[j] + z[j] * (h[j] - n[j]));
+            h[j] = flush_tiny((T::one() - z[j]) * n[j] + z[j] * h[j]);
         }
     }
 }

@@ -125,11 +125,7 @@ fn flush_threshold<T: Scalar>() -> T {
 /// `v`, or zero when `|v| < √(T::MIN_POSITIVE)` (see the module docs).
 #[inline(always)]
 pub(crate) fn flush_tiny<T: Scalar>(v: T) -> T {
-    if v.abs() < flush_threshold() {
-        T::zero()
-    } else {
-        v
-    }
+    v.flush_below(flush_threshold())
 }
 
 /// `a[k] += b[k]`.
