@@ -142,16 +142,23 @@ const TANH_Q: [f32; 5] = [1.0, 0.467_130_3, 2.587_106_3e-2, 3.283_086e-4, 7.761_
 const TANH_CLAMP: f32 = 9.02;
 
 /// `tanh x ≈ x·P(x²)/Q(x²)` on `|x| <= 9.02` (a degree-4/4 rational in `x²` fitted to the
-/// relative error, 2.1e-8 before `f32` rounding, by `tests/python/fit_rational.py tanh`), `±1` beyond. Shorter dependency chain than
-/// the exponential form (no range reduction: one square, two independent Horner chains, one
-/// division), which is what a small tanh network's latency is made of; the price is a few
-/// ulp more (`ULP_BOUNDS`). Keeps `-0.0` and NaN.
+/// relative error, 2.1e-8 before `f32` rounding, by `tests/python/fit_rational.py tanh`),
+/// `±1` beyond. Shorter dependency chain than the exponential form (no range reduction: one
+/// square, two independent Horner chains, one division), which is what a small tanh
+/// network's latency is made of; the price is a few ulp more (`ULP_BOUNDS`). Keeps `-0.0`
+/// and NaN.
+///
+/// No intermediate is subnormal for a normal input: below `2⁻⁴⁰`, where `tanh x` rounds to
+/// `x`, the polynomial part sees zero (so `x²` and `x³` never underflow) and the result is
+/// `x` itself. Subnormal arithmetic costs x86 CPUs a micro-code assist per operation; a
+/// recurrent cell's decaying state feeds this function values that small during silence.
 #[inline(always)]
 pub(crate) fn tanh<M: MulAdd>(x: f32) -> f32 {
     // |x| clamped on its bits (a one-cycle integer minimum: the bits of non-negative floats
     // order as integers; NaN lands on the clamp and is replaced below).
     let a = f32::from_bits((x.to_bits() & 0x7fff_ffff).min(TANH_CLAMP.to_bits()));
-    let u = a * a;
+    let a_poly = a.flush_below(TANH_POLY_FLOOR);
+    let u = a_poly * a_poly;
     let (mut p, mut q) = (TANH_P[4], TANH_Q[4]);
     for k in (1..4).rev() {
         p = M::mul_add::<f32>(p, u, TANH_P[k]);
@@ -161,9 +168,14 @@ pub(crate) fn tanh<M: MulAdd>(x: f32) -> f32 {
     }
     // a·P(u) = p₁·(a·u) + a (P₀ = 1): `a·u` is ready long before `p₁`, so the numerator
     // ends with the denominator, one multiplication earlier than `a·(p₁·u + 1)`.
-    let t = (M::mul_add::<f32>(p, a * u, a) / q).min(1.0).copysign(x);
+    let t = (M::mul_add::<f32>(p, a_poly * u, a) / q)
+        .min(1.0)
+        .copysign(x);
     if x.is_nan() { x } else { t }
 }
+
+/// Below this `|x|` (`2⁻⁴⁰`) [`tanh`] returns `x` without evaluating its polynomials.
+const TANH_POLY_FLOOR: f32 = 9.094_947e-13;
 
 /// `erf x ≈ x·P(x²)/Q(x²)` on `|x| <= 3.92` (a degree-5/5 rational in `x²` fitted to the
 /// relative error, 1.9e-8 before `f32` rounding, by `tests/python/fit_rational.py erf`), `±1`
@@ -258,7 +270,7 @@ pub(crate) fn gate_sigmoid<M: MulAdd>(x: f32) -> f32 {
 }
 
 /// [`gate_sigmoid`]'s smallest `|x|`, `2⁻⁴⁰`.
-const GATE_FLOOR: f32 = 9.094_947e-13;
+const GATE_FLOOR: f32 = TANH_POLY_FLOOR;
 
 /// The largest absolute error of [`gate_sigmoid`] the tests allow.
 #[cfg(test)]

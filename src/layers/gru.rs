@@ -173,8 +173,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
         let gh_n = gh[2];
         let mut pre_n = [T::zero(); H];
         for j in 0..H {
-            // Flushed too: the tanh kernel squares its input.
-            pre_n[j] = flush_tiny(gi_n[j] + gates[0][j] * gh_n[j]);
+            pre_n[j] = gi_n[j] + gates[0][j] * gh_n[j];
         }
         K::tanh(&pre_n, &mut gates[2]);
         *hn = gh_n;

@@ -163,10 +163,6 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
         for k in [0, 1, 3] {
             K::gate_sigmoid(&pre[k], &mut gates[k]);
         }
-        // Flushed too: the tanh kernel squares its input.
-        for v in pre[2].iter_mut() {
-            *v = flush_tiny(*v);
-        }
         K::tanh(&pre[2], &mut gates[2]);
     }
 

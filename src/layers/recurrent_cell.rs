@@ -22,11 +22,11 @@ use crate::zeros::Zeros;
 /// every operation (10–100× slower), and not only the state itself: the products of a tiny
 /// state with the weights become subnormal long before the state does, which is why the
 /// threshold is the square root of the smallest normal number and not that number itself
-/// (a product of two values above it is normal). For the same reason the input of the
-/// candidate's `tanh` (GRU `n`, LSTM `g`) is flushed: the vectorized `tanh` squares it. A
-/// value that small is far below anything
-/// an `f32` output can show next to a bias, so the flush changes no output in practice;
-/// backward treats it as the identity.
+/// (a product of two values above it is normal). The `f32` activations of the gates never
+/// square a tiny input into the subnormal range either (below `2⁻⁴⁰` they skip their
+/// polynomials). A value below the threshold is far below anything an `f32` output can
+/// show next to a bias, so the flush changes no output in practice; backward treats it as
+/// the identity.
 pub trait RecurrentCell: Params + Copy {
     /// One input sample, `[T; IN]`.
     type Input: Copy + Zeros;
