@@ -14,6 +14,14 @@ use crate::scalar::Scalar;
 pub trait ActivationFn<T: Scalar>: Copy + Default + core::fmt::Debug {
     /// `y = f(z)`.
     fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]);
+    /// [`forward`](ActivationFn::forward) with its kernels taken from `K` (see
+    /// [`Layer::forward_with`](crate::Layer::forward_with)); the same bits. The default calls
+    /// `forward`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_with<K: crate::Kernels, const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
+        self.forward(z, y);
+    }
     /// `dz = J(z)ᵀ·dy`, given the saved `z` and `y = f(z)`.
     fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]);
     /// Modules it stands for in a PyTorch `nn.Sequential`: 1, and 0 for [`Identity`] (a
@@ -68,6 +76,19 @@ pub trait Pointwise: Copy + Default + core::fmt::Debug {
         }
     }
 
+    /// [`f_vector`](Pointwise::f_vector) with its kernels taken from `K` (see
+    /// [`Layer::forward_with`](crate::Layer::forward_with)); the same bits. The default calls
+    /// `f_vector`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn f_vector_with<K: crate::Kernels, T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        y: &mut [T; N],
+    ) {
+        self.f_vector(x, y);
+    }
+
     /// `dx = dy ⊙ f'(x)` over a vector (default: [`df`](Pointwise::df) per element).
     #[inline(always)]
     fn df_vector<T: Scalar, const N: usize>(
@@ -87,6 +108,10 @@ impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
     #[inline(always)]
     fn forward<const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
         self.f_vector(z, y);
+    }
+    #[inline(always)]
+    fn forward_with<K: crate::Kernels, const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
+        self.f_vector_with::<K, T, N>(z, y);
     }
     #[inline(always)]
     fn backward<const N: usize>(&self, z: &[T; N], y: &[T; N], dy: &[T; N], dz: &mut [T; N]) {
@@ -265,6 +290,14 @@ impl Pointwise for Sigmoid {
     fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
         T::sigmoid_slice(x, y);
     }
+    #[inline(always)]
+    fn f_vector_with<K: crate::Kernels, T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        y: &mut [T; N],
+    ) {
+        K::sigmoid(x, y);
+    }
 }
 
 /// Hyperbolic tangent.
@@ -283,6 +316,14 @@ impl Pointwise for Tanh {
     #[inline(always)]
     fn f_vector<T: Scalar, const N: usize>(&self, x: &[T; N], y: &mut [T; N]) {
         T::tanh_slice(x, y);
+    }
+    #[inline(always)]
+    fn f_vector_with<K: crate::Kernels, T: Scalar, const N: usize>(
+        &self,
+        x: &[T; N],
+        y: &mut [T; N],
+    ) {
+        K::tanh(x, y);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `Chain<A, B>`: two layers in sequence, and `seq![...]` to name a longer chain as a type.
 
 use crate::ctx::TrainCtx;
-use crate::kernel::{MulAdd, SimdTask, in_best_simd};
+use crate::kernel::{InTask, MulAdd, SimdTask, in_best_simd};
 use crate::layer::{Layer, SampleCaches};
 use crate::named::{Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
@@ -171,7 +171,10 @@ impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::In
     type Output = B::Output;
     #[inline(always)]
     fn run<M: MulAdd>(self) -> B::Output {
-        self.0.second.forward(&self.0.first.forward(self.1))
+        let chain = self.0;
+        chain
+            .second
+            .forward_with::<InTask<M>>(&chain.first.forward_with::<InTask<M>>(self.1))
     }
 }
 
@@ -287,6 +290,12 @@ where
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
         in_best_simd(Forward(self, x))
+    }
+
+    #[inline(always)]
+    fn forward_with<K: crate::Kernels>(&self, x: &Self::Input) -> Self::Output {
+        self.second
+            .forward_with::<K>(&self.first.forward_with::<K>(x))
     }
 
     #[inline]

@@ -37,6 +37,16 @@ pub trait Layer: Params + Sized {
     /// Inference on one sample.
     fn forward(&self, x: &Self::Input) -> Self::Output;
 
+    /// [`forward`](Layer::forward) with its kernels taken from `K`: what a chain's forward
+    /// calls inside the one function it compiles for the CPU's best instruction set, so a
+    /// layer's kernels inline there instead of dispatching call by call. The same bits as
+    /// `forward`. The default calls `forward`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_with<K: crate::Kernels>(&self, x: &Self::Input) -> Self::Output {
+        self.forward(x)
+    }
+
     /// Training-mode forward on one sample, keeping what backward needs.
     fn forward_train(&self, x: &Self::Input, ctx: &mut TrainCtx) -> (Self::Output, Self::Cache);
 

@@ -64,6 +64,8 @@ pub use chain::{Chain, ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
 #[cfg(feature = "safetensors")]
 pub use io::safetensors;
+#[doc(hidden)]
+pub use kernel::Kernels;
 pub use kernel::ZeroBits;
 #[doc(hidden)]
 pub use kernel::require_zero_bits;

@@ -199,8 +199,11 @@ pub(crate) trait SimdTask {
     fn run<M: MulAdd>(self) -> Self::Output;
 }
 
-/// The kernels a recurrent cell's step calls, chosen by where the step runs.
-pub(crate) trait StepKernels {
+/// The kernels a single-sample forward (a layer's [`forward_with`](crate::Layer::forward_with),
+/// a recurrent cell's step) calls, chosen by where it runs: each call dispatching for itself,
+/// or inlined into the [`SimdTask`] it runs in. Implemented only inside the crate (sealed).
+#[doc(hidden)]
+pub trait Kernels: sealed::Sealed {
     /// Dense forward of one row (`z = bias + Σᵢ x[i]·w[i]`).
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
         w: &[[T; OUT]; IN],
@@ -217,15 +220,24 @@ pub(crate) trait StepKernels {
     );
     /// `y = tanh(x)` elementwise.
     fn tanh<T: Scalar>(x: &[T], y: &mut [T]);
+    /// `y = σ(x)` elementwise (the activation's accuracy: [`Scalar::sigmoid_slice`]).
+    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
     /// `y = σ(x)` elementwise for a recurrent cell's gates: [`math::gate_sigmoid`] in `f32`
     /// (an absolute error bound, half the latency of [`math::sigmoid`]), `libm` in `f64`.
     fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
 }
 
+mod sealed {
+    /// Only the crate's kernel sets implement [`Kernels`](super::Kernels).
+    pub trait Sealed {}
+    impl Sealed for super::Dispatched {}
+    impl<M> Sealed for super::InTask<M> {}
+}
+
 /// Each call picks the best instruction set itself (a step outside a [`SimdTask`]).
 pub(crate) struct Dispatched;
 
-impl StepKernels for Dispatched {
+impl Kernels for Dispatched {
     #[inline(always)]
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
         w: &[[T; OUT]; IN],
@@ -247,6 +259,10 @@ impl StepKernels for Dispatched {
     #[inline(always)]
     fn tanh<T: Scalar>(x: &[T], y: &mut [T]) {
         T::tanh_slice(x, y);
+    }
+    #[inline(always)]
+    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
+        T::sigmoid_slice(x, y);
     }
     #[inline(always)]
     fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
@@ -284,7 +300,7 @@ fn as_f32_mut<T: Scalar>(y: &mut [T]) -> Option<&mut [f32]> {
     }
 }
 
-impl<M: MulAdd> StepKernels for InTask<M> {
+impl<M: MulAdd> Kernels for InTask<M> {
     #[inline(always)]
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
         w: &[[T; OUT]; IN],
@@ -319,6 +335,13 @@ impl<M: MulAdd> StepKernels for InTask<M> {
         match (as_f32(x), as_f32_mut(y)) {
             (Some(x), Some(y)) => math::map(x, y, math::tanh::<M>),
             _ => T::tanh_slice(x, y),
+        }
+    }
+    #[inline(always)]
+    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
+        match (as_f32(x), as_f32_mut(y)) {
+            (Some(x), Some(y)) => math::map(x, y, math::sigmoid::<M>),
+            _ => T::sigmoid_slice(x, y),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
 use crate::kernel;
-use crate::kernel::{Dispatched, InTask, MulAdd, StepKernels};
+use crate::kernel::{Dispatched, InTask, Kernels, MulAdd};
 use crate::layers::recurrent_cell::{RecurrentCell, StreamStep, add_into, flush_tiny, stream};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
@@ -147,13 +147,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
 
     /// The gates `r`, `z`, `n` and `W_hn h + b_hn` for input `x` and state `h`.
     #[inline(always)]
-    fn gates<K: StepKernels>(
-        &self,
-        h: &[T; H],
-        x: &[T; IN],
-        gates: &mut [[T; H]; G],
-        hn: &mut [T; H],
-    ) {
+    fn gates<K: Kernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G], hn: &mut [T; H]) {
         // Gate by gate (an interleaved product of the three gates, as the LSTM's, measured
         // slower at H = 8: 66-75 against 56-60 ns per sample).
         let mut gi = [[T::zero(); H]; G];

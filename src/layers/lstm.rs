@@ -5,7 +5,7 @@
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
 use crate::kernel;
-use crate::kernel::{Dispatched, InTask, MulAdd, StepKernels};
+use crate::kernel::{Dispatched, InTask, Kernels, MulAdd};
 use crate::layers::recurrent_cell::{RecurrentCell, StreamStep, add_into, flush_tiny, stream};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
@@ -148,7 +148,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
 
     /// The gates `i`, `f`, `g`, `o` for input `x` and hidden state `h`.
     #[inline(always)]
-    fn gates<K: StepKernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
+    fn gates<K: Kernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
         // The input side (`W_ih x + b_ih + b_hh`) does not wait for `h`: it is the starting
         // value of the recurrent products' accumulators, so the latency chain from `h` to
         // the gates holds the recurrent products alone.
@@ -168,7 +168,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
 
     /// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`, both flushed; returns `tanh(c')`.
     #[inline(always)]
-    fn update<K: StepKernels>(state: &mut LstmState<H, T>, gates: &[[T; H]; G]) -> [T; H] {
+    fn update<K: Kernels>(state: &mut LstmState<H, T>, gates: &[[T; H]; G]) -> [T; H] {
         let [i, f, g, o] = gates;
         for j in 0..H {
             state.c[j] = flush_tiny(f[j] * state.c[j] + i[j] * g[j]);
