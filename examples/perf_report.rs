@@ -282,23 +282,34 @@ fn main() {
         println!("naive {name} train_subnormal_values: {}", f.naive_subnormal);
         println!("{name} max_output_difference: {:.2e}", f.max_difference);
     }
-    // Where M's training step goes: the median over rounds of each phase's mean time.
-    let mut phase_rounds: [Vec<f64>; 5] = Default::default();
-    for _ in 0..ROUNDS {
-        let mut seconds = [0.0; 5];
-        const STEPS: usize = 100;
-        for k in 0..STEPS {
-            let (x, t) = m.data.batch(k);
-            black_box(m.constnet_trainer.timed_step(x, t, &mut seconds));
-        }
-        for (round, total) in phase_rounds.iter_mut().zip(seconds) {
-            round.push(total / STEPS as f64);
-        }
+    // Where each training step goes: the median over rounds of each phase's mean time.
+    macro_rules! train_phases {
+        ($name:literal, $w:expr) => {{
+            let w = $w;
+            let mut phase_rounds: [Vec<f64>; 5] = Default::default();
+            for _ in 0..ROUNDS {
+                let mut seconds = [0.0; 5];
+                const STEPS: usize = 100;
+                for k in 0..STEPS {
+                    let (x, t) = w.data.batch(k);
+                    black_box(w.constnet_trainer.timed_step(x, t, &mut seconds));
+                }
+                for (round, total) in phase_rounds.iter_mut().zip(seconds) {
+                    round.push(total / STEPS as f64);
+                }
+            }
+            let phase_names = ["zero_grads", "forward", "loss", "backward", "adam"];
+            for (phase, round) in phase_names.iter().zip(phase_rounds) {
+                println!(
+                    "{} train_phase_{phase}_us: {:.2}",
+                    $name,
+                    median(round) * 1e6
+                );
+            }
+        }};
     }
-    let phase_names = ["zero_grads", "forward", "loss", "backward", "adam"];
-    for (name, round) in phase_names.iter().zip(phase_rounds) {
-        println!("M train_phase_{name}_us: {:.1}", median(round) * 1e6);
-    }
+    train_phases!("S", &mut s);
+    train_phases!("M", &mut m);
     // Data-parallel training on 2 threads against one thread, by batch size.
     type Digits = constnet::seq![
         constnet::Dense<64, 32, constnet::Tanh>,

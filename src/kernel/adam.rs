@@ -19,8 +19,10 @@ pub(crate) struct AdamStep<T> {
     pub(crate) decoupled: bool,
     /// `lr / (1 − β1ᵗ)`.
     pub(crate) step_size: T,
-    /// `sqrt(1 − β2ᵗ)`.
-    pub(crate) bias_correction2_sqrt: T,
+    /// `1/sqrt(1 − β2ᵗ)`: PyTorch divides `sqrt(v)` by `sqrt(1 − β2ᵗ)`; a multiplication
+    /// by the reciprocal (rounded once, in `f64`) differs in the last bit at most and leaves
+    /// one division per element instead of two (the divider is what bounds this loop).
+    pub(crate) inv_bias_correction2_sqrt: T,
     pub(crate) eps: T,
 }
 
@@ -66,7 +68,7 @@ fn element<T: Scalar, const DECOUPLED: bool, const AMSGRAD: bool>(
     } else {
         *v
     };
-    let denom = second_moment.sqrt() / s.bias_correction2_sqrt + s.eps;
+    let denom = second_moment.sqrt() * s.inv_bias_correction2_sqrt + s.eps;
     *p -= s.step_size * (*m / denom);
 }
 

@@ -308,25 +308,15 @@ pub(crate) fn param_grads<
         }
     }
     if OUT <= LONG {
-        // Two inputs at a time: twice the independent accumulator chains, so a narrow row
-        // (a few vectors of OUT) keeps both FMA ports busy instead of waiting on one chain.
-        let mut pairs = g.chunks_exact_mut(2);
-        for (pair, gp) in (&mut pairs).enumerate() {
-            let i = 2 * pair;
-            let (mut acc0, mut acc1) = (gp[0], gp[1]);
-            for (xb, dzb) in x.iter().zip(dz.iter()) {
-                axpy::<T, M, OUT>(xb[i], dzb, &mut acc0);
-                axpy::<T, M, OUT>(xb[i + 1], dzb, &mut acc1);
-            }
-            (gp[0], gp[1]) = (acc0, acc1);
-        }
-        if let [gi] = pairs.into_remainder() {
-            let i = IN - 1;
-            let mut acc = *gi;
-            for (xb, dzb) in x.iter().zip(dz.iter()) {
-                axpy::<T, M, OUT>(xb[i], dzb, &mut acc);
-            }
-            *gi = acc;
+        // `K` inputs at a time, `K·⌈OUT/8⌉` ≈ 8 vector accumulators: enough independent
+        // chains to keep both FMA ports busy on a narrow row, few enough to stay in the 16
+        // AVX2 registers on a wide one (two inputs of a 64-wide row spilled: 10 µs for a
+        // 64×64 layer at batch 32). Every gradient element still sums its rows in order.
+        match const { param_grad_inputs(OUT) } {
+            8 => param_grads_inputs::<T, M, IN, OUT, 8>(x, dz, g),
+            4 => param_grads_inputs::<T, M, IN, OUT, 4>(x, dz, g),
+            2 => param_grads_inputs::<T, M, IN, OUT, 2>(x, dz, g),
+            _ => param_grads_inputs::<T, M, IN, OUT, 1>(x, dz, g),
         }
         return;
     }
@@ -353,15 +343,101 @@ pub(crate) fn param_grads<
     }
 }
 
-/// `dx[b][i] = Σₒ dz[b][o]·w[i][o]`.
+/// Inputs per pass of [`param_grads`] for rows of `out` values: about 8 vector accumulators.
+const fn param_grad_inputs(out: usize) -> usize {
+    match out.div_ceil(8) {
+        1 => 8,
+        2 => 4,
+        3 | 4 => 2,
+        _ => 1,
+    }
+}
+
+/// [`param_grads`]'s weight gradient, `K` inputs per pass over the rows.
+#[inline(always)]
+fn param_grads_inputs<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize, const K: usize>(
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+    g: &mut [[T; OUT]; IN],
+) {
+    let mut groups = g.chunks_exact_mut(K);
+    for (group, gk) in (&mut groups).enumerate() {
+        let i = group * K;
+        let mut acc = [[T::zero(); OUT]; K];
+        acc.copy_from_slice(gk);
+        for (xb, dzb) in x.iter().zip(dz.iter()) {
+            for (k, a) in acc.iter_mut().enumerate() {
+                axpy::<T, M, OUT>(xb[i + k], dzb, a);
+            }
+        }
+        gk.copy_from_slice(&acc);
+    }
+    let rest = groups.into_remainder();
+    let first = IN - rest.len();
+    for (k, gi) in rest.iter_mut().enumerate() {
+        let mut acc = *gi;
+        for (xb, dzb) in x.iter().zip(dz.iter()) {
+            axpy::<T, M, OUT>(xb[first + k], dzb, &mut acc);
+        }
+        *gi = acc;
+    }
+}
+
+/// Largest weight matrix (bytes) whose transpose [`input_grads`] builds on the stack.
+const TRANSPOSE_BYTES: usize = 16 * 1024;
+
+/// `dx[b][i] = Σₒ dz[b][o]·w[i][o]`. For a weight matrix of at most 16 KiB, through its
+/// transpose on the stack and the forward kernel (`dx = Σₒ dz[b][o]·wᵀ[o]`, contiguous
+/// multiply-adds over the inputs): the dot-product form below pays a horizontal sum per
+/// input and row (64×64 at batch 32: 10 µs against 4).
 #[inline(always)]
 pub(crate) fn input_grads<
     T: Scalar,
     M: MulAdd,
     const IN: usize,
     const OUT: usize,
+    const WIDE: usize,
+    const LONG: usize,
     const LANES: usize,
 >(
+    w: &[[T; OUT]; IN],
+    dz: &[[T; OUT]],
+    dx: &mut [[T; IN]],
+) {
+    if const { IN * OUT * core::mem::size_of::<T>() <= TRANSPOSE_BYTES } && dz.len() >= 4 {
+        return input_grads_transposed::<T, M, IN, OUT, WIDE, LONG, LANES>(w, dz, dx);
+    }
+    input_grads_dots::<T, M, IN, OUT, LANES>(w, dz, dx);
+}
+
+/// [`input_grads`] through `wᵀ`, built here (at most [`TRANSPOSE_BYTES`] of stack; the
+/// caller's branch to it is compiled out for larger matrices).
+#[inline(always)]
+fn input_grads_transposed<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const WIDE: usize,
+    const LONG: usize,
+    const LANES: usize,
+>(
+    w: &[[T; OUT]; IN],
+    dz: &[[T; OUT]],
+    dx: &mut [[T; IN]],
+) {
+    let mut wt = [[T::zero(); IN]; OUT];
+    for (i, row) in w.iter().enumerate() {
+        for (o, &v) in row.iter().enumerate() {
+            wt[o][i] = v;
+        }
+    }
+    forward::<T, M, OUT, IN, WIDE, LONG, LANES>(&wt, &[T::zero(); IN], dz, dx);
+}
+
+/// `dx[b][i] = Σₒ dz[b][o]·w[i][o]` as dot products over the outputs.
+#[inline(always)]
+fn input_grads_dots<T: Scalar, M: MulAdd, const IN: usize, const OUT: usize, const LANES: usize>(
     w: &[[T; OUT]; IN],
     dz: &[[T; OUT]],
     dx: &mut [[T; IN]],

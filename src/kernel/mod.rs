@@ -182,7 +182,7 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     }
     dispatch!(
         x86::dense_input_grads::<T, IN, OUT>(w, dz, dx),
-        dense::input_grads::<T, Separate, IN, OUT, LANES_8>(w, dz, dx)
+        dense::input_grads::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(w, dz, dx)
     )
 }
 

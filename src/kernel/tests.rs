@@ -130,7 +130,7 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
     run(
         &|z| dense::forward::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(&w, &bias, &x, z),
         &|g, gb| dense::param_grads::<T, Separate, IN, OUT, LONG_8>(&x, &dz, g, gb),
-        &|dx| dense::input_grads::<T, Separate, IN, OUT, LANES_8>(&w, &dz, dx),
+        &|dx| dense::input_grads::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(&w, &dz, dx),
         "portable",
     );
     #[cfg(target_arch = "x86_64")]
@@ -252,7 +252,7 @@ fn adam_twins<T: Scalar>() {
                 decay: T::from_f64(0.999),
                 decoupled,
                 step_size: T::from_f64(0.01),
-                bias_correction2_sqrt: T::from_f64(0.1),
+                inv_bias_correction2_sqrt: T::from_f64(10.0),
                 eps: T::from_f64(1e-8),
             };
             let p0: Vec<T> = (0..len).map(|_| rng.next()).collect();

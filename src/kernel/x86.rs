@@ -106,7 +106,7 @@ macro_rules! dense_kernels {
             dz: &[[T; OUT]],
             dx: &mut [[T; IN]],
         ) {
-            dense::input_grads::<T, Fused, IN, OUT, { $lanes }>(w, dz, dx);
+            dense::input_grads::<T, Fused, IN, OUT, { $wide }, { $long }, { $lanes }>(w, dz, dx);
         }
 
         /// Dense input gradient of one sample (see `dense::input_grads_row`).

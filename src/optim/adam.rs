@@ -317,7 +317,7 @@ impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
         let bias_correction1 = 1.0 - Float::powf(u.beta1, t);
         let bias_correction2 = 1.0 - Float::powf(u.beta2, t);
         let step_size = M::Scalar::from_f64(u.lr / bias_correction1);
-        let bias_correction2_sqrt = M::Scalar::from_f64(Float::sqrt(bias_correction2));
+        let inv_bias_correction2_sqrt = M::Scalar::from_f64(1.0 / Float::sqrt(bias_correction2));
         let step = AdamStep {
             beta1: M::Scalar::from_f64(u.beta1),
             one_minus_beta1: M::Scalar::from_f64(1.0 - u.beta1),
@@ -327,7 +327,7 @@ impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
             decay: M::Scalar::from_f64(u.decoupled_decay_factor),
             decoupled: u.decoupled_decay_factor != 1.0,
             step_size,
-            bias_correction2_sqrt,
+            inv_bias_correction2_sqrt,
             eps: M::Scalar::from_f64(u.eps),
         };
         let (exp_avg, exp_avg_sq) = (&mut self.exp_avg, &mut self.exp_avg_sq);
