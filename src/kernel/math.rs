@@ -138,13 +138,15 @@ const TANH_P: [f32; 5] = [
 ];
 /// [`tanh`]'s denominator coefficients.
 const TANH_Q: [f32; 5] = [1.0, 0.467_130_3, 2.587_106_3e-2, 3.283_086e-4, 7.761_965e-7];
-/// Where [`tanh`] reaches `±1` (rounded).
-const TANH_CLAMP: f32 = 9.02;
+/// Where [`tanh`] clamps its argument: the fit covers `|x| <= 9.02`, and at 9.1 the rational
+/// as evaluated (Estrin's scheme) rounds to at least 1, so `tanh(±∞) = ±1` exactly (and the
+/// gate sigmoid's ends are exactly 0 and 1).
+const TANH_CLAMP: f32 = 9.1;
 
 /// `tanh x ≈ x·P(x²)/Q(x²)` on `|x| <= 9.02` (a degree-4/4 rational in `x²` fitted to the
 /// relative error, 2.1e-8 before `f32` rounding, by `tests/python/fit_rational.py tanh`),
 /// `±1` beyond. Shorter dependency chain than the exponential form (no range reduction: one
-/// square, two independent Horner chains, one division), which is what a small tanh
+/// square, two independent polynomials, one division), which is what a small tanh
 /// network's latency is made of; the price is a few ulp more (`ULP_BOUNDS`). Keeps `-0.0`
 /// and NaN.
 ///
@@ -158,20 +160,34 @@ pub(crate) fn tanh<M: MulAdd>(x: f32) -> f32 {
     // order as integers; NaN lands on the clamp and is replaced below).
     let a = f32::from_bits((x.to_bits() & 0x7fff_ffff).min(TANH_CLAMP.to_bits()));
     let a_poly = a.flush_below(TANH_POLY_FLOOR);
-    let u = a_poly * a_poly;
-    let (mut p, mut q) = (TANH_P[4], TANH_Q[4]);
-    for k in (1..4).rev() {
-        p = M::mul_add::<f32>(p, u, TANH_P[k]);
-    }
-    for k in (0..4).rev() {
-        q = M::mul_add::<f32>(q, u, TANH_Q[k]);
-    }
-    // a·P(u) = p₁·(a·u) + a (P₀ = 1): `a·u` is ready long before `p₁`, so the numerator
-    // ends with the denominator, one multiplication earlier than `a·(p₁·u + 1)`.
-    let t = (M::mul_add::<f32>(p, a_poly * u, a) / q)
-        .min(1.0)
-        .copysign(x);
+    let (numerator, denominator) = tanh_rational::<M>(&TANH_P, &TANH_Q, a_poly, a);
+    let t = (numerator / denominator).min(1.0).copysign(x);
     if x.is_nan() { x } else { t }
+}
+
+/// The numerator `a·P(a²)` and the denominator `Q(a²)` of [`tanh`]'s rational (or of a
+/// rescaled copy of it: `p`, `q` its coefficients, `a` the polynomials' argument, `a₀` the
+/// numerator's lowest term over `p[0]`, which differs from `a` only below the polynomial
+/// floor). Estrin's scheme: `u = a²`, `u²` and the pairs `(c₁ + c₂u)`, `(c₃ + c₄u)` side by
+/// side, three multiply-adds deep after `u` where Horner's rule is four (a rational's
+/// latency is what a tanh network and a recurrent step wait for). The numerator folds `a`
+/// into its last step, `p₁'·(a·u) + p₀·a₀`, with `a·u` ready early.
+#[inline(always)]
+fn tanh_rational<M: MulAdd>(p: &[f32; 5], q: &[f32; 5], a: f32, a0: f32) -> (f32, f32) {
+    let u = a * a;
+    let u2 = u * u;
+    let au = a * u;
+    // p₁ + p₂u + p₃u² + p₄u³ = (p₁ + p₂u) + u²·(p₃ + p₄u)
+    let p_low = M::mul_add::<f32>(p[2], u, p[1]);
+    let p_high = M::mul_add::<f32>(p[4], u, p[3]);
+    let p1 = M::mul_add::<f32>(p_high, u2, p_low);
+    let numerator = M::mul_add::<f32>(p1, au, p[0] * a0);
+    // q₀ + q₁u + q₂u² + q₃u³ + q₄u⁴ = (q₀ + q₁u) + u²·((q₂ + q₃u) + q₄u²)
+    let q_low = M::mul_add::<f32>(q[1], u, q[0]);
+    let q_mid = M::mul_add::<f32>(q[3], u, q[2]);
+    let q_high = M::mul_add::<f32>(q[4], u2, q_mid);
+    let denominator = M::mul_add::<f32>(q_high, u2, q_low);
+    (numerator, denominator)
 }
 
 /// Below this `|x|` (`2⁻⁴⁰`) [`tanh`] returns `x` without evaluating its polynomials.
@@ -229,7 +245,7 @@ pub(crate) fn sigmoid<M: MulAdd>(x: f32) -> f32 {
 /// [`sigmoid`] (no range reduction, no rescale), at the price of an absolute rather than a
 /// relative error bound: at most `2e-7` from the true value (about 3.4 ulp of 1; measured
 /// 1.7e-7, checked by the tests over a sweep of every `f32`), so values below about `1e-6`
-/// lose their relative accuracy, and `σ(x) = 0` for `x <= -18.04` (a gate that small
+/// lose their relative accuracy, and `σ(x) = 0` for `x <= -18.2` (a gate that small
 /// multiplies nothing an `f32` sum can show). Keeps NaN.
 #[inline(always)]
 pub(crate) fn gate_sigmoid<M: MulAdd>(x: f32) -> f32 {
@@ -247,25 +263,15 @@ pub(crate) fn gate_sigmoid<M: MulAdd>(x: f32) -> f32 {
         TANH_Q[3] / 64.0,
         TANH_Q[4] / 256.0,
     ];
-    // |x| clamped to [2⁻⁴⁰, 18.04] on its bits (a one-cycle integer clamp: the bits of
+    // |x| clamped to [2⁻⁴⁰, 18.2] on its bits (a one-cycle integer clamp: the bits of
     // non-negative floats order as integers; NaN lands on the top and is replaced below).
     // The floor keeps `u = a²` out of the subnormal range for a tiny `x` (a decaying state
     // in silence), and changes no result: below it `½·tanh(x/2)` vanishes next to `½`.
     let bits =
         (x.to_bits() & 0x7fff_ffff).clamp(GATE_FLOOR.to_bits(), (2.0 * TANH_CLAMP).to_bits());
     let a = f32::from_bits(bits);
-    let u = a * a;
-    let (mut p, mut q) = (P[4], Q[4]);
-    for k in (1..4).rev() {
-        p = M::mul_add::<f32>(p, u, P[k]);
-    }
-    for k in (0..4).rev() {
-        q = M::mul_add::<f32>(q, u, Q[k]);
-    }
-    let s = (M::mul_add::<f32>(p, a * u, P[0] * a) / q)
-        .min(0.5)
-        .copysign(x)
-        + 0.5;
+    let (numerator, denominator) = tanh_rational::<M>(&P, &Q, a, a);
+    let s = (numerator / denominator).min(0.5).copysign(x) + 0.5;
     if x.is_nan() { x } else { s }
 }
 
