@@ -362,6 +362,8 @@ pub(crate) fn in_best_simd<F: SimdTask>(task: F) -> F::Output {
 /// the task's vectors are wide enough to gain from it (the same bits either way).
 #[inline(always)]
 pub(crate) fn in_best_simd_wide<F: SimdTask>(task: F, wide: bool) -> F::Output {
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    let _ = wide;
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if wide && dispatch::simd_level() == SimdLevel::Avx512 {
         // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.

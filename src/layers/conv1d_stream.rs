@@ -14,6 +14,7 @@
 //! plus one frame copy into the ring.
 
 use crate::activations::ActivationFn;
+use crate::kernel::{InTask, Kernels, MulAdd, SimdTask, in_best_simd};
 use crate::layers::conv1d::Conv1d;
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
@@ -132,6 +133,18 @@ impl<
         stream: &mut Conv1dStream<C_IN, HISTORY, T>,
         frame: &[T; C_IN],
     ) -> [T; C_OUT] {
+        let mut y = [[T::zero(); C_OUT]];
+        self.step_block(stream, core::slice::from_ref(frame), &mut y);
+        y[0]
+    }
+
+    /// One step with the kernels of `Kn` (the activation inlined in a streaming task).
+    #[inline(always)]
+    fn step_with<Kn: Kernels, const HISTORY: usize>(
+        &self,
+        stream: &mut Conv1dStream<C_IN, HISTORY, T>,
+        frame: &[T; C_IN],
+    ) -> [T; C_OUT] {
         const {
             Self::SHAPE.check();
             Self::SHAPE.check_stream(HISTORY);
@@ -144,7 +157,7 @@ impl<
         }
         stream.push(frame);
         let mut y = [T::zero(); C_OUT];
-        self.activation.forward(&z, &mut y);
+        self.activation.forward_with::<Kn, C_OUT>(&z, &mut y);
         y
     }
 
@@ -169,6 +182,10 @@ impl<
         frames: &[[T; C_IN]],
         out: &mut [[T; C_OUT]],
     ) {
+        const {
+            Self::SHAPE.check();
+            Self::SHAPE.check_stream(HISTORY);
+        }
         assert_eq!(
             frames.len(),
             out.len(),
@@ -176,8 +193,71 @@ impl<
             frames.len(),
             out.len()
         );
-        for (y, x) in out.iter_mut().zip(frames) {
-            *y = self.step(stream, x);
+        in_best_simd(StreamBlock {
+            conv: self,
+            stream,
+            frames,
+            out,
+        });
+    }
+}
+
+/// [`Conv1d::step_block`]'s work as one [`SimdTask`]: the taps and the activation compiled
+/// for the best instruction set the CPU has, one dispatch per block (per frame for
+/// [`Conv1d::step`]). The taps are the windowed layer's own code (multiplies and adds, no
+/// fused operations), so the streamed frames keep its bits.
+struct StreamBlock<'a, C: StreamingConv<HISTORY>, const HISTORY: usize> {
+    conv: &'a C,
+    stream: &'a mut C::Stream,
+    frames: &'a [C::Frame],
+    out: &'a mut [C::Output],
+}
+
+impl<C: StreamingConv<HISTORY>, const HISTORY: usize> SimdTask for StreamBlock<'_, C, HISTORY> {
+    type Output = ();
+    #[inline(always)]
+    fn run<M: MulAdd>(self) {
+        for (y, x) in self.out.iter_mut().zip(self.frames) {
+            *y = self.conv.step_in::<InTask<M>>(self.stream, x);
         }
+    }
+}
+
+/// A [`Conv1d`] seen by [`StreamBlock`]: its frame types and its step (spares the task the
+/// layer's twelve parameters).
+trait StreamingConv<const HISTORY: usize> {
+    type Frame;
+    type Output;
+    type Stream;
+    fn step_in<Kn: Kernels>(&self, stream: &mut Self::Stream, frame: &Self::Frame) -> Self::Output;
+}
+
+impl<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const K: usize,
+    const L: usize,
+    const L_OUT: usize,
+    A: ActivationFn<T>,
+    T: Scalar,
+    const STRIDE: usize,
+    const PADDING: usize,
+    const DILATION: usize,
+    const GROUPS: usize,
+    const CG: usize,
+    const HISTORY: usize,
+> StreamingConv<HISTORY>
+    for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
+{
+    type Frame = [T; C_IN];
+    type Output = [T; C_OUT];
+    type Stream = Conv1dStream<C_IN, HISTORY, T>;
+    #[inline(always)]
+    fn step_in<Kn: Kernels>(
+        &self,
+        stream: &mut Conv1dStream<C_IN, HISTORY, T>,
+        frame: &[T; C_IN],
+    ) -> [T; C_OUT] {
+        self.step_with::<Kn, HISTORY>(stream, frame)
     }
 }
