@@ -61,10 +61,6 @@ elementwise!(
     sigmoid_f32 = sigmoid
 );
 elementwise!(
-    /// `y = σ(x)` for recurrent gates (see [`math::gate_sigmoid`]).
-    gate_sigmoid_f32 = gate_sigmoid
-);
-elementwise!(
     /// `y = erf(x)`.
     erf_f32 = erf
 );
@@ -121,20 +117,6 @@ pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
     dispatch!(
         x86::dense_forward_row::<T, IN, OUT>(w, bias, x, z),
         dense::forward_row::<T, Separate, IN, OUT, LONG_8, LANES_8>(w, bias, x, z)
-    )
-}
-
-/// A recurrent cell's gate products: `z[k] = init[k] + Σᵢ x[i]·w[k][i]` for each gate.
-#[inline]
-pub(crate) fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
-    w: &[[[T; H]; IN]; G],
-    init: &[[T; H]; G],
-    x: &[T; IN],
-    z: &mut [[T; H]; G],
-) {
-    dispatch!(
-        x86::gates_forward_row::<T, IN, H, G>(w, init, x, z),
-        dense::gates_forward_row::<T, Separate, IN, H, G>(w, init, x, z)
     )
 }
 
@@ -222,6 +204,8 @@ pub trait Kernels: sealed::Sealed {
     fn tanh<T: Scalar>(x: &[T], y: &mut [T]);
     /// `y = σ(x)` elementwise (the activation's accuracy: [`Scalar::sigmoid_slice`]).
     fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
+    /// `a·b + c`, fused where the task has FMA (one rounding), else a multiply and an add.
+    fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T;
     /// `y = σ(x)` elementwise for a recurrent cell's gates: [`math::gate_sigmoid`] in `f32`
     /// (an absolute error bound, half the latency of [`math::sigmoid`]), `libm` in `f64`.
     fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
@@ -230,47 +214,7 @@ pub trait Kernels: sealed::Sealed {
 mod sealed {
     /// Only the crate's kernel sets implement [`Kernels`](super::Kernels).
     pub trait Sealed {}
-    impl Sealed for super::Dispatched {}
     impl<M> Sealed for super::InTask<M> {}
-}
-
-/// Each call picks the best instruction set itself (a step outside a [`SimdTask`]).
-pub(crate) struct Dispatched;
-
-impl Kernels for Dispatched {
-    #[inline(always)]
-    fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
-        w: &[[T; OUT]; IN],
-        bias: &[T; OUT],
-        x: &[T; IN],
-        z: &mut [T; OUT],
-    ) {
-        dense_forward_row(w, bias, x, z);
-    }
-    #[inline(always)]
-    fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
-        w: &[[[T; H]; IN]; G],
-        init: &[[T; H]; G],
-        x: &[T; IN],
-        z: &mut [[T; H]; G],
-    ) {
-        gates_forward_row(w, init, x, z);
-    }
-    #[inline(always)]
-    fn tanh<T: Scalar>(x: &[T], y: &mut [T]) {
-        T::tanh_slice(x, y);
-    }
-    #[inline(always)]
-    fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
-        T::sigmoid_slice(x, y);
-    }
-    #[inline(always)]
-    fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
-        match (as_f32(x), as_f32_mut(y)) {
-            (Some(x), Some(y)) => gate_sigmoid_f32(x, y),
-            _ => T::sigmoid_slice(x, y),
-        }
-    }
 }
 
 /// The kernels inlined into a [`SimdTask`] of flavour `M`: the same functions, the same bits
@@ -301,6 +245,10 @@ fn as_f32_mut<T: Scalar>(y: &mut [T]) -> Option<&mut [f32]> {
 }
 
 impl<M: MulAdd> Kernels for InTask<M> {
+    #[inline(always)]
+    fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
+        M::mul_add(a, b, c)
+    }
     #[inline(always)]
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
         w: &[[T; OUT]; IN],

@@ -306,11 +306,25 @@ fn adam_update_is_the_same_bits_on_both_paths() {
     adam_twins::<f64>();
 }
 
-/// A recurrent cell's interleaved gate products: every path (the dispatcher, the AVX2 build,
-/// the fused portable body, the separate portable body) against `f64` reference sums, and
-/// the AVX2 build bit-equal to the fused portable body (the same operations in the same
-/// order), for shapes on both sides of the partial-sum choices and with vector tails.
+/// A recurrent cell's interleaved gate products (run inside the streaming tasks only): the
+/// fused and the separate portable bodies against `f64` reference sums, and the body
+/// compiled into the best instruction set's task bit-equal to the portable body of its
+/// flavour (the same operations in the same order), for shapes on both sides of the
+/// partial-sum choices and with vector tails.
 fn check_gates<const IN: usize, const H: usize, const G: usize>() {
+    struct Task<'a, const IN: usize, const H: usize, const G: usize> {
+        w: &'a [[[f32; H]; IN]; G],
+        init: &'a [[f32; H]; G],
+        x: &'a [f32; IN],
+    }
+    impl<const IN: usize, const H: usize, const G: usize> super::SimdTask for Task<'_, IN, H, G> {
+        type Output = [[f32; H]; G];
+        fn run<M: super::MulAdd>(self) -> [[f32; H]; G] {
+            let mut z = [[0.0; H]; G];
+            dense::gates_forward_row::<f32, M, IN, H, G>(self.w, self.init, self.x, &mut z);
+            z
+        }
+    }
     let mut rng = Rng(0x5eed ^ (IN * 131 + H * 7 + G) as u64);
     let w: [[[f32; H]; IN]; G] = core::array::from_fn(|_| core::array::from_fn(|_| rng.array()));
     let init: [[f32; H]; G] = core::array::from_fn(|_| rng.array());
@@ -327,9 +341,13 @@ fn check_gates<const IN: usize, const H: usize, const G: usize>() {
     let scale = (IN + 1) as f64;
     let mut separate = [[0.0f32; H]; G];
     dense::gates_forward_row::<f32, Separate, IN, H, G>(&w, &init, &x, &mut separate);
-    let mut dispatched = [[0.0f32; H]; G];
-    super::gates_forward_row(&w, &init, &x, &mut dispatched);
-    for (what, got) in [("portable", &separate), ("dispatched", &dispatched)] {
+    #[cfg(target_arch = "x86_64")]
+    let mut fused = [[0.0f32; H]; G];
+    #[cfg(target_arch = "x86_64")]
+    dense::gates_forward_row::<f32, super::math::Fused, IN, H, G>(&w, &init, &x, &mut fused);
+    #[cfg(not(target_arch = "x86_64"))]
+    let fused = separate;
+    for (what, got) in [("separate", &separate), ("fused", &fused)] {
         for k in 0..G {
             for j in 0..H {
                 close(
@@ -341,17 +359,17 @@ fn check_gates<const IN: usize, const H: usize, const G: usize>() {
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut fused = [[0.0f32; H]; G];
-        dense::gates_forward_row::<f32, super::math::Fused, IN, H, G>(&w, &init, &x, &mut fused);
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            let mut avx2 = [[0.0f32; H]; G];
-            // SAFETY: the CPU has AVX2 and FMA (checked above).
-            unsafe { super::x86::gates_forward_row::<f32, IN, H, G>(&w, &init, &x, &mut avx2) };
-            assert_eq!(avx2, fused, "avx2 gates {IN}x{H}x{G}");
-        }
-    }
+    let in_task = super::in_best_simd(Task {
+        w: &w,
+        init: &init,
+        x: &x,
+    });
+    let twin = if super::simd_level() == super::SimdLevel::Portable {
+        separate
+    } else {
+        fused
+    };
+    assert_eq!(in_task, twin, "in-task gates {IN}x{H}x{G}");
 }
 
 #[test]

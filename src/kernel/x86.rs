@@ -28,13 +28,6 @@ pub(crate) fn sigmoid(x: &[f32], y: &mut [f32]) {
     math::map(x, y, math::sigmoid::<Fused>);
 }
 
-/// `y = σ(x)` elementwise, for recurrent gates (see `math::gate_sigmoid`).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-pub(crate) fn gate_sigmoid(x: &[f32], y: &mut [f32]) {
-    math::map(x, y, math::gate_sigmoid::<Fused>);
-}
-
 /// `y = eˣ` elementwise.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
@@ -133,18 +126,6 @@ dense_kernels!(
     dense_input_grads,
     dense_input_grads_row
 );
-/// A recurrent cell's gate products (see `dense::gates_forward_row`).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-pub(crate) fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
-    w: &[[[T; H]; IN]; G],
-    init: &[[T; H]; G],
-    x: &[T; IN],
-    z: &mut [[T; H]; G],
-) {
-    dense::gates_forward_row::<T, Fused, IN, H, G>(w, init, x, z);
-}
-
 /// Dense forward of one sample with 16-float vectors (AVX-512F). The one kernel with an
 /// AVX-512 build: it measured faster only there (S latency 177 → 132 ns in one
 /// `perf_report` run), and slower for narrow layers and the batched kernels.

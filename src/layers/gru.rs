@@ -5,8 +5,10 @@
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
 use crate::kernel;
-use crate::kernel::{Dispatched, InTask, Kernels, MulAdd};
-use crate::layers::recurrent_cell::{RecurrentCell, StreamStep, add_into, flush_tiny, stream};
+use crate::kernel::{InTask, Kernels, MulAdd};
+use crate::layers::recurrent_cell::{
+    RecurrentCell, StreamStep, add_into, flush_tiny, step_one, stream, train_one,
+};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -167,7 +169,7 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
         let gh_n = gh[2];
         let mut pre_n = [T::zero(); H];
         for j in 0..H {
-            pre_n[j] = gi_n[j] + gates[0][j] * gh_n[j];
+            pre_n[j] = K::mul_add(gates[0][j], gh_n[j], gi_n[j]);
         }
         K::tanh(&pre_n, &mut gates[2]);
         *hn = gh_n;
@@ -177,10 +179,10 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
     /// leaves one multiplication and one addition after `n`, the last gate to be ready
     /// (`z ⊙ h` and `1 − z` are computed while `n` is).
     #[inline(always)]
-    fn update(h: &mut [T; H], gates: &[[T; H]; G]) {
+    fn update<K: Kernels>(h: &mut [T; H], gates: &[[T; H]; G]) {
         let (z, n) = (&gates[1], &gates[2]);
         for j in 0..H {
-            h[j] = flush_tiny((T::one() - z[j]) * n[j] + z[j] * h[j]);
+            h[j] = flush_tiny(K::mul_add(T::one() - z[j], n[j], z[j] * h[j]));
         }
     }
 }
@@ -191,7 +193,19 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
         let mut gates = [[T::zero(); H]; G];
         let mut hn = [T::zero(); H];
         self.gates::<InTask<M>>(&state.h, x, &mut gates, &mut hn);
-        Self::update(&mut state.h, &gates);
+        Self::update::<InTask<M>>(&mut state.h, &gates);
+    }
+
+    #[inline(always)]
+    fn train_step<M: MulAdd>(
+        &self,
+        state: &mut GruState<H, T>,
+        x: &[T; IN],
+        cache: &mut GruStepCache<H, T>,
+    ) {
+        cache.h_prev = state.h;
+        self.gates::<InTask<M>>(&state.h, x, &mut cache.gates, &mut cache.hn);
+        Self::update::<InTask<M>>(&mut state.h, &cache.gates);
     }
 }
 
@@ -201,19 +215,14 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T>
     type State = GruState<H, T>;
     type StepCache = GruStepCache<H, T>;
 
-    #[inline(always)]
+    #[inline]
     fn step_state(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
-        let mut gates = [[T::zero(); H]; G];
-        let mut hn = [T::zero(); H];
-        self.gates::<Dispatched>(&state.h, x, &mut gates, &mut hn);
-        Self::update(&mut state.h, &gates);
+        step_one(self, state, x);
     }
 
     #[inline]
     fn step_train(&self, state: &mut GruState<H, T>, x: &[T; IN], cache: &mut GruStepCache<H, T>) {
-        cache.h_prev = state.h;
-        self.gates::<Dispatched>(&state.h, x, &mut cache.gates, &mut cache.hn);
-        Self::update(&mut state.h, &cache.gates);
+        train_one(self, state, x, cache);
     }
 
     /// PyTorch's BPTT step: with `δh = dL/dh'`, `dn = δh ⊙ (1 − z)`,

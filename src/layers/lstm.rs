@@ -5,8 +5,10 @@
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
 use crate::kernel;
-use crate::kernel::{Dispatched, InTask, Kernels, MulAdd};
-use crate::layers::recurrent_cell::{RecurrentCell, StreamStep, add_into, flush_tiny, stream};
+use crate::kernel::{InTask, Kernels, MulAdd};
+use crate::layers::recurrent_cell::{
+    RecurrentCell, StreamStep, add_into, flush_tiny, step_one, stream, train_one,
+};
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
 use crate::params::{Params, TensorShape};
@@ -189,6 +191,19 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
         self.gates::<InTask<M>>(&state.h, x, &mut gates);
         Self::update::<InTask<M>>(state, &gates);
     }
+
+    #[inline(always)]
+    fn train_step<M: MulAdd>(
+        &self,
+        state: &mut LstmState<H, T>,
+        x: &[T; IN],
+        cache: &mut LstmStepCache<H, T>,
+    ) {
+        cache.h_prev = state.h;
+        cache.c_prev = state.c;
+        self.gates::<InTask<M>>(&state.h, x, &mut cache.gates);
+        cache.tanh_c = Self::update::<InTask<M>>(state, &cache.gates);
+    }
 }
 
 impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T> {
@@ -197,11 +212,9 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T
     type State = LstmState<H, T>;
     type StepCache = LstmStepCache<H, T>;
 
-    #[inline(always)]
+    #[inline]
     fn step_state(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
-        let mut gates = [[T::zero(); H]; G];
-        self.gates::<Dispatched>(&state.h, x, &mut gates);
-        Self::update::<Dispatched>(state, &gates);
+        step_one(self, state, x);
     }
 
     #[inline]
@@ -211,10 +224,7 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T
         x: &[T; IN],
         cache: &mut LstmStepCache<H, T>,
     ) {
-        cache.h_prev = state.h;
-        cache.c_prev = state.c;
-        self.gates::<Dispatched>(&state.h, x, &mut cache.gates);
-        cache.tanh_c = Self::update::<Dispatched>(state, &cache.gates);
+        train_one(self, state, x, cache);
     }
 
     /// PyTorch's BPTT step: `δc += δh ⊙ o ⊙ (1 − tanh²(c'))`, then

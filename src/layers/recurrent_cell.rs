@@ -82,15 +82,86 @@ pub(crate) fn stream<C: StreamStep>(
             xs,
             hs,
         },
-        core::mem::size_of::<C::Hidden>() >= 64,
+        wide::<C>(),
     );
 }
 
-/// A cell's inference step inside a [`SimdTask`] of flavour `M`: the same arithmetic as
-/// [`RecurrentCell::step_state`] (the same bits), with its kernels inlined into the task.
+/// A cell's steps inside a [`SimdTask`] of flavour `M`, with its kernels inlined into the
+/// task. The crate's cells run every step this way (streaming, sequence inference and
+/// training): one arithmetic, the same bits on every path of one instruction set.
 pub(crate) trait StreamStep: RecurrentCell {
     /// One step, as [`RecurrentCell::step_state`].
     fn stream_step<M: MulAdd>(&self, state: &mut Self::State, x: &Self::Input);
+    /// One training step, as [`RecurrentCell::step_train`].
+    fn train_step<M: MulAdd>(
+        &self,
+        state: &mut Self::State,
+        x: &Self::Input,
+        cache: &mut Self::StepCache,
+    );
+}
+
+/// Whether a cell's streaming task gains from AVX-512: its hidden state fills a 64-byte
+/// vector (16 `f32`).
+#[inline(always)]
+fn wide<C: RecurrentCell>() -> bool {
+    core::mem::size_of::<C::Hidden>() >= 64
+}
+
+/// One inference step of `cell` as its own task.
+#[inline]
+pub(crate) fn step_one<C: StreamStep>(cell: &C, state: &mut C::State, x: &C::Input) {
+    in_best_simd_wide(OneStep { cell, state, x }, wide::<C>());
+}
+
+/// One training step of `cell` as its own task.
+#[inline]
+pub(crate) fn train_one<C: StreamStep>(
+    cell: &C,
+    state: &mut C::State,
+    x: &C::Input,
+    cache: &mut C::StepCache,
+) {
+    in_best_simd_wide(
+        TrainStep {
+            cell,
+            state,
+            x,
+            cache,
+        },
+        wide::<C>(),
+    );
+}
+
+/// [`step_one`]'s work.
+struct OneStep<'a, C: StreamStep> {
+    cell: &'a C,
+    state: &'a mut C::State,
+    x: &'a C::Input,
+}
+
+impl<C: StreamStep> SimdTask for OneStep<'_, C> {
+    type Output = ();
+    #[inline(always)]
+    fn run<M: MulAdd>(self) {
+        self.cell.stream_step::<M>(self.state, self.x);
+    }
+}
+
+/// [`train_one`]'s work.
+struct TrainStep<'a, C: StreamStep> {
+    cell: &'a C,
+    state: &'a mut C::State,
+    x: &'a C::Input,
+    cache: &'a mut C::StepCache,
+}
+
+impl<C: StreamStep> SimdTask for TrainStep<'_, C> {
+    type Output = ();
+    #[inline(always)]
+    fn run<M: MulAdd>(self) {
+        self.cell.train_step::<M>(self.state, self.x, self.cache);
+    }
 }
 
 /// [`stream`]'s work.
