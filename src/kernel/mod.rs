@@ -217,8 +217,9 @@ mod sealed {
     impl<M> Sealed for super::InTask<M> {}
 }
 
-/// The kernels inlined into a [`SimdTask`] of flavour `M`: the same functions, the same bits
-/// as [`Dispatched`] picks in that task's instruction set, with no call per kernel.
+/// The kernels inlined into a [`SimdTask`] of flavour `M`: the same functions the
+/// dispatching kernels pick in that task's instruction set (the same bits for the Dense
+/// product and the activations), with no call per kernel.
 pub(crate) struct InTask<M>(core::marker::PhantomData<M>);
 
 /// `x` as `f32`s when `T` is `f32`.
