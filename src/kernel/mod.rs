@@ -206,6 +206,19 @@ pub trait Kernels: sealed::Sealed {
     fn sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
     /// `a·b + c`, fused where the task has FMA (one rounding), else a multiply and an add.
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T;
+    /// Dense parameter gradients of one row: `g[i] += x[i]·dz`, `g_bias += dz`.
+    fn dense_param_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+        x: &[T; IN],
+        dz: &[T; OUT],
+        g: &mut [[T; OUT]; IN],
+        g_bias: &mut [T; OUT],
+    );
+    /// Dense input gradient of one row: `dx[i] = Σₒ dz[o]·w[i][o]`.
+    fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        dz: &[T; OUT],
+        dx: &mut [T; IN],
+    );
     /// `y = σ(x)` elementwise for a recurrent cell's gates: [`math::gate_sigmoid`] in `f32`
     /// (an absolute error bound, half the latency of [`math::sigmoid`]), `libm` in `f64`.
     fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
@@ -249,6 +262,28 @@ impl<M: MulAdd> Kernels for InTask<M> {
     #[inline(always)]
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
         M::mul_add(a, b, c)
+    }
+    #[inline(always)]
+    fn dense_param_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+        x: &[T; IN],
+        dz: &[T; OUT],
+        g: &mut [[T; OUT]; IN],
+        g_bias: &mut [T; OUT],
+    ) {
+        dense::param_grads::<T, M, IN, OUT, LONG_8>(
+            core::slice::from_ref(x),
+            core::slice::from_ref(dz),
+            g,
+            g_bias,
+        );
+    }
+    #[inline(always)]
+    fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        dz: &[T; OUT],
+        dx: &mut [T; IN],
+    ) {
+        dense::input_grads_row::<T, M, IN, OUT, LANES_8>(w, dz, dx);
     }
     #[inline(always)]
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(

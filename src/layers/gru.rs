@@ -4,10 +4,9 @@
 //! [`RecurrentWeights`] with three gates (`r`, `z`, `n`, PyTorch's order): per gate,
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
-use crate::kernel;
 use crate::kernel::{InTask, Kernels, MulAdd};
 use crate::layers::recurrent_cell::{
-    RecurrentCell, StreamStep, add_into, flush_tiny, step_one, stream, train_one,
+    RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, stream, train_one,
 };
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
@@ -187,6 +186,66 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
     }
 }
 
+impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
+    /// [`RecurrentCell::step_backward`] with the kernels of `K`.
+    #[inline(always)]
+    fn backward_with<K: Kernels>(
+        &self,
+        cache: &GruStepCache<H, T>,
+        x: &[T; IN],
+        d_state: &mut GruState<H, T>,
+        grads: &mut Self,
+        dx: Option<&mut [T; IN]>,
+    ) {
+        let one = T::one();
+        let dh = d_state.h;
+        let [r, z, n] = &cache.gates;
+        let mut a_i = [[T::zero(); H]; G];
+        let mut a_h = [[T::zero(); H]; G];
+        for j in 0..H {
+            let dn = dh[j] * (one - z[j]);
+            let dz = dh[j] * (cache.h_prev[j] - n[j]);
+            let an = dn * (one - n[j] * n[j]);
+            let ar = an * cache.hn[j] * r[j] * (one - r[j]);
+            let az = dz * z[j] * (one - z[j]);
+            a_i[0][j] = ar;
+            a_i[1][j] = az;
+            a_i[2][j] = an;
+            a_h[0][j] = ar;
+            a_h[1][j] = az;
+            a_h[2][j] = an * r[j];
+        }
+        let grads = &mut grads.weights;
+        for k in 0..G {
+            K::dense_param_grads_row(x, &a_i[k], &mut grads.w_ih[k], &mut grads.b_ih[k]);
+            K::dense_param_grads_row(
+                &cache.h_prev,
+                &a_h[k],
+                &mut grads.w_hh[k],
+                &mut grads.b_hh[k],
+            );
+        }
+        if let Some(dx) = dx {
+            *dx = [T::zero(); IN];
+            let mut part = [T::zero(); IN];
+            for (w, a) in self.w_ih.iter().zip(a_i.iter()) {
+                K::dense_input_grads_row(w, a, &mut part);
+                add_into(dx, &part);
+            }
+        }
+        let mut dh_prev = [T::zero(); H];
+        for j in 0..H {
+            dh_prev[j] = dh[j] * z[j];
+        }
+        let mut part = [T::zero(); H];
+        for (w, a) in self.w_hh.iter().zip(a_h.iter()) {
+            K::dense_input_grads_row(w, a, &mut part);
+            add_into(&mut dh_prev, &part);
+        }
+        d_state.h = dh_prev;
+    }
+}
+
 impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
     #[inline(always)]
     fn stream_step<M: MulAdd>(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
@@ -206,6 +265,18 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
         cache.h_prev = state.h;
         self.gates::<InTask<M>>(&state.h, x, &mut cache.gates, &mut cache.hn);
         Self::update::<InTask<M>>(&mut state.h, &cache.gates);
+    }
+
+    #[inline(always)]
+    fn backward_step<M: MulAdd>(
+        &self,
+        cache: &GruStepCache<H, T>,
+        x: &[T; IN],
+        d_state: &mut GruState<H, T>,
+        grads: &mut Self,
+        dx: Option<&mut [T; IN]>,
+    ) {
+        self.backward_with::<InTask<M>>(cache, x, d_state, grads, dx);
     }
 }
 
@@ -237,57 +308,7 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T>
         grads: &mut Self,
         dx: Option<&mut [T; IN]>,
     ) {
-        let one = T::one();
-        let dh = d_state.h;
-        let [r, z, n] = &cache.gates;
-        let mut a_i = [[T::zero(); H]; G];
-        let mut a_h = [[T::zero(); H]; G];
-        for j in 0..H {
-            let dn = dh[j] * (one - z[j]);
-            let dz = dh[j] * (cache.h_prev[j] - n[j]);
-            let an = dn * (one - n[j] * n[j]);
-            let ar = an * cache.hn[j] * r[j] * (one - r[j]);
-            let az = dz * z[j] * (one - z[j]);
-            a_i[0][j] = ar;
-            a_i[1][j] = az;
-            a_i[2][j] = an;
-            a_h[0][j] = ar;
-            a_h[1][j] = az;
-            a_h[2][j] = an * r[j];
-        }
-        let grads = &mut grads.weights;
-        for k in 0..G {
-            kernel::dense_param_grads(
-                core::slice::from_ref(x),
-                core::slice::from_ref(&a_i[k]),
-                &mut grads.w_ih[k],
-                &mut grads.b_ih[k],
-            );
-            kernel::dense_param_grads(
-                core::slice::from_ref(&cache.h_prev),
-                core::slice::from_ref(&a_h[k]),
-                &mut grads.w_hh[k],
-                &mut grads.b_hh[k],
-            );
-        }
-        if let Some(dx) = dx {
-            *dx = [T::zero(); IN];
-            let mut part = [T::zero(); IN];
-            for (w, a) in self.w_ih.iter().zip(a_i.iter()) {
-                kernel::dense_input_grads_row(w, a, &mut part);
-                add_into(dx, &part);
-            }
-        }
-        let mut dh_prev = [T::zero(); H];
-        for j in 0..H {
-            dh_prev[j] = dh[j] * z[j];
-        }
-        let mut part = [T::zero(); H];
-        for (w, a) in self.w_hh.iter().zip(a_h.iter()) {
-            kernel::dense_input_grads_row(w, a, &mut part);
-            add_into(&mut dh_prev, &part);
-        }
-        d_state.h = dh_prev;
+        backward_one(self, cache, x, d_state, grads, dx);
     }
 
     #[inline(always)]

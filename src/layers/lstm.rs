@@ -4,10 +4,9 @@
 //! [`RecurrentWeights`] with four gates (`i`, `f`, `g`, `o`, PyTorch's order): per gate,
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
-use crate::kernel;
 use crate::kernel::{InTask, Kernels, MulAdd};
 use crate::layers::recurrent_cell::{
-    RecurrentCell, StreamStep, add_into, flush_tiny, step_one, stream, train_one,
+    RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, stream, train_one,
 };
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
@@ -184,6 +183,55 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
     }
 }
 
+impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
+    /// [`RecurrentCell::step_backward`] with the kernels of `K`.
+    #[inline(always)]
+    fn backward_with<K: Kernels>(
+        &self,
+        cache: &LstmStepCache<H, T>,
+        x: &[T; IN],
+        d_state: &mut LstmState<H, T>,
+        grads: &mut Self,
+        dx: Option<&mut [T; IN]>,
+    ) {
+        let one = T::one();
+        let [i, f, g, o] = &cache.gates;
+        let tc = &cache.tanh_c;
+        let mut a = [[T::zero(); H]; G];
+        let mut dc_prev = [T::zero(); H];
+        for j in 0..H {
+            let dh = d_state.h[j];
+            let dc = d_state.c[j] + dh * o[j] * (one - tc[j] * tc[j]);
+            a[0][j] = dc * g[j] * i[j] * (one - i[j]);
+            a[1][j] = dc * cache.c_prev[j] * f[j] * (one - f[j]);
+            a[2][j] = dc * i[j] * (one - g[j] * g[j]);
+            a[3][j] = dh * tc[j] * o[j] * (one - o[j]);
+            dc_prev[j] = dc * f[j];
+        }
+        let grads = &mut grads.weights;
+        for (k, a) in a.iter().enumerate() {
+            K::dense_param_grads_row(x, a, &mut grads.w_ih[k], &mut grads.b_ih[k]);
+            K::dense_param_grads_row(&cache.h_prev, a, &mut grads.w_hh[k], &mut grads.b_hh[k]);
+        }
+        if let Some(dx) = dx {
+            *dx = [T::zero(); IN];
+            let mut part = [T::zero(); IN];
+            for (w, a) in self.w_ih.iter().zip(a.iter()) {
+                K::dense_input_grads_row(w, a, &mut part);
+                add_into(dx, &part);
+            }
+        }
+        let mut dh_prev = [T::zero(); H];
+        let mut part = [T::zero(); H];
+        for (w, a) in self.w_hh.iter().zip(a.iter()) {
+            K::dense_input_grads_row(w, a, &mut part);
+            add_into(&mut dh_prev, &part);
+        }
+        d_state.h = dh_prev;
+        d_state.c = dc_prev;
+    }
+}
+
 impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
     #[inline(always)]
     fn stream_step<M: MulAdd>(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
@@ -203,6 +251,18 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
         cache.c_prev = state.c;
         self.gates::<InTask<M>>(&state.h, x, &mut cache.gates);
         cache.tanh_c = Self::update::<InTask<M>>(state, &cache.gates);
+    }
+
+    #[inline(always)]
+    fn backward_step<M: MulAdd>(
+        &self,
+        cache: &LstmStepCache<H, T>,
+        x: &[T; IN],
+        d_state: &mut LstmState<H, T>,
+        grads: &mut Self,
+        dx: Option<&mut [T; IN]>,
+    ) {
+        self.backward_with::<InTask<M>>(cache, x, d_state, grads, dx);
     }
 }
 
@@ -238,51 +298,7 @@ impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T
         grads: &mut Self,
         dx: Option<&mut [T; IN]>,
     ) {
-        let one = T::one();
-        let [i, f, g, o] = &cache.gates;
-        let tc = &cache.tanh_c;
-        let mut a = [[T::zero(); H]; G];
-        let mut dc_prev = [T::zero(); H];
-        for j in 0..H {
-            let dh = d_state.h[j];
-            let dc = d_state.c[j] + dh * o[j] * (one - tc[j] * tc[j]);
-            a[0][j] = dc * g[j] * i[j] * (one - i[j]);
-            a[1][j] = dc * cache.c_prev[j] * f[j] * (one - f[j]);
-            a[2][j] = dc * i[j] * (one - g[j] * g[j]);
-            a[3][j] = dh * tc[j] * o[j] * (one - o[j]);
-            dc_prev[j] = dc * f[j];
-        }
-        let grads = &mut grads.weights;
-        for (k, a) in a.iter().enumerate() {
-            kernel::dense_param_grads(
-                core::slice::from_ref(x),
-                core::slice::from_ref(a),
-                &mut grads.w_ih[k],
-                &mut grads.b_ih[k],
-            );
-            kernel::dense_param_grads(
-                core::slice::from_ref(&cache.h_prev),
-                core::slice::from_ref(a),
-                &mut grads.w_hh[k],
-                &mut grads.b_hh[k],
-            );
-        }
-        if let Some(dx) = dx {
-            *dx = [T::zero(); IN];
-            let mut part = [T::zero(); IN];
-            for (w, a) in self.w_ih.iter().zip(a.iter()) {
-                kernel::dense_input_grads_row(w, a, &mut part);
-                add_into(dx, &part);
-            }
-        }
-        let mut dh_prev = [T::zero(); H];
-        let mut part = [T::zero(); H];
-        for (w, a) in self.w_hh.iter().zip(a.iter()) {
-            kernel::dense_input_grads_row(w, a, &mut part);
-            add_into(&mut dh_prev, &part);
-        }
-        d_state.h = dh_prev;
-        d_state.c = dc_prev;
+        backward_one(self, cache, x, d_state, grads, dx);
     }
 
     #[inline(always)]

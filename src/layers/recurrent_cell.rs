@@ -99,6 +99,15 @@ pub(crate) trait StreamStep: RecurrentCell {
         x: &Self::Input,
         cache: &mut Self::StepCache,
     );
+    /// Backward through one step, as [`RecurrentCell::step_backward`].
+    fn backward_step<M: MulAdd>(
+        &self,
+        cache: &Self::StepCache,
+        x: &Self::Input,
+        d_state: &mut Self::State,
+        grads: &mut Self,
+        dx: Option<&mut Self::Input>,
+    );
 }
 
 /// Whether a cell's streaming task gains from AVX-512: its hidden state fills a 64-byte
@@ -131,6 +140,49 @@ pub(crate) fn train_one<C: StreamStep>(
         },
         wide::<C>(),
     );
+}
+
+/// Backward through one step of `cell` as its own task (its small products inline instead of
+/// a dispatching call each).
+#[inline]
+pub(crate) fn backward_one<C: StreamStep>(
+    cell: &C,
+    cache: &C::StepCache,
+    x: &C::Input,
+    d_state: &mut C::State,
+    grads: &mut C,
+    dx: Option<&mut C::Input>,
+) {
+    in_best_simd_wide(
+        BackwardStep {
+            cell,
+            cache,
+            x,
+            d_state,
+            grads,
+            dx,
+        },
+        wide::<C>(),
+    );
+}
+
+/// [`backward_one`]'s work.
+struct BackwardStep<'a, C: StreamStep> {
+    cell: &'a C,
+    cache: &'a C::StepCache,
+    x: &'a C::Input,
+    d_state: &'a mut C::State,
+    grads: &'a mut C,
+    dx: Option<&'a mut C::Input>,
+}
+
+impl<C: StreamStep> SimdTask for BackwardStep<'_, C> {
+    type Output = ();
+    #[inline(always)]
+    fn run<M: MulAdd>(self) {
+        self.cell
+            .backward_step::<M>(self.cache, self.x, self.d_state, self.grads, self.dx);
+    }
 }
 
 /// [`step_one`]'s work.
