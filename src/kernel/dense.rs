@@ -196,8 +196,8 @@ fn gates_forward_row_partials<
     *z = acc[0];
 }
 
-/// Partial sums that give about eight independent chains of `lanes`-wide vectors for `out`
-/// outputs.
+/// Partial sums (or, in [`param_grads`], inputs per pass) that give about eight independent
+/// chains of `lanes`-wide vectors for `out` outputs.
 const fn partial_sums(out: usize, lanes: usize) -> usize {
     match out.div_ceil(lanes) {
         1 => 8,
@@ -312,7 +312,7 @@ pub(crate) fn param_grads<
         // chains to keep both FMA ports busy on a narrow row, few enough to stay in the 16
         // AVX2 registers on a wide one (two inputs of a 64-wide row spilled: 10 µs for a
         // 64×64 layer at batch 32). Every gradient element still sums its rows in order.
-        match const { param_grad_inputs(OUT) } {
+        match const { partial_sums(OUT, LANES_8) } {
             8 => param_grads_inputs::<T, M, IN, OUT, 8>(x, dz, g),
             4 => param_grads_inputs::<T, M, IN, OUT, 4>(x, dz, g),
             2 => param_grads_inputs::<T, M, IN, OUT, 2>(x, dz, g),
@@ -340,16 +340,6 @@ pub(crate) fn param_grads<
                 }
             }
         }
-    }
-}
-
-/// Inputs per pass of [`param_grads`] for rows of `out` values: about 8 vector accumulators.
-const fn param_grad_inputs(out: usize) -> usize {
-    match out.div_ceil(8) {
-        1 => 8,
-        2 => 4,
-        3 | 4 => 2,
-        _ => 1,
     }
 }
 
