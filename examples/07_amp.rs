@@ -9,7 +9,7 @@
 //! output at its last sample. The amp forgets within a few samples (0.7³² ≈ 1e-5), so a
 //! 32-sample window from a zero state sees all it needs.
 //!
-//! Then the trained cell streams a held-out signal (another seed) sample by sample from a zero
+//! Then the trained network streams (`Stream::step`) a held-out signal (another seed) sample by sample from a zero
 //! state, as a plugin would, and the example reports the error-to-signal ratio
 //! `ESR = Σ(y − ŷ)² / Σy²` against the amp (`esr: …`, at most 0.01) and the streaming speed as
 //! a real-time factor (`realtime_factor: …`: samples per second over 48,000).
@@ -25,7 +25,7 @@ use constnet::fit::{DataSet, EarlyStopping, Fit, ReduceLrOnPlateau};
 use constnet::init::{self, Init};
 use constnet::loss::Mse;
 use constnet::optim::{Adam, AdamConfig};
-use constnet::{Dense, GruSequence, GruState, Layer, seq};
+use constnet::{Dense, GruSequence, Stream, Zeros, seq};
 
 use common::amp::{SAMPLE_RATE, amp, esr, guitar_like_signal};
 use common::progress::EpochBar;
@@ -102,14 +102,14 @@ fn run() -> Result<(), String> {
         history.train_seconds() * 1e6 / history.steps() as f64
     );
 
-    // Stream the held-out signal through the trained cell and head, one sample at a time.
-    let (cell, head) = (&net.first.cell, &net.second);
-    let mut state = GruState::zeros();
+    // Stream the held-out signal through the trained network, one sample at a time: one
+    // call per sample for the GRU and its head, the state (the GRU's h, the head's unit)
+    // owned here.
+    let mut state = <Net as Stream>::State::zeros();
     let mut output = vec![0.0f32; test_signal.len()];
     let started = Instant::now();
     for (y, &x) in output.iter_mut().zip(&test_signal) {
-        let h = cell.step(&mut state, &[x]);
-        *y = head.forward(&h)[0];
+        *y = net.step(&mut state, &[x])[0];
     }
     let seconds = started.elapsed().as_secs_f64();
     let error = esr(&amp(&test_signal), &output);

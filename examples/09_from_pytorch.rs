@@ -10,10 +10,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use constnet::{Activation, BatchNorm, Dense, Layer, Relu, Zeros, seq};
+use constnet::{ActivationLayer, BatchNorm, Dense, Layer, Relu, Zeros, seq};
 
 type Iris = seq![Dense<4, 16, Relu>, Dense<16, 3>];
-type IrisBn = seq![Dense<4, 16>, BatchNorm<16>, Activation<Relu, 16>, Dense<16, 3>];
+type IrisBn = seq![Dense<4, 16>, BatchNorm<16>, ActivationLayer<Relu, 16>, Dense<16, 3>];
 
 /// One line of an expected file: the input and PyTorch's output.
 type Row = ([f32; 4], [f64; 3]);
@@ -45,7 +45,7 @@ fn expected(dir: &std::path::Path, name: &str) -> Result<Vec<Row>, String> {
 
 /// Loads `name` into `net`, prints five predictions beside PyTorch's and returns the worst
 /// relative difference over every row.
-fn compare<N: Layer<Input = [f32; 4], Output = [f32; 3]> + constnet::Params>(
+fn compare<N: Layer<Input = [f32; 4], Output = [f32; 3]> + constnet::Named>(
     dir: &std::path::Path,
     name: &str,
     net: &mut N,

@@ -420,6 +420,51 @@ fn streaming_figures() {
         );
     }
 
+    // A whole network streamed with one call per sample (`Stream::step` on the chain) against
+    // its parts wired by hand (a call per part), in alternating rounds: the same bits, and
+    // the chain no slower.
+    macro_rules! chain_pair {
+        ($model:expr) => {{
+            let mut check = $model;
+            for x in &signal {
+                assert_eq!(
+                    check.chained(x).to_bits(),
+                    check.constnet(x).to_bits(),
+                    "a chain streams with the bits of its hand wiring"
+                );
+            }
+            let model = std::cell::RefCell::new($model);
+            let seconds = measure(&mut [
+                &mut |n| {
+                    let mut m = model.borrow_mut();
+                    for _ in 0..n {
+                        for x in &signal {
+                            black_box(m.chained(black_box(x)));
+                        }
+                    }
+                },
+                &mut |n| {
+                    let mut m = model.borrow_mut();
+                    for _ in 0..n {
+                        for x in &signal {
+                            black_box(m.constnet(black_box(x)));
+                        }
+                    }
+                },
+            ]);
+            let per_sample = |s: f64| s * 1e9 / signal.len() as f64;
+            (per_sample(seconds[0]), per_sample(seconds[1]))
+        }};
+    }
+    for (name, (chained, by_hand)) in [
+        ("GRU8", chain_pair!(GruStream::<8>::new(31))),
+        ("CONV", chain_pair!(ConvStream::new(34))),
+    ] {
+        println!("{name} chain_stream_ns: {chained:.1}");
+        println!("{name} hand_wired_stream_ns: {by_hand:.1}");
+        println!("{name} chain_over_hand_wired: {:.2}", chained / by_hand);
+    }
+
     // A long silence: a GRU whose state decays slowly drifts, unflushed, into subnormal
     // numbers. One copy of the model plays 20,000 samples of the signal and is then fed
     // silence, untimed, until the naive (unflushed)

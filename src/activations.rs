@@ -19,7 +19,7 @@ pub trait ActivationFn<T: Scalar>: Copy + Default + core::fmt::Debug {
     /// `forward`.
     #[doc(hidden)]
     #[inline(always)]
-    fn forward_with<K: crate::Kernels, const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
+    fn forward_with<K: crate::kernel::Kernels, const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
         self.forward(z, y);
     }
     /// `dz = J(z)ᵀ·dy`, given the saved `z` and `y = f(z)`.
@@ -81,7 +81,7 @@ pub trait Pointwise: Copy + Default + core::fmt::Debug {
     /// `f_vector`.
     #[doc(hidden)]
     #[inline(always)]
-    fn f_vector_with<K: crate::Kernels, T: Scalar, const N: usize>(
+    fn f_vector_with<K: crate::kernel::Kernels, T: Scalar, const N: usize>(
         &self,
         x: &[T; N],
         y: &mut [T; N],
@@ -110,7 +110,7 @@ impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
         self.f_vector(z, y);
     }
     #[inline(always)]
-    fn forward_with<K: crate::Kernels, const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
+    fn forward_with<K: crate::kernel::Kernels, const N: usize>(&self, z: &[T; N], y: &mut [T; N]) {
         self.f_vector_with::<K, T, N>(z, y);
     }
     #[inline(always)]
@@ -291,7 +291,7 @@ impl Pointwise for Sigmoid {
         T::sigmoid_slice(x, y);
     }
     #[inline(always)]
-    fn f_vector_with<K: crate::Kernels, T: Scalar, const N: usize>(
+    fn f_vector_with<K: crate::kernel::Kernels, T: Scalar, const N: usize>(
         &self,
         x: &[T; N],
         y: &mut [T; N],
@@ -318,7 +318,7 @@ impl Pointwise for Tanh {
         T::tanh_slice(x, y);
     }
     #[inline(always)]
-    fn f_vector_with<K: crate::Kernels, T: Scalar, const N: usize>(
+    fn f_vector_with<K: crate::kernel::Kernels, T: Scalar, const N: usize>(
         &self,
         x: &[T; N],
         y: &mut [T; N],
@@ -607,14 +607,14 @@ impl<T: Scalar> ActivationFn<T> for Softmax {
     }
 }
 
-crate::impl_zero_bits!(impl[] for Identity {});
-crate::impl_zero_bits!(impl[] for Relu {});
-crate::impl_zero_bits!(impl[] for LeakyRelu { negative_slope });
-crate::impl_zero_bits!(impl[] for Elu { alpha });
-crate::impl_zero_bits!(impl[] for Sigmoid {});
-crate::impl_zero_bits!(impl[] for Tanh {});
-crate::impl_zero_bits!(impl[] for Softplus { beta, threshold });
-crate::impl_zero_bits!(impl[] for Gelu {});
-crate::impl_zero_bits!(impl[] for GeluTanh {});
-crate::impl_zero_bits!(impl[] for Silu {});
-crate::impl_zero_bits!(impl[] for Softmax {});
+crate::impl_zero_bits!(unsafe impl[] for Identity {});
+crate::impl_zero_bits!(unsafe impl[] for Relu {});
+crate::impl_zero_bits!(unsafe impl[] for LeakyRelu { negative_slope });
+crate::impl_zero_bits!(unsafe impl[] for Elu { alpha });
+crate::impl_zero_bits!(unsafe impl[] for Sigmoid {});
+crate::impl_zero_bits!(unsafe impl[] for Tanh {});
+crate::impl_zero_bits!(unsafe impl[] for Softplus { beta, threshold });
+crate::impl_zero_bits!(unsafe impl[] for Gelu {});
+crate::impl_zero_bits!(unsafe impl[] for GeluTanh {});
+crate::impl_zero_bits!(unsafe impl[] for Silu {});
+crate::impl_zero_bits!(unsafe impl[] for Softmax {});

@@ -3,7 +3,7 @@
 use crate::ctx::TrainCtx;
 use crate::kernel::{InTask, MulAdd, SimdTask, in_best_simd};
 use crate::layer::{Layer, SampleCaches};
-use crate::named::{Setting, SettingMut, TensorInfo};
+use crate::named::{Named, Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
 use crate::zeros::Zeros;
 
@@ -77,7 +77,7 @@ where
     }
 }
 
-crate::impl_zero_bits!(impl[A: crate::ZeroBits, B: crate::ZeroBits] for Chain<A, B> { first, second });
+crate::impl_zero_bits!(unsafe impl[A: crate::ZeroBits, B: crate::ZeroBits] for Chain<A, B> { first, second });
 
 impl<A: Layer, B: Layer> Params for Chain<A, B>
 where
@@ -100,6 +100,13 @@ where
         self.first.restore_defaults();
         self.second.restore_defaults();
     }
+}
+
+impl<A: Layer + Named, B: Layer + Named> Named for Chain<A, B>
+where
+    A::Output: Meets<B::Input>,
+    B: Follows<A>,
+{
     const MODULES: usize = A::MODULES + B::MODULES;
     /// The first layer's tensors as modules `module..`, then the second's after them.
     fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[Self::Scalar])) {
@@ -158,7 +165,7 @@ impl<CA: Zeros, H: Zeros, CB: Zeros> Zeros for ChainCache<CA, H, CB> {
 impl<CA, H, CB, C, const B: usize> SampleCaches<C, B> for ChainCache<CA, H, CB> {}
 
 crate::impl_zero_bits!(
-    impl[CA: crate::ZeroBits, H: crate::ZeroBits, CB: crate::ZeroBits]
+    unsafe impl[CA: crate::ZeroBits, H: crate::ZeroBits, CB: crate::ZeroBits]
     for ChainCache<CA, H, CB> { first, hidden, hidden_grad, second }
 );
 
@@ -293,7 +300,7 @@ where
     }
 
     #[inline(always)]
-    fn forward_with<K: crate::Kernels>(&self, x: &Self::Input) -> Self::Output {
+    fn forward_with<K: crate::kernel::Kernels>(&self, x: &Self::Input) -> Self::Output {
         self.second
             .forward_with::<K>(&self.first.forward_with::<K>(x))
     }

@@ -43,7 +43,7 @@ pub trait Layer: Params + Sized {
     /// `forward`. The default calls `forward`.
     #[doc(hidden)]
     #[inline(always)]
-    fn forward_with<K: crate::Kernels>(&self, x: &Self::Input) -> Self::Output {
+    fn forward_with<K: crate::kernel::Kernels>(&self, x: &Self::Input) -> Self::Output {
         self.forward(x)
     }
 

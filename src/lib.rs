@@ -50,9 +50,11 @@ pub mod optim;
 #[cfg(feature = "std")]
 pub mod parallel;
 mod params;
+pub mod prelude;
 mod rng;
 mod scalar;
 pub mod shape_errors;
+mod stream;
 pub mod testing;
 mod zeros;
 
@@ -64,25 +66,32 @@ pub use chain::{Chain, ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
 #[cfg(feature = "safetensors")]
 pub use io::safetensors;
-#[doc(hidden)]
-pub use kernel::Kernels;
 pub use kernel::ZeroBits;
-#[doc(hidden)]
-pub use kernel::require_zero_bits;
 #[cfg(feature = "std")]
 pub use kernel::zeroed_box;
 pub use kernel::{SimdLevel, simd_level};
 pub use layer::{Layer, SampleCaches};
+#[allow(deprecated)]
+pub use layers::Activation;
 pub use layers::{
-    Activation, ActivationCache, BatchNorm, BatchNormCache, Conv1d, Conv1dCache, Conv1dStream,
-    Dense, DenseBatchCache, DenseCache, Dropout, DropoutCache, LayerNorm, LayerNormCache,
+    ActivationCache, ActivationLayer, BatchNorm, BatchNormCache, CausalConv1d, Conv1d, Conv1dCache,
+    Conv1dHistory, Conv1dStream, Dense, DenseBatchCache, DenseCache, DepthwiseConv1d, Dropout,
+    DropoutCache, LayerNorm, LayerNormCache, SoftmaxLayer,
 };
 pub use layers::{AllStates, Gru, GruSequence, GruState, LastState, Lstm, LstmSequence, LstmState};
-pub use named::{Layout, Setting, SettingMut, Shape, TensorInfo};
+pub use named::{Layout, Named, Setting, SettingMut, Shape, TensorInfo};
 pub use params::{Params, TensorKind, TensorShape};
 pub use rng::TrainRng;
 pub use scalar::Scalar;
+pub use stream::Stream;
 pub use zeros::Zeros;
+
+/// What the crate's macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    #[allow(deprecated)]
+    pub use crate::kernel::{impl_zero_bits_without_unsafe, require_zero_bits};
+}
 
 /// The README's code blocks, run as doctests.
 #[cfg(doctest)]

@@ -1,7 +1,6 @@
 //! What weight files see of a model: named tensors in PyTorch's shapes, and named settings.
 //!
-//! [`Params::visit_tensors`](crate::Params::visit_tensors) and
-//! [`Params::visit_settings`](crate::Params::visit_settings) walk a model as a PyTorch
+//! [`Named::visit_tensors`] and [`Named::visit_settings`] walk a model as a PyTorch
 //! `nn.Sequential` state_dict names it: module index `K` (an activation fused into a
 //! [`Dense`](crate::Dense) counts as the module after the `Linear`), tensor name (`weight`,
 //! `bias`, `running_mean`, ...), shape (`[out, in]` for a weight matrix). The walks allocate
@@ -9,6 +8,8 @@
 //! them.
 
 use core::fmt;
+
+use crate::params::{Params, TensorKind, TensorShape};
 
 /// A tensor shape of up to four dimensions, `[]` for a scalar.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -212,5 +213,109 @@ impl SettingMut<'_> {
             _ => return false,
         }
         true
+    }
+}
+
+/// How weight files name a model's tensors and settings: PyTorch's `nn.Sequential`
+/// state_dict keys (`0.weight`, `1.running_mean`, ...), shapes and storage layouts.
+///
+/// Every item has a default, so a custom layer that implements the parameter walk
+/// ([`Params`]) gets sensible names with an empty impl: its tensors are module `K`'s
+/// `weight` (for [`TensorKind::Weight`](crate::TensorKind::Weight) and
+/// [`Scale`](crate::TensorKind::Scale)) and `bias`, stored row-major. Saving and loading
+/// (the own format, safetensors, Rust source, checkpoints) need it; training does not.
+///
+/// ```
+/// use constnet::{Named, Params, TensorKind, TensorShape, Zeros};
+/// struct Offset([f32; 3]);
+/// impl Zeros for Offset { fn zeros() -> Self { Offset([0.0; 3]) } }
+/// impl Params for Offset {
+///     type Scalar = f32;
+///     const PARAM_COUNT: usize = 3;
+///     fn tensors(&self) -> impl Iterator<Item = &[f32]> { core::iter::once(&self.0[..]) }
+///     fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> { core::iter::once(&mut self.0[..]) }
+///     fn shapes() -> impl Iterator<Item = TensorShape> {
+///         core::iter::once(TensorShape { kind: TensorKind::Bias, rows: 3, cols: 1, fan_in: 3, fan_out: 3 })
+///     }
+/// }
+/// impl Named for Offset {}
+/// let mut keys = Vec::new();
+/// Offset::zeros().visit_tensors(4, &mut |info, _| keys.push(format!("{}.{}", info.module, info.name)));
+/// assert_eq!(keys, ["4.bias"]);
+/// ```
+pub trait Named: Params {
+    /// How many modules of a PyTorch `nn.Sequential` this layer stands for: 1 for a layer,
+    /// 2 for a [`Dense`](crate::Dense) with a fused activation (`Linear`, then the
+    /// activation), the sum for a chain. Weight files number their keys with it.
+    const MODULES: usize = 1;
+
+    /// Calls `f` with every stored tensor (trained parameters and buffers such as running
+    /// statistics) and its [`TensorInfo`]: its state_dict name as module `module` of an
+    /// `nn.Sequential` (a chain numbers its layers from there), PyTorch shape and storage
+    /// layout. Allocates nothing.
+    ///
+    /// The default walks [`shapes`](Params::shapes) with [`tensors`](Params::tensors),
+    /// naming `Weight`/`Scale` tensors `weight` and `Bias`/`Shift` tensors `bias`, stored
+    /// row-major; a layer with other names or buffers overrides it (and
+    /// [`visit_tensors_mut`](Named::visit_tensors_mut) alike).
+    ///
+    /// ```
+    /// use constnet::{Dense, Named, Relu, Zeros, seq};
+    /// type Net = seq![Dense<4, 8, Relu>, Dense<8, 3>];
+    /// let mut keys = Vec::new();
+    /// Net::zeros().visit_tensors(0, &mut |info, _| keys.push(format!("{}.{} {}", info.module, info.name, info.shape)));
+    /// assert_eq!(keys, ["0.weight [8, 4]", "0.bias [8]", "2.weight [3, 8]", "2.bias [3]"]);
+    /// ```
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[Self::Scalar])) {
+        for (shape, tensor) in Self::shapes().zip(self.tensors()) {
+            f(default_info(module, &shape), tensor);
+        }
+    }
+
+    /// [`visit_tensors`](Named::visit_tensors), writable, in the same order.
+    fn visit_tensors_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(TensorInfo, &mut [Self::Scalar]),
+    ) {
+        for (shape, tensor) in Self::shapes().zip(self.tensors_mut()) {
+            f(default_info(module, &shape), tensor);
+        }
+    }
+
+    /// Calls `f(module, name, value)` with every setting that is not a tensor but that the
+    /// model needs (a norm layer's `eps` and `momentum`, BatchNorm's `num_batches_tracked`,
+    /// an activation's slope). The default has none.
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        let _ = (module, f);
+    }
+
+    /// [`visit_settings`](Named::visit_settings), writable, in the same order.
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        let _ = (module, f);
+    }
+}
+
+/// The [`TensorInfo`] the default walk gives a tensor of shape `shape`.
+fn default_info(module: usize, shape: &TensorShape) -> TensorInfo {
+    let (name, matrix) = match shape.kind {
+        TensorKind::Weight => ("weight", true),
+        TensorKind::Scale => ("weight", false),
+        TensorKind::Bias | TensorKind::Shift => ("bias", false),
+    };
+    TensorInfo {
+        module,
+        name,
+        shape: if matrix {
+            Shape::matrix(shape.rows, shape.cols)
+        } else {
+            Shape::vector(shape.len())
+        },
+        layout: Layout::RowMajor,
+        trained: true,
     }
 }

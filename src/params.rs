@@ -5,7 +5,6 @@ use alloc::boxed::Box;
 
 #[cfg(feature = "std")]
 use crate::kernel::ZeroBits;
-use crate::named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
 
@@ -77,61 +76,6 @@ pub trait Params: Zeros {
     /// `eps` and running statistics) to its default. Called after a zeroed heap allocation.
     fn restore_defaults(&mut self) {}
 
-    /// How many modules of a PyTorch `nn.Sequential` this layer stands for: 1 for a layer,
-    /// 2 for a [`Dense`](crate::Dense) with a fused activation (`Linear`, then the
-    /// activation), the sum for a chain. Weight files number their keys with it.
-    const MODULES: usize = 1;
-
-    /// Calls `f` with every stored tensor (trained parameters and buffers such as running
-    /// statistics) and its [`TensorInfo`]: its state_dict name as module `module` of an
-    /// `nn.Sequential` (a chain numbers its layers from there), PyTorch shape and storage
-    /// layout. Allocates nothing.
-    ///
-    /// The default walks [`shapes`](Params::shapes) with [`tensors`](Params::tensors),
-    /// naming `Weight`/`Scale` tensors `weight` and `Bias`/`Shift` tensors `bias`, stored
-    /// row-major; a layer with other names or buffers overrides it (and
-    /// [`visit_tensors_mut`](Params::visit_tensors_mut) alike).
-    ///
-    /// ```
-    /// use constnet::{Dense, Params, Relu, Zeros, seq};
-    /// type Net = seq![Dense<4, 8, Relu>, Dense<8, 3>];
-    /// let mut keys = Vec::new();
-    /// Net::zeros().visit_tensors(0, &mut |info, _| keys.push(format!("{}.{} {}", info.module, info.name, info.shape)));
-    /// assert_eq!(keys, ["0.weight [8, 4]", "0.bias [8]", "2.weight [3, 8]", "2.bias [3]"]);
-    /// ```
-    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[Self::Scalar])) {
-        for (shape, tensor) in Self::shapes().zip(self.tensors()) {
-            f(default_info(module, &shape), tensor);
-        }
-    }
-
-    /// [`visit_tensors`](Params::visit_tensors), writable, in the same order.
-    fn visit_tensors_mut(
-        &mut self,
-        module: usize,
-        f: &mut dyn FnMut(TensorInfo, &mut [Self::Scalar]),
-    ) {
-        for (shape, tensor) in Self::shapes().zip(self.tensors_mut()) {
-            f(default_info(module, &shape), tensor);
-        }
-    }
-
-    /// Calls `f(module, name, value)` with every setting that is not a tensor but that the
-    /// model needs (a norm layer's `eps` and `momentum`, BatchNorm's `num_batches_tracked`,
-    /// an activation's slope). The default has none.
-    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
-        let _ = (module, f);
-    }
-
-    /// [`visit_settings`](Params::visit_settings), writable, in the same order.
-    fn visit_settings_mut(
-        &mut self,
-        module: usize,
-        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
-    ) {
-        let _ = (module, f);
-    }
-
     /// Sets every parameter to zero (for gradients: zeroing is explicit, `backward` adds).
     fn fill_zero(&mut self) {
         for t in self.tensors_mut() {
@@ -157,25 +101,5 @@ pub trait Params: Zeros {
         let mut model = crate::kernel::zeroed_box::<Self>();
         model.restore_defaults();
         model
-    }
-}
-
-/// The [`TensorInfo`] the default walk gives a tensor of shape `shape`.
-fn default_info(module: usize, shape: &TensorShape) -> TensorInfo {
-    let (name, matrix) = match shape.kind {
-        TensorKind::Weight => ("weight", true),
-        TensorKind::Scale => ("weight", false),
-        TensorKind::Bias | TensorKind::Shift => ("bias", false),
-    };
-    TensorInfo {
-        module,
-        name,
-        shape: if matrix {
-            Shape::matrix(shape.rows, shape.cols)
-        } else {
-            Shape::vector(shape.len())
-        },
-        layout: Layout::RowMajor,
-        trained: true,
     }
 }

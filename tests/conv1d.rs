@@ -2,6 +2,7 @@
 //! configurations, the forward pass against a direct transcription of PyTorch's formula,
 //! streaming against the windowed layer, and weights through every file format.
 
+use constnet::Named;
 use constnet::init::{self, Init};
 use constnet::io::{self, rust_source::to_rust};
 use constnet::layers::conv1d_out_len;

@@ -2,6 +2,7 @@
 //! kept elements only, masks fixed by the seed, the edge probabilities 0 and 1, its settings
 //! bookkeeping, and a network with Dropout that trains in batches.
 
+use constnet::Named;
 use constnet::init::{self, Init};
 use constnet::loss::{Loss, Mse};
 use constnet::optim::{Adam, AdamConfig, Optimizer};

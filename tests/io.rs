@@ -7,7 +7,7 @@ use constnet::io::{self, Checkpoint};
 use constnet::loss::{CrossEntropy, Loss};
 use constnet::optim::*;
 use constnet::{
-    Activation, BatchNorm, Dense, Dropout, Identity, Layer, LayerNorm, LeakyRelu, Params, Relu,
+    ActivationLayer, BatchNorm, Dense, Dropout, Identity, Layer, LayerNorm, LeakyRelu, Relu,
     Softplus, Tanh, TrainCtx, Zeros, seq,
 };
 use rand::RngExt;
@@ -15,7 +15,7 @@ use rand::RngExt;
 type Net = seq![
     Dense<4, 16, LeakyRelu>,
     BatchNorm<16>,
-    Activation<Softplus, 16>,
+    ActivationLayer<Softplus, 16>,
     Dense<16, 8, Tanh>,
     LayerNorm<8>,
     Dense<8, 3>
@@ -61,7 +61,10 @@ fn model_round_trip_keeps_buffers_and_settings() {
 
 /// Loads `bytes` into a copy of `unusual_net(9)` and returns the error message, checking
 /// that the model did not change.
-fn load_error<M: Params + PartialEq + Copy + core::fmt::Debug>(model: M, bytes: &[u8]) -> String {
+fn load_error<M: constnet::Named + PartialEq + Copy + core::fmt::Debug>(
+    model: M,
+    bytes: &[u8],
+) -> String {
     let mut target = model;
     let err = io::read_from(&mut target, bytes).unwrap_err().to_string();
     assert_eq!(target, model, "the model changed on error: {err}");

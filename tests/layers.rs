@@ -5,7 +5,7 @@
 
 use constnet::testing::{GradCheckConfig, assert_close, grad_check, grad_check_batch};
 use constnet::{
-    Activation, ActivationFn, BatchNorm, BatchNormCache, Dense, Elu, Gelu, GeluTanh, Identity,
+    ActivationFn, ActivationLayer, BatchNorm, BatchNormCache, Dense, Elu, Gelu, GeluTanh, Identity,
     Layer, LayerNorm, LeakyRelu, Params, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh, TensorKind,
     TrainCtx, Zeros, seq,
 };
@@ -42,15 +42,15 @@ fn config() -> GradCheckConfig {
 // ---------------------------------------------------------------------------------------------
 
 fn check_activation_layer<A: ActivationFn<f64>>(name: &str) {
-    let layer = Activation::<A, 7, f64>::new();
+    let layer = ActivationLayer::<A, 7, f64>::new();
     let x = away_from_zero(values::<7>(3, 2.5), 0.05);
-    grad_check(&layer, &x, config()).unwrap_or_else(|e| panic!("Activation<{name}>: {e}"));
+    grad_check(&layer, &x, config()).unwrap_or_else(|e| panic!("ActivationLayer<{name}>: {e}"));
     let mut batch = batch_values::<3, 7>(4, 2.5);
     for row in batch.iter_mut() {
         *row = away_from_zero(*row, 0.05);
     }
     grad_check_batch(&layer, &batch, config())
-        .unwrap_or_else(|e| panic!("Activation<{name}> batch: {e}"));
+        .unwrap_or_else(|e| panic!("ActivationLayer<{name}> batch: {e}"));
 }
 
 #[test]
@@ -70,14 +70,14 @@ fn activation_layer_gradients() {
 
 #[test]
 fn activation_layer_with_custom_settings_gradients() {
-    let leaky = Activation::<LeakyRelu, 5, f64>::with_activation(LeakyRelu {
+    let leaky = ActivationLayer::<LeakyRelu, 5, f64>::with_activation(LeakyRelu {
         negative_slope: 0.3,
     });
     let x = away_from_zero(values::<5>(8, 2.0), 0.05);
     grad_check(&leaky, &x, config()).unwrap();
     // The slope is used: a negative input gives slope·x.
     assert_eq!(leaky.forward(&[-2.0, 1.0, 0.0, 3.0, -1.0])[0], -0.6);
-    let softplus = Activation::<Softplus, 5, f64>::with_activation(Softplus {
+    let softplus = ActivationLayer::<Softplus, 5, f64>::with_activation(Softplus {
         beta: 2.0,
         threshold: 20.0,
     });
@@ -159,7 +159,7 @@ fn chain_with_batch_norm_trains_on_batches() {
     type Net = seq![
         Dense<3, 4, Identity, f64>,
         BatchNorm<4, f64>,
-        Activation<Tanh, 4, f64>,
+        ActivationLayer<Tanh, 4, f64>,
         Dense<4, 2, Identity, f64>
     ];
     let mut net: Net = constnet::init::seeded(constnet::init::Init::HeUniform, 4);
@@ -175,7 +175,7 @@ fn chain_with_batch_norm_trains_on_batches() {
 
 #[test]
 fn activation_layer_has_no_parameters() {
-    type L = Activation<LeakyRelu, 4, f64>;
+    type L = ActivationLayer<LeakyRelu, 4, f64>;
     assert_eq!(L::PARAM_COUNT, 0);
     assert_eq!(L::shapes().count(), 0);
     let mut layer = L::with_activation(LeakyRelu {
@@ -196,7 +196,7 @@ fn activation_layer_has_no_parameters() {
 
 #[test]
 fn softmax_layer_is_the_softmax_activation() {
-    let layer = constnet::layers::Softmax::<3, f64>::new();
+    let layer = constnet::SoftmaxLayer::<3, f64>::new();
     let y = layer.forward(&[1.0, 2.0, 3.0]);
     let e = [1.0f64.exp(), 2.0f64.exp(), 3.0f64.exp()];
     let sum: f64 = e.iter().sum();

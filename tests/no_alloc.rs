@@ -204,7 +204,7 @@ fn schedules_and_penalties_allocate_nothing() {
 type NormNet = seq![
     Dense<8, 16, Identity>,
     layers::BatchNorm<16>,
-    layers::Activation<Gelu, 16>,
+    layers::ActivationLayer<Gelu, 16>,
     Dense<16, 16, Identity>,
     layers::LayerNorm<16>,
     Dense<16, 4, Softmax>
@@ -353,6 +353,22 @@ fn recurrent_streaming_and_bptt_steps_allocate_nothing() {
         lstm.first.cell.process(&mut lstm_state, &buffer, &mut out);
     });
     assert_eq!(n, 0, "streaming allocated");
+
+    // Whole chains through `Stream`, frame by frame and by buffers, a large LSTM too.
+    type Wide = seq![Conv1d<1, 16, 3, 34, 32, Tanh>, LstmSequence<16, 128, 32>, Dense<128, 1>];
+    let wide: Box<Wide> = init::boxed(init::Init::PyTorchDefault, 3);
+    let mut gru_state = <Rnn as Stream>::State::zeros();
+    let mut wide_state = <Wide as Stream>::State::zeros();
+    let mut y = [[0.0f32; 1]; 64];
+    let n = allocations_in(|| {
+        for x in &buffer {
+            std::hint::black_box(gru.step(&mut gru_state, x));
+            std::hint::black_box(wide.step(&mut wide_state, x));
+        }
+        gru.process(&mut gru_state, &buffer, &mut y);
+        wide.process(&mut wide_state, &buffer, &mut y);
+    });
+    assert_eq!(n, 0, "streaming a chain allocated");
 
     fn bptt_steps<M>(mut net: M, name: &str)
     where

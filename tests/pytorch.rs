@@ -60,7 +60,7 @@ where
 }
 
 type Iris = seq![Dense<4, 16, Relu>, Dense<16, 3>];
-type IrisBn = seq![Dense<4, 16>, BatchNorm<16>, constnet::Activation<Relu, 16>, Dense<16, 3>];
+type IrisBn = seq![Dense<4, 16>, BatchNorm<16>, constnet::ActivationLayer<Relu, 16>, Dense<16, 3>];
 type Digits = seq![Dense<64, 32, Tanh, f64>, Dense<32, 10, Identity, f64>];
 
 #[test]

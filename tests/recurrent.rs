@@ -3,6 +3,7 @@
 //! sequence layer, flushed state during silence, independent voices, and a GRU + Dense model
 //! trained by backpropagation through time.
 
+use constnet::Named;
 use constnet::init::{self, Init};
 use constnet::io::{self, rust_source::to_rust};
 use constnet::layers::{

@@ -10,7 +10,9 @@
 //! plus two sines, one value per sample in about [−1, 1].
 
 use constnet::init::{self, Init};
-use constnet::{Conv1d, Conv1dStream, Dense, Gru, GruState, Lstm, LstmState, Tanh};
+use constnet::{
+    Chain, Conv1d, Conv1dStream, Dense, Gru, GruState, Lstm, LstmState, Stream, Tanh, Zeros, seq,
+};
 use rand::RngExt;
 
 use crate::naive;
@@ -57,6 +59,9 @@ pub struct GruStream<const H: usize> {
     pub naive: naive_sequence::Gru<1, H>,
     pub naive_head: naive::Dense<H, 1, naive::Identity>,
     pub naive_h: [f32; H],
+    /// The same cell and head as one network streamed through [`Stream`].
+    pub chain: Chain<Gru<1, H>, Dense<H, 1>>,
+    pub chain_state: <Chain<Gru<1, H>, Dense<H, 1>> as Stream>::State,
 }
 
 impl<const H: usize> GruStream<H> {
@@ -86,6 +91,8 @@ impl<const H: usize> GruStream<H> {
         };
         GruStream {
             naive_head: naive_head(&head),
+            chain: Chain::new(gru, head),
+            chain_state: Zeros::zeros(),
             gru,
             head,
             state: GruState::zeros(),
@@ -104,6 +111,12 @@ impl<const H: usize> GruStream<H> {
     pub fn naive(&mut self, x: &[f32; 1]) -> f32 {
         self.naive.step(&mut self.naive_h, x);
         self.naive_head.forward(&self.naive_h)[0]
+    }
+
+    /// The cell and the head as one chain: one `Stream::step` call per sample.
+    #[inline]
+    pub fn chained(&mut self, x: &[f32; 1]) -> f32 {
+        self.chain.step(&mut self.chain_state, x)[0]
     }
 
     /// Subnormal values in the naive (unflushed) state.
@@ -175,7 +188,13 @@ pub struct ConvStream {
     pub naive_head: naive::Dense<8, 1, naive::Identity>,
     pub history1: Vec<[f32; 1]>,
     pub history2: Vec<[f32; 8]>,
+    /// The same stack as one network streamed through [`Stream`].
+    pub chain: ConvNet,
+    pub chain_state: <ConvNet as Stream>::State,
 }
+
+/// The convolution stack and its head as one network.
+pub type ConvNet = seq![Conv1, Conv2, Dense<8, 1>];
 
 impl ConvStream {
     pub fn new(seed: u64) -> Self {
@@ -191,6 +210,8 @@ impl ConvStream {
             bias: conv2.bias().to_vec(),
         };
         ConvStream {
+            chain: Chain::new(conv1, Chain::new(conv2, head)),
+            chain_state: Zeros::zeros(),
             history1: naive1.history(),
             history2: naive2.history(),
             naive_head: naive_head(&head),
@@ -209,6 +230,12 @@ impl ConvStream {
         let a = self.conv1.step(&mut self.stream1, x);
         let b = self.conv2.step(&mut self.stream2, &a);
         constnet::Layer::forward(&self.head, &b)[0]
+    }
+
+    /// The stack as one chain: one `Stream::step` call per sample.
+    #[inline]
+    pub fn chained(&mut self, x: &[f32; 1]) -> f32 {
+        self.chain.step(&mut self.chain_state, x)[0]
     }
 
     #[inline]

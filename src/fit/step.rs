@@ -49,7 +49,7 @@ pub struct StepScratch<M: Layer, const O: usize, const B: usize> {
     pub grads: M,
 }
 
-crate::impl_zero_bits!(impl[M: Layer + crate::ZeroBits, const O: usize, const B: usize] for StepScratch<M, O, B> where [M::Scalar: crate::ZeroBits, M::BatchCache<B>: crate::ZeroBits] { y, dy, cache, grads });
+crate::impl_zero_bits!(unsafe impl[M: Layer + crate::ZeroBits, const O: usize, const B: usize] for StepScratch<M, O, B> where [M::Scalar: crate::ZeroBits, M::BatchCache<B>: crate::ZeroBits] { y, dy, cache, grads });
 
 /// A finished step: its loss (with penalties) and the gradients' global norm before clipping.
 #[derive(Clone, Copy, Debug, PartialEq)]

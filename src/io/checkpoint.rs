@@ -9,9 +9,9 @@ use crate::io::entries::{
 };
 use crate::io::error::{Error, Name};
 use crate::io::format::{self, Header, Kind};
+use crate::named::Named;
 use crate::named::{Setting, SettingMut};
 use crate::optim::{LrSchedule, OptimizerState, StateMut, StateRef};
-use crate::params::Params;
 
 /// The names of the generator's four state words.
 const RNG_WORDS: [&str; 4] = ["rng.s0", "rng.s1", "rng.s2", "rng.s3"];
@@ -68,7 +68,7 @@ fn buffer_prefix(name: &str) -> Key {
     prefix
 }
 
-impl<M: Params, O: OptimizerState<M>, S: LrSchedule> Entries for Checkpoint<'_, M, O, S> {
+impl<M: Named, O: OptimizerState<M>, S: LrSchedule> Entries for Checkpoint<'_, M, O, S> {
     type Scalar = M::Scalar;
     fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>)) {
         walk_model("model.", &*self.model, f);
@@ -89,7 +89,7 @@ impl<M: Params, O: OptimizerState<M>, S: LrSchedule> Entries for Checkpoint<'_, 
     }
 }
 
-impl<M: Params, O: OptimizerState<M>, S: LrSchedule> EntriesMut for Checkpoint<'_, M, O, S> {
+impl<M: Named, O: OptimizerState<M>, S: LrSchedule> EntriesMut for Checkpoint<'_, M, O, S> {
     fn walk_mut(&mut self, f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>)) {
         walk_model_mut("model.", self.model, f);
         self.optimizer
@@ -135,7 +135,7 @@ impl<M: Params, O: OptimizerState<M>, S: LrSchedule> EntriesMut for Checkpoint<'
     }
 }
 
-impl<M: Params, O: OptimizerState<M>, S: LrSchedule> Checkpoint<'_, M, O, S> {
+impl<M: Named, O: OptimizerState<M>, S: LrSchedule> Checkpoint<'_, M, O, S> {
     /// The size of the checkpoint file in bytes.
     pub fn encoded_len(&self) -> usize {
         format::encoded_len(self, Kind::Checkpoint)

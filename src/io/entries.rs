@@ -4,8 +4,8 @@
 use core::fmt::Write;
 
 use crate::io::error::{Dtype, Name};
+use crate::named::Named;
 use crate::named::{Setting, SettingMut, Shape, TensorInfo};
-use crate::params::Params;
 use crate::scalar::Scalar;
 
 /// One entry's contents, read-only.
@@ -81,7 +81,7 @@ pub(crate) fn plain_key(prefix: &str, name: &str) -> Key {
 }
 
 /// A model's tensors (parameters and buffers), then its settings, under `prefix`.
-pub(crate) fn walk_model<M: Params>(
+pub(crate) fn walk_model<M: Named>(
     prefix: &str,
     model: &M,
     f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>),
@@ -98,7 +98,7 @@ pub(crate) fn walk_model<M: Params>(
 }
 
 /// [`walk_model`], writable.
-pub(crate) fn walk_model_mut<M: Params>(
+pub(crate) fn walk_model_mut<M: Named>(
     prefix: &str,
     model: &mut M,
     f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>),
@@ -116,7 +116,7 @@ pub(crate) fn walk_model_mut<M: Params>(
 
 /// Only the trained tensors of a value of the model's type (an optimizer buffer: its
 /// buffers and settings mean nothing), under `prefix`.
-pub(crate) fn walk_trained<M: Params>(
+pub(crate) fn walk_trained<M: Named>(
     prefix: &str,
     state: &M,
     f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>),
@@ -132,7 +132,7 @@ pub(crate) fn walk_trained<M: Params>(
 }
 
 /// [`walk_trained`], writable.
-pub(crate) fn walk_trained_mut<M: Params>(
+pub(crate) fn walk_trained_mut<M: Named>(
     prefix: &str,
     state: &mut M,
     f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>),
@@ -152,21 +152,21 @@ pub(crate) struct ModelEntries<'a, M>(pub(crate) &'a M);
 /// A model as a file's entries, writable.
 pub(crate) struct ModelEntriesMut<'a, M>(pub(crate) &'a mut M);
 
-impl<M: Params> Entries for ModelEntries<'_, M> {
+impl<M: Named> Entries for ModelEntries<'_, M> {
     type Scalar = M::Scalar;
     fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>)) {
         walk_model("", self.0, f);
     }
 }
 
-impl<M: Params> Entries for ModelEntriesMut<'_, M> {
+impl<M: Named> Entries for ModelEntriesMut<'_, M> {
     type Scalar = M::Scalar;
     fn walk(&self, f: &mut dyn FnMut(&Key, Data<'_, M::Scalar>)) {
         walk_model("", &*self.0, f);
     }
 }
 
-impl<M: Params> EntriesMut for ModelEntriesMut<'_, M> {
+impl<M: Named> EntriesMut for ModelEntriesMut<'_, M> {
     fn walk_mut(&mut self, f: &mut dyn FnMut(&Key, DataMut<'_, M::Scalar>)) {
         walk_model_mut("", self.0, f);
     }

@@ -63,7 +63,7 @@ pub use checkpoint::Checkpoint;
 pub use error::{Dtype, Error, Name};
 pub use format::{MAGIC, MAX_ENTRIES, VERSION};
 
-use crate::params::Params;
+use crate::named::Named;
 use entries::{ModelEntries, ModelEntriesMut};
 use format::Kind;
 
@@ -75,26 +75,26 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 pub const MAX_SAFETENSORS_HEADER: u64 = 1 << 20;
 
 /// The size in bytes of `model`'s file.
-pub fn encoded_len<M: Params>(model: &M) -> usize {
+pub fn encoded_len<M: Named>(model: &M) -> usize {
     format::encoded_len(&ModelEntries(model), Kind::Model)
 }
 
 /// Writes `model` into `out` in the own format and returns the length written (no
 /// allocation, no `std`). [`Error::BufferTooSmall`] if `out` is shorter than
 /// [`encoded_len`].
-pub fn write_to<M: Params>(model: &M, out: &mut [u8]) -> Result<usize, Error> {
+pub fn write_to<M: Named>(model: &M, out: &mut [u8]) -> Result<usize, Error> {
     format::write(&ModelEntries(model), Kind::Model, out)
 }
 
 /// Loads a file in the own format into `model` (no allocation, no `std`). Everything is
 /// checked first: after an `Err`, `model` is unchanged.
-pub fn read_from<M: Params>(model: &mut M, bytes: &[u8]) -> Result<(), Error> {
+pub fn read_from<M: Named>(model: &mut M, bytes: &[u8]) -> Result<(), Error> {
     format::read(&mut ModelEntriesMut(model), Kind::Model, bytes)
 }
 
 /// `model` in the own format, as a `Vec`.
 #[cfg(feature = "std")]
-pub fn to_bytes<M: Params>(model: &M) -> Result<std::vec::Vec<u8>, Error> {
+pub fn to_bytes<M: Named>(model: &M) -> Result<std::vec::Vec<u8>, Error> {
     let mut out = std::vec![0u8; encoded_len(model)];
     write_to(model, &mut out)?;
     Ok(out)
@@ -103,13 +103,13 @@ pub fn to_bytes<M: Params>(model: &M) -> Result<std::vec::Vec<u8>, Error> {
 /// Saves `model` to `path` in the own format, crash-safely: a temporary file in the same
 /// folder, synced, then renamed over `path`.
 #[cfg(feature = "std")]
-pub fn save<M: Params>(model: &M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+pub fn save<M: Named>(model: &M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
     write_file_atomic(path.as_ref(), &to_bytes(model)?)
 }
 
 /// Loads `path` (own format) into `model`; after an `Err`, `model` is unchanged.
 #[cfg(feature = "std")]
-pub fn load<M: Params>(model: &mut M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+pub fn load<M: Named>(model: &mut M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
     read_from(model, &read_file_capped(path.as_ref(), MAX_FILE_BYTES)?)
 }
 

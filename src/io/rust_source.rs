@@ -5,7 +5,7 @@
 //! ([`Dense::new`](crate::Dense::new), [`Conv1d::new`](crate::Conv1d::new), [`Gru::new`],
 //! [`Lstm::new`], [`Sequence::new`],
 //! [`BatchNorm::from_parts`],
-//! [`LayerNorm::from_affine`], [`Activation::with_activation`], [`Dropout::new`],
+//! [`LayerNorm::from_affine`], [`ActivationLayer::with_activation`], [`Dropout::new`],
 //! [`Chain::new`]). Floats are written in Rust's shortest round-trip form, so the baked
 //! network equals the trained one bit for bit (NaN payloads aside: a NaN is written as
 //! `f32::NAN`), and exporting the baked network again gives the same text.
@@ -30,7 +30,7 @@ use std::string::String;
 use crate::activations::ActivationFn;
 use crate::chain::{Chain, Follows, Meets};
 use crate::layer::Layer;
-use crate::layers::{Activation, BatchNorm, Conv1d, Dense, Dropout, LayerNorm};
+use crate::layers::{ActivationLayer, BatchNorm, Conv1d, Dense, Dropout, LayerNorm};
 use crate::layers::{Gru, Lstm, RecurrentCell, Sequence, SequenceOutput};
 use crate::scalar::Scalar;
 
@@ -194,12 +194,12 @@ impl<const N: usize, T: Scalar> RustSource for LayerNorm<N, T> {
     }
 }
 
-impl<A: ActivationFn<T>, const N: usize, T: Scalar> RustSource for Activation<A, N, T> {
-    /// `constnet::Activation::with_activation(constnet::A)`.
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> RustSource for ActivationLayer<A, N, T> {
+    /// `constnet::ActivationLayer::with_activation(constnet::A)`.
     fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
         write!(
             out,
-            "constnet::Activation::with_activation(constnet::{:?})",
+            "constnet::ActivationLayer::with_activation(constnet::{:?})",
             self.activation
         )
     }

@@ -56,8 +56,8 @@ use ::safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
 
 use crate::io::MAX_SAFETENSORS_HEADER;
 use crate::io::error::{Dtype, Error, Name};
+use crate::named::Named;
 use crate::named::{Setting, Shape, TensorInfo};
-use crate::params::Params;
 use crate::scalar::Scalar;
 
 /// How a file's keys map onto a network's layers.
@@ -74,12 +74,12 @@ const COUNTER: &str = "num_batches_tracked";
 
 /// Loads an `nn.Sequential` state_dict in safetensors form into `model` (see the module
 /// docs for the mapping). After an `Err`, `model` is unchanged.
-pub fn load_into<M: Params>(model: &mut M, bytes: &[u8]) -> Result<(), Error> {
+pub fn load_into<M: Named>(model: &mut M, bytes: &[u8]) -> Result<(), Error> {
     load_into_with(model, bytes, Keys::Sequential)
 }
 
 /// [`load_into`] with another key mapping.
-pub fn load_into_with<M: Params>(model: &mut M, bytes: &[u8], keys: Keys<'_>) -> Result<(), Error> {
+pub fn load_into_with<M: Named>(model: &mut M, bytes: &[u8], keys: Keys<'_>) -> Result<(), Error> {
     check_header_len(bytes)?;
     let file = SafeTensors::deserialize(bytes).map_err(|e| Error::Safetensors(e.to_string()))?;
     let prefixes = layer_prefixes(model, &file, keys)?;
@@ -162,7 +162,7 @@ pub fn load_into_with<M: Params>(model: &mut M, bytes: &[u8], keys: Keys<'_>) ->
 }
 
 /// The module indices of the network's layers with tensors, in order.
-fn tensor_modules<M: Params>(model: &M) -> Vec<usize> {
+fn tensor_modules<M: Named>(model: &M) -> Vec<usize> {
     let mut modules: Vec<usize> = Vec::new();
     model.visit_tensors(0, &mut |info, _| {
         if modules.last() != Some(&info.module) {
@@ -178,7 +178,7 @@ fn rank(modules: &[usize], module: usize) -> Option<usize> {
 }
 
 /// The key prefix of each of the network's layers with tensors.
-fn layer_prefixes<M: Params>(
+fn layer_prefixes<M: Named>(
     model: &M,
     file: &SafeTensors<'_>,
     keys: Keys<'_>,
@@ -392,12 +392,12 @@ fn write_tensor<T: Scalar>(info: &TensorInfo, view: &TensorView<'_>, data: &mut 
 }
 
 /// `model` as an `nn.Sequential` state_dict in safetensors form (keys in the module docs).
-pub fn to_bytes<M: Params>(model: &M) -> Result<Vec<u8>, Error> {
+pub fn to_bytes<M: Named>(model: &M) -> Result<Vec<u8>, Error> {
     to_bytes_with(model, Keys::Sequential)
 }
 
 /// [`to_bytes`] with another key mapping.
-pub fn to_bytes_with<M: Params>(model: &M, keys: Keys<'_>) -> Result<Vec<u8>, Error> {
+pub fn to_bytes_with<M: Named>(model: &M, keys: Keys<'_>) -> Result<Vec<u8>, Error> {
     let modules = tensor_modules(model);
     if let Keys::Prefixes(prefixes) = keys
         && prefixes.len() != modules.len()
@@ -459,13 +459,13 @@ pub fn to_bytes_with<M: Params>(model: &M, keys: Keys<'_>) -> Result<Vec<u8>, Er
 
 /// Loads a safetensors file into `model` ([`load_into`]); files larger than
 /// [`MAX_FILE_BYTES`](crate::io::MAX_FILE_BYTES) are refused before reading.
-pub fn load_file<M: Params>(model: &mut M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+pub fn load_file<M: Named>(model: &mut M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
     let bytes = crate::io::read_file_capped(path.as_ref(), crate::io::MAX_FILE_BYTES)?;
     load_into(model, &bytes)
 }
 
 /// Saves `model` as a safetensors file ([`to_bytes`]), crash-safely (temporary file, sync,
 /// rename).
-pub fn save_file<M: Params>(model: &M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+pub fn save_file<M: Named>(model: &M, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
     crate::io::write_file_atomic(path.as_ref(), &to_bytes(model)?)
 }

@@ -40,6 +40,12 @@ pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
 /// exhaustive destructure: adding a field breaks the build until it is listed) and that each
 /// field's type is `ZeroBits` (a reference, `NonZero*` or pointer field does not compile).
 ///
+/// The call says `unsafe impl`: the macro checks the fields, the caller vouches for the rest
+/// of [`ZeroBits`](crate::ZeroBits)'s contract (that no invariant of the type forbids a
+/// field from being zero). Nothing in the crate *needs* it: a custom layer without
+/// `ZeroBits` trains, boxes and fits like any other, through a slower path for its own
+/// part of the heap construction (see [`Zeros`](crate::Zeros)).
+///
 /// The generic parameters go in brackets, with the bounds the fields need (bounds on
 /// associated types in an optional `where [...]` before the field list):
 ///
@@ -49,7 +55,8 @@ pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
 ///     scale: [T; N],
 ///     offset: f64,
 /// }
-/// impl_zero_bits!(impl[const N: usize, T: ZeroBits] for Scaled<N, T> { scale, offset });
+/// // SAFETY: every field may be zero (no invariant ties them).
+/// impl_zero_bits!(unsafe impl[const N: usize, T: ZeroBits] for Scaled<N, T> { scale, offset });
 ///
 /// fn zero_valid<T: ZeroBits>() {}
 /// zero_valid::<Scaled<4, f32>>();
@@ -60,7 +67,7 @@ pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
 /// struct Holder<'a> {
 ///     weights: &'a [f32; 4],
 /// }
-/// impl_zero_bits!(impl['a] for Holder<'a> { weights });
+/// impl_zero_bits!(unsafe impl['a] for Holder<'a> { weights });
 /// ```
 /// ```compile_fail
 /// use constnet::impl_zero_bits;
@@ -68,11 +75,12 @@ pub fn require_zero_bits<T: ZeroBits + ?Sized>(_field: &T) {}
 ///     weights: [f32; 4],
 ///     count: core::num::NonZeroU32,
 /// }
-/// impl_zero_bits!(impl[] for Layer { weights });
+/// impl_zero_bits!(unsafe impl[] for Layer { weights });
 /// ```
+/// The form without `unsafe` (before 0.2) still compiles, with a deprecation warning.
 #[macro_export]
 macro_rules! impl_zero_bits {
-    (impl[$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])? { $($field:ident),* $(,)? }) => {
+    (unsafe impl[$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])? { $($field:ident),* $(,)? }) => {
         const _: () = {
             #[allow(dead_code)] // only type-checked, never called
             trait EveryFieldIsZeroBits {
@@ -82,17 +90,29 @@ macro_rules! impl_zero_bits {
                 fn every_field_is_zero_bits(&self) {
                     // No `..`: the list must name every field.
                     let Self { $($field),* } = self;
-                    $($crate::require_zero_bits($field);)*
+                    $($crate::__private::require_zero_bits($field);)*
                 }
             }
         };
         // SAFETY: the destructure above names every field of the struct and requires each
-        // field's type to be `ZeroBits` (under the same bounds as this impl); a struct made
-        // only of zero-valid fields is zero-valid.
+        // field's type to be `ZeroBits` (under the same bounds as this impl); the caller
+        // wrote `unsafe` for the type's own invariants.
         #[allow(unsafe_code)]
         unsafe impl<$($generics)*> $crate::ZeroBits for $ty where $($($bounds)*)? {}
     };
+    (impl[$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])? { $($field:ident),* $(,)? }) => {
+        const _: () = $crate::__private::impl_zero_bits_without_unsafe();
+        $crate::impl_zero_bits!(unsafe impl[$($generics)*] for $ty $(where [$($bounds)*])? { $($field),* });
+    };
 }
+
+/// Used by the old form of [`impl_zero_bits!`](crate::impl_zero_bits) to warn.
+#[doc(hidden)]
+#[deprecated(
+    since = "0.2.0",
+    note = "write `impl_zero_bits!(unsafe impl[...] for ...)`: the call site vouches for the type's invariants"
+)]
+pub const fn impl_zero_bits_without_unsafe() {}
 
 // SAFETY: 0x00.. is +0.0 for IEEE-754 floats.
 unsafe impl ZeroBits for f32 {}

@@ -1,14 +1,17 @@
-//! Vectorizable `f32` transcendentals: `exp`, `expm1`, `tanh`, `sigmoid` and `ln_1p`.
+//! Vectorizable `f32` transcendentals: `exp`, `expm1`, `tanh`, `erf`, `sigmoid`, `ln_1p`,
+//! and `gate_sigmoid` (the recurrent cells' gates).
 //!
 //! Each function is branch-free arithmetic on one element (range reduction, a short
 //! polynomial, a rescale by a power of two built from bits), so a loop over a slice
 //! vectorizes: with SSE2 in a default build, with AVX2 and FMA where the dispatcher picks the
 //! `x86.rs` wrappers. The exponential-family polynomials are Taylor series on small reduced
 //! ranges (no fitted coefficients; truncation below a quarter ulp, so the error comes from
-//! `f32` rounding in the evaluation); `tanh` is a rational approximation fitted to the
-//! relative error (2.1e-8 before rounding), chosen for its short dependency chain. `tests/math_accuracy.rs` measures the maximum error
-//! against the correctly rounded value (computed in `f64`) over a strided sample of every
-//! finite `f32`, or all of them on request; the bounds it enforces are in [`ULP_BOUNDS`].
+//! `f32` rounding in the evaluation); `tanh` and `erf` are rational approximations fitted to
+//! the relative error (2.1e-8 and 1.9e-8 before rounding), chosen for their short dependency
+//! chain. The unit tests in `src/kernel/accuracy.rs` measure the maximum error against the
+//! correctly rounded value (computed in `f64`) over a strided sample of every finite `f32`,
+//! or all of them with `CONSTNET_MATH_SWEEP=full`; the bounds they enforce are in
+//! [`ULP_BOUNDS`] (and [`GATE_SIGMOID_ABS_BOUND`] for `gate_sigmoid`).
 //!
 //! `f64` never comes here: its activations use `libm`, exactly as PyTorch's reference does.
 
@@ -46,9 +49,10 @@ impl MulAdd for Fused {
 }
 
 /// Maximum error in ulps (units in the last place of the correctly rounded result) that
-/// `tests/math_accuracy.rs` allows for each function, on both evaluation paths, for results
-/// in the normal range. Subnormal results are compared absolutely (error below
-/// `2⁻¹⁴⁹·ULP_BOUND`).
+/// the tests in `src/kernel/accuracy.rs` allow for each function, on both evaluation paths
+/// (`portable_transcendentals_are_within_their_ulp_bounds`,
+/// `fused_transcendentals_are_within_their_ulp_bounds`), for results in the normal range.
+/// Subnormal results are compared absolutely (error below `2⁻¹⁴⁹·ULP_BOUND`).
 #[cfg(test)]
 pub(crate) const ULP_BOUNDS: [(&str, u32); 6] = [
     ("erf", 8),

@@ -23,7 +23,8 @@ mod x86;
 pub use dispatch::{SimdLevel, simd_level};
 #[cfg(feature = "std")]
 pub use heap::zeroed_box;
-pub use heap::{ZeroBits, require_zero_bits};
+#[allow(deprecated)]
+pub use heap::{ZeroBits, impl_zero_bits_without_unsafe, require_zero_bits};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
 macro_rules! dispatch {

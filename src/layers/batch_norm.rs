@@ -285,6 +285,9 @@ impl<const N: usize, T: Scalar> Params for BatchNorm<N, T> {
         self.running_mean = [T::zero(); N];
         self.running_var = [T::one(); N];
     }
+}
+
+impl<const N: usize, T: Scalar> crate::named::Named for BatchNorm<N, T> {
     /// `K.weight`, `K.bias`, then the buffers `K.running_mean`, `K.running_var`.
     fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
         let [w, b, m, v] = Self::infos(module);
@@ -541,5 +544,8 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
     }
 }
 
-crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum, num_batches_tracked });
-crate::impl_zero_bits!(impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var, rows });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum, num_batches_tracked });
+crate::impl_zero_bits!(unsafe impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var, rows });
+
+// Streaming is inference: the running statistics.
+crate::stream::stateless_stream!(impl[const N: usize, T: Scalar] for BatchNorm<N, T>, [T; N] => [T; N]);

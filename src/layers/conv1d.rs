@@ -29,7 +29,7 @@
 //!   message shows the formula with the numbers (see [`Conv1d`]).
 //! * **Batches** use the per-sample defaults of [`Layer`] (`BatchCache<B> = [Conv1dCache; B]`).
 
-use crate::activations::{ActivationFn, Identity};
+use crate::activations::Identity;
 use crate::ctx::TrainCtx;
 use crate::kernel;
 use crate::layer::Layer;
@@ -38,6 +38,52 @@ use crate::named::{Layout, Setting, SettingMut, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
+
+/// An `impl` block of [`Conv1d`] without restating its twelve parameters (bounds
+/// `A: ActivationFn<T>`, `T: Scalar`): `conv1d_impl!(impl[] Conv1d { ... })` for inherent
+/// items, `conv1d_impl!(impl[] Trait for Conv1d { ... })` for a trait, extra generic
+/// parameters in the brackets.
+macro_rules! conv1d_impl {
+    (impl[$($extra:tt)*] $($tr:ident)::+ $(<$($targ:tt),*>)? for Conv1d { $($body:tt)* }) => {
+        impl<
+            const C_IN: usize,
+            const C_OUT: usize,
+            const K: usize,
+            const L: usize,
+            const L_OUT: usize,
+            A: $crate::activations::ActivationFn<T>,
+            T: $crate::scalar::Scalar,
+            const STRIDE: usize,
+            const PADDING: usize,
+            const DILATION: usize,
+            const GROUPS: usize,
+            const CG: usize,
+            $($extra)*
+        > $($tr)::+ $(<$($targ),*>)? for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG> {
+            $($body)*
+        }
+    };
+    (impl[$($extra:tt)*] Conv1d { $($body:tt)* }) => {
+        impl<
+            const C_IN: usize,
+            const C_OUT: usize,
+            const K: usize,
+            const L: usize,
+            const L_OUT: usize,
+            A: $crate::activations::ActivationFn<T>,
+            T: $crate::scalar::Scalar,
+            const STRIDE: usize,
+            const PADDING: usize,
+            const DILATION: usize,
+            const GROUPS: usize,
+            const CG: usize,
+            $($extra)*
+        > Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG> {
+            $($body)*
+        }
+    };
+}
+pub(crate) use conv1d_impl;
 
 /// PyTorch's `nn.Conv1d(C_IN, C_OUT, K, stride=STRIDE, padding=PADDING, dilation=DILATION,
 /// groups=GROUPS)` over a window of `L` frames, followed by the activation `A`:
@@ -123,6 +169,72 @@ pub struct Conv1d<
     pub activation: A,
 }
 
+/// A causal dilated convolution for streaming: `C_IN → C_OUT` channels, kernel `K`, dilation
+/// `DILATION`, named by what matters to a stream. It is the [`Conv1d`] with no window
+/// (`L = L_OUT = 0`), stride 1 and no padding: output frame `n` sees input frames
+/// `n − DILATION·(K − 1)`, ..., `n − DILATION`, `n`, through [`Stream`](crate::Stream)
+/// (state: a [`Conv1dHistory`](crate::Conv1dHistory)). The parameters are PyTorch's
+/// `nn.Conv1d(C_IN, C_OUT, K, dilation=DILATION)`; a windowed `Conv1d` with the same
+/// numbers trains them (the weights load across, `weight` and `bias` alike).
+///
+/// A WaveNet-style stack, with a 1×1 convolution as its head, is a model (initialized,
+/// saved, loaded like any other) and streams with one call per sample:
+/// ```
+/// use constnet::init::{self, Init};
+/// use constnet::{CausalConv1d, Stream, Tanh, Zeros, seq};
+/// type Net = seq![
+///     CausalConv1d<1, 8, 3, 1, Tanh>,
+///     CausalConv1d<8, 8, 3, 2, Tanh>,
+///     CausalConv1d<8, 8, 3, 4, Tanh>,
+///     CausalConv1d<8, 1, 1>,
+/// ];
+/// let net: Net = init::seeded(Init::PyTorchDefault, 0);
+/// let mut state = <Net as Stream>::State::zeros();
+/// let y: [f32; 1] = net.step(&mut state, &[0.5]);
+/// assert!(y[0].is_finite());
+/// ```
+/// It has no window, so no windowed forward (a compile error names the fix):
+/// ```compile_fail
+/// use constnet::{CausalConv1d, Layer, Zeros};
+/// let conv = CausalConv1d::<1, 8, 3>::zeros();
+/// let _ = conv.forward(&[]);
+/// ```
+/// ```
+/// use constnet::{Conv1d, Layer, Zeros};
+/// let conv = Conv1d::<1, 8, 3, 3, 1>::zeros(); // the same convolution over a 3-frame window
+/// let _ = conv.forward(&[[0.0]; 3]);
+/// ```
+pub type CausalConv1d<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const K: usize,
+    const DILATION: usize = 1,
+    A = Identity,
+    T = f32,
+> = Conv1d<C_IN, C_OUT, K, 0, 0, A, T, 1, 0, DILATION>;
+
+/// A depthwise convolution (`GROUPS = C`: each channel convolved alone), PyTorch's
+/// `nn.Conv1d(C, C, K, stride, padding, dilation, groups=C)` over windows of `L` frames:
+/// the [`Conv1d`] with `C_IN = C_OUT = GROUPS = C` and one input channel per group.
+///
+/// ```
+/// use constnet::{DepthwiseConv1d, Layer, Zeros};
+/// // 4 channels, kernel 3, 10 frames -> 8.
+/// let y = DepthwiseConv1d::<4, 3, 10, 8>::zeros().forward(&[[1.0; 4]; 10]);
+/// assert_eq!(y.len(), 8);
+/// ```
+pub type DepthwiseConv1d<
+    const C: usize,
+    const K: usize,
+    const L: usize,
+    const L_OUT: usize,
+    A = Identity,
+    T = f32,
+    const STRIDE: usize = 1,
+    const PADDING: usize = 0,
+    const DILATION: usize = 1,
+> = Conv1d<C, C, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, C, 1>;
+
 /// What `Conv1d::backward` needs from one sample: the input window, the pre-activations and
 /// the outputs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -170,21 +282,7 @@ const fn to_storage<T: Copy, const C_OUT: usize, const CG: usize, const K: usize
     stored
 }
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-> Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
-{
+conv1d_impl!(impl[] Conv1d {
     /// The type's parameters, for the compile-time checks.
     pub(crate) const SHAPE: Conv1dShape = Conv1dShape {
         c_in: C_IN,
@@ -206,6 +304,16 @@ impl<
     #[inline(always)]
     pub(crate) const fn check_shape() {
         const { Self::SHAPE.check() }
+    }
+
+    /// [`check_shape`](Self::check_shape), and that the layer has a window (`L > 0`): what
+    /// the [`Layer`] methods need.
+    #[inline(always)]
+    pub(crate) const fn check_windowed_shape() {
+        const {
+            Self::SHAPE.check();
+            Self::SHAPE.check_window();
+        }
     }
 
     /// A layer from PyTorch-ordered weights (`weight[o][c][k]`, `[C_out][C_in/groups][K]`),
@@ -332,23 +440,9 @@ impl<
             }
         }
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A: ActivationFn<T>,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-> Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
-{
+conv1d_impl!(impl[] Conv1d {
     /// A layer from PyTorch's `weight` (`[C_out][C_in/groups][K]`) and `bias`, with the
     /// default activation value.
     pub fn from_pytorch(weight: [[[T; K]; CG]; C_OUT], bias: [T; C_OUT]) -> Self {
@@ -454,23 +548,9 @@ impl<
         }
         dz
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A: ActivationFn<T>,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-> Zeros for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
-{
+conv1d_impl!(impl[] Zeros for Conv1d {
     fn zeros() -> Self {
         Self::check_shape();
         Conv1d {
@@ -479,23 +559,9 @@ impl<
             activation: A::default(),
         }
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A: ActivationFn<T>,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-> Params for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
-{
+conv1d_impl!(impl[] Params for Conv1d {
     type Scalar = T;
     const PARAM_COUNT: usize = C_OUT * CG * K + C_OUT;
 
@@ -531,6 +597,9 @@ impl<
     fn restore_defaults(&mut self) {
         self.activation = A::default();
     }
+});
+
+conv1d_impl!(impl[] crate::named::Named for Conv1d {
     const MODULES: usize = 1 + A::MODULES;
     /// `K.weight` (`[C_OUT, CG, K]`, stored with its axes reversed) and `K.bias`.
     fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
@@ -556,23 +625,9 @@ impl<
         self.activation
             .visit_settings_mut(&mut |name, value| f(module + 1, name, value));
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A: ActivationFn<T>,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-> Layer for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
-{
+conv1d_impl!(impl[] Layer for Conv1d {
     type Input = [[T; C_IN]; L];
     type Output = [[T; C_OUT]; L_OUT];
     type Cache = Conv1dCache<C_IN, C_OUT, L, L_OUT, T>;
@@ -580,7 +635,7 @@ impl<
 
     #[inline]
     fn forward(&self, x: &[[T; C_IN]; L]) -> [[T; C_OUT]; L_OUT] {
-        Self::check_shape();
+        Self::check_windowed_shape();
         let mut z = [[T::zero(); C_OUT]; L_OUT];
         self.pre_activation(x, &mut z);
         let mut y = [[T::zero(); C_OUT]; L_OUT];
@@ -594,7 +649,7 @@ impl<
         x: &[[T; C_IN]; L],
         _ctx: &mut TrainCtx,
     ) -> ([[T; C_OUT]; L_OUT], Self::Cache) {
-        Self::check_shape();
+        Self::check_windowed_shape();
         let mut cache = Conv1dCache {
             x: *x,
             z: [[T::zero(); C_OUT]; L_OUT],
@@ -623,10 +678,10 @@ impl<
         let dz = self.pre_activation_grad(cache, dy);
         self.add_grads(&cache.x, &dz, grads, None);
     }
-}
+});
 
 crate::impl_zero_bits!(
-    impl[
+    unsafe impl[
         const C_IN: usize, const C_OUT: usize, const K: usize, const L: usize, const L_OUT: usize,
         A: crate::ZeroBits, T: crate::ZeroBits, const STRIDE: usize, const PADDING: usize,
         const DILATION: usize, const GROUPS: usize, const CG: usize
@@ -635,6 +690,6 @@ crate::impl_zero_bits!(
     { weight, bias, activation }
 );
 crate::impl_zero_bits!(
-    impl[const C_IN: usize, const C_OUT: usize, const L: usize, const L_OUT: usize, T: crate::ZeroBits]
+    unsafe impl[const C_IN: usize, const C_OUT: usize, const L: usize, const L_OUT: usize, T: crate::ZeroBits]
     for Conv1dCache<C_IN, C_OUT, L, L_OUT, T> { x, z, y }
 );

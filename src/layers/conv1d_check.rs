@@ -164,6 +164,11 @@ impl Conv1dShape {
                 .num(s.cg)
                 .panic();
         }
+        // L = L_OUT = 0: no window (a stream-only `CausalConv1d`); its windowed form is
+        // refused by `check_window`.
+        if s.l == 0 && s.l_out == 0 {
+            return;
+        }
         let span = s.dilation * (s.k - 1) + 1;
         if span > s.l + 2 * s.padding {
             Message::new()
@@ -199,6 +204,15 @@ impl Conv1dShape {
                 .text(" + 1 = ")
                 .num(expected)
                 .text(" (rounded down)")
+                .panic();
+        }
+    }
+
+    /// The windowed form's extra condition: a window (`L > 0`).
+    pub(crate) const fn check_window(self) {
+        if self.l == 0 {
+            Message::new()
+                .text("Conv1d: L = 0 (a CausalConv1d) has no windowed form: stream it with `Stream::step`, or train a windowed Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, 1, 0, DILATION> and load its weights (the same parameters)")
                 .panic();
         }
     }

@@ -13,10 +13,10 @@
 //! A step allocates nothing, works without `std`, and costs the `K` taps of one output frame
 //! plus one frame copy into the ring.
 
-use crate::activations::ActivationFn;
 use crate::kernel::{InTask, Kernels, MulAdd, SimdTask, in_best_simd};
-use crate::layers::conv1d::Conv1d;
+use crate::layers::conv1d::{Conv1d, conv1d_impl};
 use crate::scalar::Scalar;
+use crate::stream::Stream;
 use crate::zeros::Zeros;
 
 /// The history of a streaming [`Conv1d`]: the last `HISTORY` input frames, in a ring buffer.
@@ -53,8 +53,11 @@ impl<const C_IN: usize, const HISTORY: usize, T: Scalar> Conv1dStream<C_IN, HIST
     pub fn reset(&mut self) {
         *self = Self::new();
     }
+}
 
-    /// The frame `age` steps back (`1` is the latest pushed), for `1 ≤ age ≤ HISTORY`.
+impl<const C_IN: usize, const HISTORY: usize, T: Scalar> FrameHistory<C_IN, T>
+    for Conv1dStream<C_IN, HISTORY, T>
+{
     #[inline(always)]
     fn back(&self, age: usize) -> &[T; C_IN] {
         let index = if self.next >= age {
@@ -65,7 +68,6 @@ impl<const C_IN: usize, const HISTORY: usize, T: Scalar> Conv1dStream<C_IN, HIST
         &self.frames[index]
     }
 
-    /// Appends `frame`, dropping the oldest.
     #[inline(always)]
     fn push(&mut self, frame: &[T; C_IN]) {
         if HISTORY > 0 {
@@ -93,23 +95,68 @@ impl<const C_IN: usize, const HISTORY: usize, T: Scalar> Zeros for Conv1dStream<
     }
 }
 
-crate::impl_zero_bits!(impl[const C_IN: usize, const HISTORY: usize, T: crate::ZeroBits] for Conv1dStream<C_IN, HISTORY, T> { frames, next });
+crate::impl_zero_bits!(unsafe impl[const C_IN: usize, const HISTORY: usize, T: crate::ZeroBits] for Conv1dStream<C_IN, HISTORY, T> { frames, next });
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A: ActivationFn<T>,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-> Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
+/// A streaming convolution's history: the last input frames.
+pub(crate) trait FrameHistory<const C_IN: usize, T> {
+    /// The frame `age` steps back (`1` is the latest pushed), for `1 ≤ age ≤` the history's
+    /// length.
+    fn back(&self, age: usize) -> &[T; C_IN];
+    /// Appends `frame`, dropping the oldest.
+    fn push(&mut self, frame: &[T; C_IN]);
+}
+
+/// The state of a [`Conv1d`] (or [`CausalConv1d`](crate::CausalConv1d)) streamed through
+/// [`Stream`]: the last `K·DILATION` input frames in a ring buffer (the step reads
+/// `DILATION·(K − 1)` of them; a type cannot compute that length, so the ring holds
+/// `DILATION` frames more). Starts as zeros: the signal begins after silence.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv1dHistory<const C_IN: usize, const K: usize, const DILATION: usize, T = f32> {
+    /// `K·DILATION` frames; frame `next` (flattened) is the oldest.
+    frames: [[[T; C_IN]; DILATION]; K],
+    next: usize,
+}
+
+impl<const C_IN: usize, const K: usize, const DILATION: usize, T: Scalar> Zeros
+    for Conv1dHistory<C_IN, K, DILATION, T>
 {
+    fn zeros() -> Self {
+        Conv1dHistory {
+            frames: [[[T::zero(); C_IN]; DILATION]; K],
+            next: 0,
+        }
+    }
+}
+
+crate::impl_zero_bits!(unsafe impl[const C_IN: usize, const K: usize, const DILATION: usize, T: crate::ZeroBits] for Conv1dHistory<C_IN, K, DILATION, T> { frames, next });
+
+impl<const C_IN: usize, const K: usize, const DILATION: usize, T: Scalar> FrameHistory<C_IN, T>
+    for Conv1dHistory<C_IN, K, DILATION, T>
+{
+    #[inline(always)]
+    fn back(&self, age: usize) -> &[T; C_IN] {
+        let len = K * DILATION;
+        let index = if self.next >= age {
+            self.next - age
+        } else {
+            self.next + len - age
+        };
+        &self.frames.as_flattened()[index]
+    }
+
+    #[inline(always)]
+    fn push(&mut self, frame: &[T; C_IN]) {
+        let len = K * DILATION;
+        self.frames.as_flattened_mut()[self.next] = *frame;
+        self.next = if self.next + 1 == len {
+            0
+        } else {
+            self.next + 1
+        };
+    }
+}
+
+conv1d_impl!(impl[] Conv1d {
     /// One causal streaming step: the output frame for the input `frame`, given the history
     /// in `stream`, which then takes `frame` in. Allocation-free, also without `std`.
     ///
@@ -118,7 +165,8 @@ impl<
     /// on `DILATION·(K − 1)` zero frames followed by `x`, with `PADDING = 0` (causal padding,
     /// on the left only). The layer's own `L`, `L_OUT` and `PADDING` play no part (the same
     /// weights serve both forms); `STRIDE` must be 1 (a strided stream would give an output
-    /// only every `STRIDE` frames).
+    /// only every `STRIDE` frames). [`Stream::step`] is the same step with a
+    /// [`Conv1dHistory`] state, which needs no `HISTORY` parameter.
     ///
     /// Compile-time checks: the layer's parameters (as for the windowed layer), `STRIDE = 1`
     /// and `HISTORY = DILATION·(K − 1)`:
@@ -140,15 +188,11 @@ impl<
 
     /// One step with the kernels of `Kn` (the activation inlined in a streaming task).
     #[inline(always)]
-    fn step_with<Kn: Kernels, const HISTORY: usize>(
+    pub(crate) fn step_with_history<Kn: Kernels, S: FrameHistory<C_IN, T>>(
         &self,
-        stream: &mut Conv1dStream<C_IN, HISTORY, T>,
+        stream: &mut S,
         frame: &[T; C_IN],
     ) -> [T; C_OUT] {
-        const {
-            Self::SHAPE.check();
-            Self::SHAPE.check_stream(HISTORY);
-        }
         let mut z = *self.bias();
         for (k, wk) in self.weight_taps().iter().enumerate() {
             let age = (K - 1 - k) * DILATION;
@@ -200,20 +244,20 @@ impl<
             out,
         });
     }
-}
+});
 
 /// [`Conv1d::step_block`]'s work as one [`SimdTask`]: the taps and the activation compiled
 /// for the best instruction set the CPU has, one dispatch per block (per frame for
 /// [`Conv1d::step`]). The taps are the windowed layer's own code (multiplies and adds, no
 /// fused operations), so the streamed frames keep its bits.
-struct StreamBlock<'a, C: StreamingConv<HISTORY>, const HISTORY: usize> {
+struct StreamBlock<'a, C: StreamingConv<S>, S> {
     conv: &'a C,
-    stream: &'a mut C::Stream,
+    stream: &'a mut S,
     frames: &'a [C::Frame],
     out: &'a mut [C::Output],
 }
 
-impl<C: StreamingConv<HISTORY>, const HISTORY: usize> SimdTask for StreamBlock<'_, C, HISTORY> {
+impl<C: StreamingConv<S>, S> SimdTask for StreamBlock<'_, C, S> {
     type Output = ();
     #[inline(always)]
     fn run<M: MulAdd>(self) {
@@ -223,41 +267,40 @@ impl<C: StreamingConv<HISTORY>, const HISTORY: usize> SimdTask for StreamBlock<'
     }
 }
 
-/// A [`Conv1d`] seen by [`StreamBlock`]: its frame types and its step (spares the task the
-/// layer's twelve parameters).
-trait StreamingConv<const HISTORY: usize> {
+/// A [`Conv1d`] seen by [`StreamBlock`]: its frame types and its step over the history `S`
+/// (spares the task the layer's twelve parameters).
+trait StreamingConv<S> {
     type Frame;
     type Output;
-    type Stream;
-    fn step_in<Kn: Kernels>(&self, stream: &mut Self::Stream, frame: &Self::Frame) -> Self::Output;
+    fn step_in<Kn: Kernels>(&self, stream: &mut S, frame: &Self::Frame) -> Self::Output;
 }
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const K: usize,
-    const L: usize,
-    const L_OUT: usize,
-    A: ActivationFn<T>,
-    T: Scalar,
-    const STRIDE: usize,
-    const PADDING: usize,
-    const DILATION: usize,
-    const GROUPS: usize,
-    const CG: usize,
-    const HISTORY: usize,
-> StreamingConv<HISTORY>
-    for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG>
-{
+conv1d_impl!(impl[S: FrameHistory<C_IN, T>] StreamingConv<S> for Conv1d {
     type Frame = [T; C_IN];
     type Output = [T; C_OUT];
-    type Stream = Conv1dStream<C_IN, HISTORY, T>;
     #[inline(always)]
-    fn step_in<Kn: Kernels>(
-        &self,
-        stream: &mut Conv1dStream<C_IN, HISTORY, T>,
-        frame: &[T; C_IN],
-    ) -> [T; C_OUT] {
-        self.step_with::<Kn, HISTORY>(stream, frame)
+    fn step_in<Kn: Kernels>(&self, stream: &mut S, frame: &[T; C_IN]) -> [T; C_OUT] {
+        self.step_with_history::<Kn, S>(stream, frame)
     }
-}
+});
+
+conv1d_impl!(impl[] Stream for Conv1d {
+    type InFrame = [T; C_IN];
+    type OutFrame = [T; C_OUT];
+    type State = Conv1dHistory<C_IN, K, DILATION, T>;
+
+    /// The causal step of [`Conv1d::step`], its history in a [`Conv1dHistory`].
+    #[inline]
+    fn step(&self, state: &mut Self::State, x: &[T; C_IN]) -> [T; C_OUT] {
+        crate::stream::step_in_task(self, state, x)
+    }
+
+    #[inline(always)]
+    fn step_with<Kn: Kernels>(&self, state: &mut Self::State, x: &[T; C_IN]) -> [T; C_OUT] {
+        const {
+            Self::SHAPE.check();
+            Self::SHAPE.check_stream(DILATION * (K - 1));
+        }
+        self.step_with_history::<Kn, _>(state, x)
+    }
+});

@@ -282,6 +282,11 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Params
     fn restore_defaults(&mut self) {
         self.activation = A::default();
     }
+}
+
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> crate::named::Named
+    for Dense<IN, OUT, A, T>
+{
     const MODULES: usize = 1 + A::MODULES;
     /// `K.weight` (`[OUT, IN]`, stored transposed) and `K.bias`.
     fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
@@ -350,7 +355,7 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     /// shuffles each where a call's input in memory broadcasts straight from a load (T
     /// latency 42–44 ns inlined against 37 ns as a call, in ad-hoc alternating runs).
     #[inline(always)]
-    fn forward_with<K: crate::Kernels>(&self, x: &[T; IN]) -> [T; OUT] {
+    fn forward_with<K: crate::kernel::Kernels>(&self, x: &[T; IN]) -> [T; OUT] {
         let z = self.pre_activation(x);
         let mut y = [T::zero(); OUT];
         self.activation.forward_with::<K, OUT>(&z, &mut y);
@@ -422,6 +427,8 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Layer
     }
 }
 
-crate::impl_zero_bits!(impl[const IN: usize, const OUT: usize, A: crate::ZeroBits, T: crate::ZeroBits] for Dense<IN, OUT, A, T> { weight, bias, activation });
-crate::impl_zero_bits!(impl[const IN: usize, const OUT: usize, T: crate::ZeroBits] for DenseCache<IN, OUT, T> { x, z, y });
-crate::impl_zero_bits!(impl[const OUT: usize, const B: usize, T: crate::ZeroBits] for DenseBatchCache<OUT, B, T> { z });
+crate::impl_zero_bits!(unsafe impl[const IN: usize, const OUT: usize, A: crate::ZeroBits, T: crate::ZeroBits] for Dense<IN, OUT, A, T> { weight, bias, activation });
+crate::impl_zero_bits!(unsafe impl[const IN: usize, const OUT: usize, T: crate::ZeroBits] for DenseCache<IN, OUT, T> { x, z, y });
+crate::impl_zero_bits!(unsafe impl[const OUT: usize, const B: usize, T: crate::ZeroBits] for DenseBatchCache<OUT, B, T> { z });
+
+crate::stream::stateless_stream!(impl[const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar] for Dense<IN, OUT, A, T>, [T; IN] => [T; OUT]);

@@ -58,7 +58,7 @@ use crate::zeros::Zeros;
 /// the default, `p = 0.5`):
 /// ```
 /// use constnet::init::{self, Init};
-/// use constnet::{Dense, Dropout, Params, Relu, seq};
+/// use constnet::{Dense, Dropout, Named, Relu, seq};
 /// type Net = seq![Dense<4, 8, Relu>, Dropout<8>, Dense<8, 2>];
 /// let mut net: Net = init::seeded(Init::HeUniform, 0);
 /// net.second.first = Dropout::new(0.2);
@@ -213,6 +213,9 @@ impl<const N: usize, T: Scalar> Params for Dropout<N, T> {
     fn restore_defaults(&mut self) {
         self.p = DEFAULT_P;
     }
+}
+
+impl<const N: usize, T: Scalar> crate::named::Named for Dropout<N, T> {
     /// One module (`nn.Dropout(p)`), with the setting `p`.
     const MODULES: usize = 1;
     fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
@@ -268,8 +271,8 @@ impl<const N: usize, T: Scalar> Layer for Dropout<N, T> {
     fn backward_params(&self, _cache: &Self::Cache, _dy: &[T; N], _grads: &mut Self) {}
 }
 
-crate::impl_zero_bits!(impl[const N: usize, T] for Dropout<N, T> { p, scalar });
-crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for DropoutCache<N, T> { mask });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T] for Dropout<N, T> { p, scalar });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for DropoutCache<N, T> { mask });
 
 #[cfg(test)]
 mod tests {
@@ -305,3 +308,6 @@ mod tests {
         assert!(!is_probability(f64::INFINITY));
     }
 }
+
+// Streaming is inference: the identity.
+crate::stream::stateless_stream!(impl[const N: usize, T: Scalar] for Dropout<N, T>, [T; N] => [T; N]);

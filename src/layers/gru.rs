@@ -4,9 +4,9 @@
 //! [`RecurrentWeights`] with three gates (`r`, `z`, `n`, PyTorch's order): per gate,
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
-use crate::kernel::{InTask, Kernels, MulAdd};
+use crate::kernel::Kernels;
 use crate::layers::recurrent_cell::{
-    RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, stream, train_one,
+    RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, train_one,
 };
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
@@ -52,21 +52,6 @@ pub struct Gru<const IN: usize, const H: usize, T = f32> {
     weights: RecurrentWeights<IN, H, G, T>,
 }
 
-impl<const IN: usize, const H: usize, T> core::ops::Deref for Gru<IN, H, T> {
-    type Target = RecurrentWeights<IN, H, G, T>;
-    #[inline(always)]
-    fn deref(&self) -> &Self::Target {
-        &self.weights
-    }
-}
-
-impl<const IN: usize, const H: usize, T> core::ops::DerefMut for Gru<IN, H, T> {
-    #[inline(always)]
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.weights
-    }
-}
-
 /// A GRU's state: the hidden vector `h` (PyTorch's `h_n` of one sample). Start from
 /// [`GruState::zeros`] (PyTorch's default `h0`) or any value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,42 +95,6 @@ impl<const H: usize, T: Scalar> Zeros for GruStepCache<H, T> {
 }
 
 impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
-    /// A cell from PyTorch's parameters, each `[3·H][...]` matrix given as its three gate
-    /// blocks of `H` rows (see [`RecurrentWeights::new`]). A `const fn`, so a cell can be a
-    /// `static` (what [`io::rust_source`](crate::io::rust_source) writes).
-    pub const fn new(
-        weight_ih: [[[T; IN]; H]; G],
-        weight_hh: [[[T; H]; H]; G],
-        bias_ih: [[T; H]; G],
-        bias_hh: [[T; H]; G],
-    ) -> Self {
-        Gru {
-            weights: RecurrentWeights::new(weight_ih, weight_hh, bias_ih, bias_hh),
-        }
-    }
-
-    /// One streaming step: reads `x`, updates `state` and returns the new `h`.
-    #[inline]
-    pub fn step(&self, state: &mut GruState<H, T>, x: &[T; IN]) -> [T; H] {
-        let mut h = [[T::zero(); H]];
-        stream(self, state, core::slice::from_ref(x), &mut h);
-        h[0]
-    }
-
-    /// Streams a buffer: one step per input frame, `hs[t]` the hidden state after frame
-    /// `t`. Allocates nothing.
-    ///
-    /// # Panics
-    /// When `xs` and `hs` differ in length.
-    pub fn process(&self, state: &mut GruState<H, T>, xs: &[[T; IN]], hs: &mut [[T; H]]) {
-        assert_eq!(
-            xs.len(),
-            hs.len(),
-            "Gru::process: one output per input frame"
-        );
-        stream(self, state, xs, hs);
-    }
-
     /// The gates `r`, `z`, `n` and `W_hn h + b_hn` for input `x` and state `h`.
     #[inline(always)]
     fn gates<K: Kernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G], hn: &mut [T; H]) {
@@ -248,27 +197,27 @@ impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {
 
 impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
     #[inline(always)]
-    fn stream_step<M: MulAdd>(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
+    fn stream_step<K: Kernels>(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
         let mut gates = [[T::zero(); H]; G];
         let mut hn = [T::zero(); H];
-        self.gates::<InTask<M>>(&state.h, x, &mut gates, &mut hn);
-        Self::update::<InTask<M>>(&mut state.h, &gates);
+        self.gates::<K>(&state.h, x, &mut gates, &mut hn);
+        Self::update::<K>(&mut state.h, &gates);
     }
 
     #[inline(always)]
-    fn train_step<M: MulAdd>(
+    fn train_step<K: Kernels>(
         &self,
         state: &mut GruState<H, T>,
         x: &[T; IN],
         cache: &mut GruStepCache<H, T>,
     ) {
         cache.h_prev = state.h;
-        self.gates::<InTask<M>>(&state.h, x, &mut cache.gates, &mut cache.hn);
-        Self::update::<InTask<M>>(&mut state.h, &cache.gates);
+        self.gates::<K>(&state.h, x, &mut cache.gates, &mut cache.hn);
+        Self::update::<K>(&mut state.h, &cache.gates);
     }
 
     #[inline(always)]
-    fn backward_step<M: MulAdd>(
+    fn backward_step<K: Kernels>(
         &self,
         cache: &GruStepCache<H, T>,
         x: &[T; IN],
@@ -276,85 +225,11 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
         grads: &mut Self,
         dx: Option<&mut [T; IN]>,
     ) {
-        self.backward_with::<InTask<M>>(cache, x, d_state, grads, dx);
+        self.backward_with::<K>(cache, x, d_state, grads, dx);
     }
 }
 
-impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Gru<IN, H, T> {
-    type Input = [T; IN];
-    type Hidden = [T; H];
-    type State = GruState<H, T>;
-    type StepCache = GruStepCache<H, T>;
+crate::layers::recurrent_cell::recurrent_cell!(Gru, GruState, GruStepCache, "nn.GRU");
 
-    #[inline]
-    fn step_state(&self, state: &mut GruState<H, T>, x: &[T; IN]) {
-        step_one(self, state, x);
-    }
-
-    #[inline]
-    fn step_train(&self, state: &mut GruState<H, T>, x: &[T; IN], cache: &mut GruStepCache<H, T>) {
-        train_one(self, state, x, cache);
-    }
-
-    /// PyTorch's BPTT step: with `δh = dL/dh'`, `dn = δh ⊙ (1 − z)`,
-    /// `dz = δh ⊙ (h − n)`, `a_n = dn ⊙ (1 − n²)`, `a_r = a_n ⊙ (W_hn h + b_hn) ⊙ r(1 − r)`,
-    /// `a_z = dz ⊙ z(1 − z)`; the input side sees `[a_r | a_z | a_n]`, the recurrent side
-    /// `[a_r | a_z | a_n ⊙ r]`; `dL/dh = δh ⊙ z + W_hhᵀ·[a_r | a_z | a_n ⊙ r]`.
-    fn step_backward(
-        &self,
-        cache: &GruStepCache<H, T>,
-        x: &[T; IN],
-        d_state: &mut GruState<H, T>,
-        grads: &mut Self,
-        dx: Option<&mut [T; IN]>,
-    ) {
-        backward_one(self, cache, x, d_state, grads, dx);
-    }
-
-    #[inline(always)]
-    fn hidden(state: &GruState<H, T>) -> &[T; H] {
-        &state.h
-    }
-
-    #[inline(always)]
-    fn add_hidden(d_state: &mut GruState<H, T>, dh: &[T; H]) {
-        add_into(&mut d_state.h, dh);
-    }
-}
-
-impl<const IN: usize, const H: usize, T: Scalar> Zeros for Gru<IN, H, T> {
-    fn zeros() -> Self {
-        Gru {
-            weights: RecurrentWeights::zeros(),
-        }
-    }
-}
-
-impl<const IN: usize, const H: usize, T: Scalar> Params for Gru<IN, H, T> {
-    type Scalar = T;
-    const PARAM_COUNT: usize = RecurrentWeights::<IN, H, G, T>::PARAM_COUNT;
-
-    /// `weight_ih`, `weight_hh` (storage order: per gate, input-major), `bias_ih`, `bias_hh`.
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.weights.tensors()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.weights.tensors_mut()
-    }
-    fn shapes() -> impl Iterator<Item = TensorShape> {
-        RecurrentWeights::<IN, H, G, T>::shapes()
-    }
-    /// One module, `nn.GRU`.
-    const MODULES: usize = 1;
-    /// `K.weight_ih_l0`, `K.weight_hh_l0`, `K.bias_ih_l0`, `K.bias_hh_l0`.
-    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
-        self.weights.visit_tensors(module, f);
-    }
-    fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
-        self.weights.visit_tensors_mut(module, f);
-    }
-}
-
-crate::impl_zero_bits!(impl[const IN: usize, const H: usize, T: crate::ZeroBits] for Gru<IN, H, T> { weights });
-crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for GruState<H, T> { h });
-crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for GruStepCache<H, T> { h_prev, gates, hn });
+crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for GruState<H, T> { h });
+crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for GruStepCache<H, T> { h_prev, gates, hn });

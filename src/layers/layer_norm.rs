@@ -161,6 +161,9 @@ impl<const N: usize, T: Scalar> Params for LayerNorm<N, T> {
     fn restore_defaults(&mut self) {
         self.eps = DEFAULT_EPS;
     }
+}
+
+impl<const N: usize, T: Scalar> crate::named::Named for LayerNorm<N, T> {
     fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
         f(module, "eps", Setting::Real(self.eps));
     }
@@ -222,5 +225,7 @@ impl<const N: usize, T: Scalar> Layer for LayerNorm<N, T> {
     }
 }
 
-crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for LayerNorm<N, T> { weight, bias, eps });
-crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for LayerNormCache<N, T> { normalized, inv_std });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for LayerNorm<N, T> { weight, bias, eps });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for LayerNormCache<N, T> { normalized, inv_std });
+
+crate::stream::stateless_stream!(impl[const N: usize, T: Scalar] for LayerNorm<N, T>, [T; N] => [T; N]);

@@ -4,9 +4,9 @@
 //! [`RecurrentWeights`] with four gates (`i`, `f`, `g`, `o`, PyTorch's order): per gate,
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
-use crate::kernel::{InTask, Kernels, MulAdd};
+use crate::kernel::Kernels;
 use crate::layers::recurrent_cell::{
-    RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, stream, train_one,
+    RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, train_one,
 };
 use crate::layers::recurrent_weights::RecurrentWeights;
 use crate::named::TensorInfo;
@@ -43,21 +43,6 @@ const G: usize = 4;
 pub struct Lstm<const IN: usize, const H: usize, T = f32> {
     /// The parameters (the cell dereferences to them: `weight_ih`, `bias_hh_mut`, ...).
     weights: RecurrentWeights<IN, H, G, T>,
-}
-
-impl<const IN: usize, const H: usize, T> core::ops::Deref for Lstm<IN, H, T> {
-    type Target = RecurrentWeights<IN, H, G, T>;
-    #[inline(always)]
-    fn deref(&self) -> &Self::Target {
-        &self.weights
-    }
-}
-
-impl<const IN: usize, const H: usize, T> core::ops::DerefMut for Lstm<IN, H, T> {
-    #[inline(always)]
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.weights
-    }
 }
 
 /// An LSTM's state: the hidden vector `h` (the output) and the cell vector `c` (PyTorch's
@@ -111,42 +96,6 @@ impl<const H: usize, T: Scalar> Zeros for LstmStepCache<H, T> {
 }
 
 impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
-    /// A cell from PyTorch's parameters, each `[4·H][...]` matrix given as its four gate
-    /// blocks of `H` rows (see [`RecurrentWeights::new`]). A `const fn`, so a cell can be a
-    /// `static` (what [`io::rust_source`](crate::io::rust_source) writes).
-    pub const fn new(
-        weight_ih: [[[T; IN]; H]; G],
-        weight_hh: [[[T; H]; H]; G],
-        bias_ih: [[T; H]; G],
-        bias_hh: [[T; H]; G],
-    ) -> Self {
-        Lstm {
-            weights: RecurrentWeights::new(weight_ih, weight_hh, bias_ih, bias_hh),
-        }
-    }
-
-    /// One streaming step: reads `x`, updates `state` and returns the new `h`.
-    #[inline]
-    pub fn step(&self, state: &mut LstmState<H, T>, x: &[T; IN]) -> [T; H] {
-        let mut h = [[T::zero(); H]];
-        stream(self, state, core::slice::from_ref(x), &mut h);
-        h[0]
-    }
-
-    /// Streams a buffer: one step per input frame, `hs[t]` the hidden state after frame
-    /// `t`. Allocates nothing.
-    ///
-    /// # Panics
-    /// When `xs` and `hs` differ in length.
-    pub fn process(&self, state: &mut LstmState<H, T>, xs: &[[T; IN]], hs: &mut [[T; H]]) {
-        assert_eq!(
-            xs.len(),
-            hs.len(),
-            "Lstm::process: one output per input frame"
-        );
-        stream(self, state, xs, hs);
-    }
-
     /// The gates `i`, `f`, `g`, `o` for input `x` and hidden state `h`.
     #[inline(always)]
     fn gates<K: Kernels>(&self, h: &[T; H], x: &[T; IN], gates: &mut [[T; H]; G]) {
@@ -234,14 +183,14 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
 
 impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
     #[inline(always)]
-    fn stream_step<M: MulAdd>(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
+    fn stream_step<K: Kernels>(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
         let mut gates = [[T::zero(); H]; G];
-        self.gates::<InTask<M>>(&state.h, x, &mut gates);
-        Self::update::<InTask<M>>(state, &gates);
+        self.gates::<K>(&state.h, x, &mut gates);
+        Self::update::<K>(state, &gates);
     }
 
     #[inline(always)]
-    fn train_step<M: MulAdd>(
+    fn train_step<K: Kernels>(
         &self,
         state: &mut LstmState<H, T>,
         x: &[T; IN],
@@ -249,12 +198,12 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
     ) {
         cache.h_prev = state.h;
         cache.c_prev = state.c;
-        self.gates::<InTask<M>>(&state.h, x, &mut cache.gates);
-        cache.tanh_c = Self::update::<InTask<M>>(state, &cache.gates);
+        self.gates::<K>(&state.h, x, &mut cache.gates);
+        cache.tanh_c = Self::update::<K>(state, &cache.gates);
     }
 
     #[inline(always)]
-    fn backward_step<M: MulAdd>(
+    fn backward_step<K: Kernels>(
         &self,
         cache: &LstmStepCache<H, T>,
         x: &[T; IN],
@@ -262,89 +211,11 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
         grads: &mut Self,
         dx: Option<&mut [T; IN]>,
     ) {
-        self.backward_with::<InTask<M>>(cache, x, d_state, grads, dx);
+        self.backward_with::<K>(cache, x, d_state, grads, dx);
     }
 }
 
-impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for Lstm<IN, H, T> {
-    type Input = [T; IN];
-    type Hidden = [T; H];
-    type State = LstmState<H, T>;
-    type StepCache = LstmStepCache<H, T>;
+crate::layers::recurrent_cell::recurrent_cell!(Lstm, LstmState, LstmStepCache, "nn.LSTM");
 
-    #[inline]
-    fn step_state(&self, state: &mut LstmState<H, T>, x: &[T; IN]) {
-        step_one(self, state, x);
-    }
-
-    #[inline]
-    fn step_train(
-        &self,
-        state: &mut LstmState<H, T>,
-        x: &[T; IN],
-        cache: &mut LstmStepCache<H, T>,
-    ) {
-        train_one(self, state, x, cache);
-    }
-
-    /// PyTorch's BPTT step: `δc += δh ⊙ o ⊙ (1 − tanh²(c'))`, then
-    /// `a = [δc ⊙ g ⊙ i(1−i) | δc ⊙ c ⊙ f(1−f) | δc ⊙ i ⊙ (1−g²) | δh ⊙ tanh(c') ⊙ o(1−o)]`
-    /// on both sides; `dL/dh = W_hhᵀ·a`, `dL/dc = δc ⊙ f`.
-    fn step_backward(
-        &self,
-        cache: &LstmStepCache<H, T>,
-        x: &[T; IN],
-        d_state: &mut LstmState<H, T>,
-        grads: &mut Self,
-        dx: Option<&mut [T; IN]>,
-    ) {
-        backward_one(self, cache, x, d_state, grads, dx);
-    }
-
-    #[inline(always)]
-    fn hidden(state: &LstmState<H, T>) -> &[T; H] {
-        &state.h
-    }
-
-    #[inline(always)]
-    fn add_hidden(d_state: &mut LstmState<H, T>, dh: &[T; H]) {
-        add_into(&mut d_state.h, dh);
-    }
-}
-
-impl<const IN: usize, const H: usize, T: Scalar> Zeros for Lstm<IN, H, T> {
-    fn zeros() -> Self {
-        Lstm {
-            weights: RecurrentWeights::zeros(),
-        }
-    }
-}
-
-impl<const IN: usize, const H: usize, T: Scalar> Params for Lstm<IN, H, T> {
-    type Scalar = T;
-    const PARAM_COUNT: usize = RecurrentWeights::<IN, H, G, T>::PARAM_COUNT;
-
-    /// `weight_ih`, `weight_hh` (storage order: per gate, input-major), `bias_ih`, `bias_hh`.
-    fn tensors(&self) -> impl Iterator<Item = &[T]> {
-        self.weights.tensors()
-    }
-    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.weights.tensors_mut()
-    }
-    fn shapes() -> impl Iterator<Item = TensorShape> {
-        RecurrentWeights::<IN, H, G, T>::shapes()
-    }
-    /// One module, `nn.LSTM`.
-    const MODULES: usize = 1;
-    /// `K.weight_ih_l0`, `K.weight_hh_l0`, `K.bias_ih_l0`, `K.bias_hh_l0`.
-    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
-        self.weights.visit_tensors(module, f);
-    }
-    fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
-        self.weights.visit_tensors_mut(module, f);
-    }
-}
-
-crate::impl_zero_bits!(impl[const IN: usize, const H: usize, T: crate::ZeroBits] for Lstm<IN, H, T> { weights });
-crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for LstmState<H, T> { h, c });
-crate::impl_zero_bits!(impl[const H: usize, T: crate::ZeroBits] for LstmStepCache<H, T> { h_prev, c_prev, gates, tanh_c });
+crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for LstmState<H, T> { h, c });
+crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for LstmStepCache<H, T> { h_prev, c_prev, gates, tanh_c });

@@ -1,6 +1,6 @@
 //! Layers: each file holds one layer's forward and backward side by side.
 
-mod activation;
+mod activation_layer;
 mod batch_norm;
 mod conv1d;
 mod conv1d_check;
@@ -14,11 +14,13 @@ mod recurrent_cell;
 mod recurrent_weights;
 mod sequence;
 
-pub use activation::{Activation, ActivationCache, Softmax};
+#[allow(deprecated)]
+pub use activation_layer::{Activation, Softmax};
+pub use activation_layer::{ActivationCache, ActivationLayer, SoftmaxLayer};
 pub use batch_norm::{BatchNorm, BatchNormCache};
-pub use conv1d::{Conv1d, Conv1dCache};
+pub use conv1d::{CausalConv1d, Conv1d, Conv1dCache, DepthwiseConv1d};
 pub use conv1d_check::conv1d_out_len;
-pub use conv1d_stream::Conv1dStream;
+pub use conv1d_stream::{Conv1dHistory, Conv1dStream};
 pub use dense::{Dense, DenseBatchCache, DenseCache};
 pub use dropout::{Dropout, DropoutCache};
 pub use gru::{Gru, GruState, GruStepCache};

@@ -2,7 +2,7 @@
 //! recurrent cell ([`Gru`](crate::layers::Gru), [`Lstm`](crate::layers::Lstm)): one step
 //! forward, in inference and in training, and one step backward.
 
-use crate::kernel::{MulAdd, SimdTask, in_best_simd_wide};
+use crate::kernel::{InTask, Kernels, MulAdd, SimdTask, in_best_simd_wide};
 use crate::named::{Layout, Shape, TensorInfo};
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
@@ -65,42 +65,21 @@ pub trait RecurrentCell: Params + Copy {
     fn add_hidden(d_state: &mut Self::State, dh: &Self::Hidden);
 }
 
-/// Streams `xs` through `cell` (`hs[t]` the hidden state after `xs[t]`) in one function
-/// compiled for the best instruction set the CPU has: one dispatch for the whole buffer, and
-/// the gate products and activations inline into it.
-#[inline]
-pub(crate) fn stream<C: StreamStep>(
-    cell: &C,
-    state: &mut C::State,
-    xs: &[C::Input],
-    hs: &mut [C::Hidden],
-) {
-    in_best_simd_wide(
-        Stream {
-            cell,
-            state,
-            xs,
-            hs,
-        },
-        wide::<C>(),
-    );
-}
-
 /// A cell's steps inside a [`SimdTask`] of flavour `M`, with its kernels inlined into the
 /// task. The crate's cells run every step this way (streaming, sequence inference and
 /// training): one arithmetic, the same bits on every path of one instruction set.
 pub(crate) trait StreamStep: RecurrentCell {
     /// One step, as [`RecurrentCell::step_state`].
-    fn stream_step<M: MulAdd>(&self, state: &mut Self::State, x: &Self::Input);
+    fn stream_step<K: Kernels>(&self, state: &mut Self::State, x: &Self::Input);
     /// One training step, as [`RecurrentCell::step_train`].
-    fn train_step<M: MulAdd>(
+    fn train_step<K: Kernels>(
         &self,
         state: &mut Self::State,
         x: &Self::Input,
         cache: &mut Self::StepCache,
     );
     /// Backward through one step, as [`RecurrentCell::step_backward`].
-    fn backward_step<M: MulAdd>(
+    fn backward_step<K: Kernels>(
         &self,
         cache: &Self::StepCache,
         x: &Self::Input,
@@ -113,7 +92,7 @@ pub(crate) trait StreamStep: RecurrentCell {
 /// Whether a cell's streaming task gains from AVX-512: its hidden state fills a 64-byte
 /// vector (16 `f32`).
 #[inline(always)]
-fn wide<C: RecurrentCell>() -> bool {
+pub(crate) const fn wide<C: RecurrentCell>() -> bool {
     core::mem::size_of::<C::Hidden>() >= 64
 }
 
@@ -181,7 +160,7 @@ impl<C: StreamStep> SimdTask for BackwardStep<'_, C> {
     #[inline(always)]
     fn run<M: MulAdd>(self) {
         self.cell
-            .backward_step::<M>(self.cache, self.x, self.d_state, self.grads, self.dx);
+            .backward_step::<InTask<M>>(self.cache, self.x, self.d_state, self.grads, self.dx);
     }
 }
 
@@ -196,7 +175,7 @@ impl<C: StreamStep> SimdTask for OneStep<'_, C> {
     type Output = ();
     #[inline(always)]
     fn run<M: MulAdd>(self) {
-        self.cell.stream_step::<M>(self.state, self.x);
+        self.cell.stream_step::<InTask<M>>(self.state, self.x);
     }
 }
 
@@ -212,26 +191,8 @@ impl<C: StreamStep> SimdTask for TrainStep<'_, C> {
     type Output = ();
     #[inline(always)]
     fn run<M: MulAdd>(self) {
-        self.cell.train_step::<M>(self.state, self.x, self.cache);
-    }
-}
-
-/// [`stream`]'s work.
-struct Stream<'a, C: StreamStep> {
-    cell: &'a C,
-    state: &'a mut C::State,
-    xs: &'a [C::Input],
-    hs: &'a mut [C::Hidden],
-}
-
-impl<C: StreamStep> SimdTask for Stream<'_, C> {
-    type Output = ();
-    #[inline(always)]
-    fn run<M: MulAdd>(self) {
-        for (x, h) in self.xs.iter().zip(self.hs.iter_mut()) {
-            self.cell.stream_step::<M>(self.state, x);
-            *h = *C::hidden(self.state);
-        }
+        self.cell
+            .train_step::<InTask<M>>(self.state, self.x, self.cache);
     }
 }
 
@@ -357,3 +318,149 @@ pub(crate) fn recurrent_infos(
     };
     [weight_ih, weight_hh, bias_ih, bias_hh]
 }
+
+/// What [`Gru`](crate::layers::Gru) and [`Lstm`](crate::layers::Lstm) share around their own
+/// gates and backward step (`StreamStep`): access to the weights, streaming (inherent
+/// `step`/`process` and [`Stream`](crate::Stream)), the [`RecurrentCell`] steps as
+/// instruction-set tasks, the parameter walk and the zero value.
+macro_rules! recurrent_cell {
+    ($cell:ident, $state:ident, $step_cache:ident, $module:literal) => {
+        impl<const IN: usize, const H: usize, T> core::ops::Deref for $cell<IN, H, T> {
+            type Target = RecurrentWeights<IN, H, G, T>;
+            #[inline(always)]
+            fn deref(&self) -> &Self::Target {
+                &self.weights
+            }
+        }
+
+        impl<const IN: usize, const H: usize, T> core::ops::DerefMut for $cell<IN, H, T> {
+            #[inline(always)]
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.weights
+            }
+        }
+
+        impl<const IN: usize, const H: usize, T: Scalar> $cell<IN, H, T> {
+            #[doc = concat!("A cell from PyTorch's parameters, each `[G·H][...]` matrix given as its gate blocks of `H` rows (see [`RecurrentWeights::new`]). A `const fn`, so a cell can be a `static` (what [`io::rust_source`](crate::io::rust_source) writes).")]
+            pub const fn new(
+                weight_ih: [[[T; IN]; H]; G],
+                weight_hh: [[[T; H]; H]; G],
+                bias_ih: [[T; H]; G],
+                bias_hh: [[T; H]; G],
+            ) -> Self {
+                $cell {
+                    weights: RecurrentWeights::new(weight_ih, weight_hh, bias_ih, bias_hh),
+                }
+            }
+
+            /// One streaming step: reads `x`, updates `state` and returns the new `h` (the
+            /// same as [`Stream::step`](crate::Stream::step)).
+            #[inline]
+            pub fn step(&self, state: &mut $state<H, T>, x: &[T; IN]) -> [T; H] {
+                crate::stream::step_in_task(self, state, x)
+            }
+
+            /// Streams a buffer: one step per input frame, `hs[t]` the hidden state after
+            /// frame `t`. Allocates nothing.
+            ///
+            /// # Panics
+            /// When `xs` and `hs` differ in length.
+            pub fn process(&self, state: &mut $state<H, T>, xs: &[[T; IN]], hs: &mut [[T; H]]) {
+                crate::stream::Stream::process(self, state, xs, hs);
+            }
+        }
+
+        impl<const IN: usize, const H: usize, T: Scalar> crate::stream::Stream for $cell<IN, H, T> {
+            type InFrame = [T; IN];
+            type OutFrame = [T; H];
+            type State = $state<H, T>;
+            #[inline]
+            fn step(&self, state: &mut $state<H, T>, x: &[T; IN]) -> [T; H] {
+                crate::stream::step_in_task(self, state, x)
+            }
+            #[inline(always)]
+            fn step_with<K: crate::kernel::Kernels>(&self, state: &mut $state<H, T>, x: &[T; IN]) -> [T; H] {
+                self.stream_step::<K>(state, x);
+                state.h
+            }
+            const WIDE_TASK: bool = crate::layers::recurrent_cell::wide::<Self>();
+        }
+
+        impl<const IN: usize, const H: usize, T: Scalar> RecurrentCell for $cell<IN, H, T> {
+            type Input = [T; IN];
+            type Hidden = [T; H];
+            type State = $state<H, T>;
+            type StepCache = $step_cache<H, T>;
+
+            #[inline]
+            fn step_state(&self, state: &mut $state<H, T>, x: &[T; IN]) {
+                step_one(self, state, x);
+            }
+
+            #[inline]
+            fn step_train(&self, state: &mut $state<H, T>, x: &[T; IN], cache: &mut $step_cache<H, T>) {
+                train_one(self, state, x, cache);
+            }
+
+            /// PyTorch's BPTT step (the equations are on the cell's `backward_with`).
+            fn step_backward(
+                &self,
+                cache: &$step_cache<H, T>,
+                x: &[T; IN],
+                d_state: &mut $state<H, T>,
+                grads: &mut Self,
+                dx: Option<&mut [T; IN]>,
+            ) {
+                backward_one(self, cache, x, d_state, grads, dx);
+            }
+
+            #[inline(always)]
+            fn hidden(state: &$state<H, T>) -> &[T; H] {
+                &state.h
+            }
+
+            #[inline(always)]
+            fn add_hidden(d_state: &mut $state<H, T>, dh: &[T; H]) {
+                add_into(&mut d_state.h, dh);
+            }
+        }
+
+        impl<const IN: usize, const H: usize, T: Scalar> Zeros for $cell<IN, H, T> {
+            fn zeros() -> Self {
+                $cell {
+                    weights: RecurrentWeights::zeros(),
+                }
+            }
+        }
+
+        impl<const IN: usize, const H: usize, T: Scalar> Params for $cell<IN, H, T> {
+            type Scalar = T;
+            const PARAM_COUNT: usize = RecurrentWeights::<IN, H, G, T>::PARAM_COUNT;
+
+            /// `weight_ih`, `weight_hh` (storage order: per gate, input-major), `bias_ih`,
+            /// `bias_hh`.
+            fn tensors(&self) -> impl Iterator<Item = &[T]> {
+                self.weights.tensors()
+            }
+            fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.weights.tensors_mut()
+            }
+            fn shapes() -> impl Iterator<Item = TensorShape> {
+                RecurrentWeights::<IN, H, G, T>::shapes()
+            }
+        }
+
+        #[doc = concat!("One module, `", $module, "`: `K.weight_ih_l0`, `K.weight_hh_l0`, `K.bias_ih_l0`, `K.bias_hh_l0`.")]
+        impl<const IN: usize, const H: usize, T: Scalar> crate::named::Named for $cell<IN, H, T> {
+            fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
+                self.weights.visit_tensors(module, f);
+            }
+            fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
+                self.weights.visit_tensors_mut(module, f);
+            }
+        }
+
+        crate::impl_zero_bits!(unsafe impl[const IN: usize, const H: usize, T: crate::ZeroBits] for $cell<IN, H, T> { weights });
+    };
+}
+pub(crate) use recurrent_cell;

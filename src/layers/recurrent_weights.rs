@@ -186,4 +186,4 @@ impl<const IN: usize, const H: usize, const G: usize, T: Scalar> RecurrentWeight
     }
 }
 
-crate::impl_zero_bits!(impl[const IN: usize, const H: usize, const G: usize, T: crate::ZeroBits] for RecurrentWeights<IN, H, G, T> { w_ih, w_hh, b_ih, b_hh });
+crate::impl_zero_bits!(unsafe impl[const IN: usize, const H: usize, const G: usize, T: crate::ZeroBits] for RecurrentWeights<IN, H, G, T> { w_ih, w_hh, b_ih, b_hh });

@@ -21,6 +21,7 @@ use crate::layers::recurrent_cell::RecurrentCell;
 use crate::layers::{Gru, Lstm};
 use crate::named::{Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
+use crate::stream::Stream;
 use crate::zeros::Zeros;
 
 /// Output choice of a [`Sequence`]: the hidden state after the last step, `[T; H]`.
@@ -230,6 +231,14 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
     fn restore_defaults(&mut self) {
         self.cell.restore_defaults();
     }
+}
+
+impl<
+    C: RecurrentCell + crate::named::Named,
+    const STEPS: usize,
+    O: SequenceOutput<C::Hidden, STEPS>,
+> crate::named::Named for Sequence<C, STEPS, O>
+{
     const MODULES: usize = C::MODULES;
     fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[Self::Scalar])) {
         self.cell.visit_tensors(module, f);
@@ -329,8 +338,30 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
     }
 }
 
-crate::impl_zero_bits!(impl[C: crate::ZeroBits, const STEPS: usize, O] for Sequence<C, STEPS, O> { cell, output });
+crate::impl_zero_bits!(unsafe impl[C: crate::ZeroBits, const STEPS: usize, O] for Sequence<C, STEPS, O> { cell, output });
 crate::impl_zero_bits!(
-    impl[C: RecurrentCell, const STEPS: usize] for SequenceCache<C, STEPS>
+    unsafe impl[C: RecurrentCell, const STEPS: usize] for SequenceCache<C, STEPS>
     where [C::Input: crate::ZeroBits, C::StepCache: crate::ZeroBits] { x, steps }
 );
+
+/// A sequence layer streams its cell: trained on windows, run one frame at a time with the
+/// cell's state (the same bits as the cell's own [`step`](Stream::step), and as the
+/// layer's forward over a window from the zero state).
+impl<C: Stream, const STEPS: usize, O> Stream for Sequence<C, STEPS, O> {
+    type InFrame = C::InFrame;
+    type OutFrame = C::OutFrame;
+    type State = C::State;
+    #[inline]
+    fn step(&self, state: &mut C::State, x: &C::InFrame) -> C::OutFrame {
+        self.cell.step(state, x)
+    }
+    #[inline(always)]
+    fn step_with<K: crate::kernel::Kernels>(
+        &self,
+        state: &mut C::State,
+        x: &C::InFrame,
+    ) -> C::OutFrame {
+        self.cell.step_with::<K>(state, x)
+    }
+    const WIDE_TASK: bool = C::WIDE_TASK;
+}

@@ -80,8 +80,8 @@ pub struct Adagrad<M> {
     sum: M,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Adagrad<M> { config, steps, sum });
-crate::impl_zero_bits!(impl[] for AdagradConfig { lr, lr_decay, weight_decay, initial_accumulator_value, eps });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for Adagrad<M> { config, steps, sum });
+crate::impl_zero_bits!(unsafe impl[] for AdagradConfig { lr, lr_decay, weight_decay, initial_accumulator_value, eps });
 
 impl<M: Params> Adagrad<M> {
     /// A fresh optimizer (the sum at `initial_accumulator_value`).

@@ -157,10 +157,10 @@ impl<M> AmsGradState<M> for NoAmsGrad {
     }
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits, A: crate::ZeroBits] for Adam<M, A> { config, moments });
-crate::impl_zero_bits!(impl[] for AdamConfig { lr, beta1, beta2, eps, weight_decay });
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for AmsGrad<M> { max_exp_avg_sq });
-crate::impl_zero_bits!(impl[] for NoAmsGrad {});
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits, A: crate::ZeroBits] for Adam<M, A> { config, moments });
+crate::impl_zero_bits!(unsafe impl[] for AdamConfig { lr, beta1, beta2, eps, weight_decay });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for AmsGrad<M> { max_exp_avg_sq });
+crate::impl_zero_bits!(unsafe impl[] for NoAmsGrad {});
 
 impl<M: Params> Adam<M> {
     /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's type.
@@ -273,7 +273,7 @@ pub(crate) struct AdamMoments<M, A> {
     amsgrad: A,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamMoments<M, A> { steps, exp_avg, exp_avg_sq, amsgrad });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamMoments<M, A> { steps, exp_avg, exp_avg_sq, amsgrad });
 
 impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
     /// Step 0, zero moments.

@@ -81,8 +81,8 @@ pub struct Adamax<M> {
     exp_inf: M,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Adamax<M> { config, steps, exp_avg, exp_inf });
-crate::impl_zero_bits!(impl[] for AdamaxConfig { lr, beta1, beta2, eps, weight_decay });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for Adamax<M> { config, steps, exp_avg, exp_inf });
+crate::impl_zero_bits!(unsafe impl[] for AdamaxConfig { lr, beta1, beta2, eps, weight_decay });
 
 impl<M: Params> Adamax<M> {
     /// A fresh optimizer (zero moment and norm).

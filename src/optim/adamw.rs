@@ -37,7 +37,7 @@ pub struct AdamW<M, A = NoAmsGrad> {
 /// AdamW with AMSGrad (`torch.optim.AdamW(amsgrad=True)`).
 pub type AdamWAmsGrad<M> = AdamW<M, AmsGrad<M>>;
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamW<M, A> { config, moments });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamW<M, A> { config, moments });
 
 impl<M: Params> AdamW<M> {
     /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's type.

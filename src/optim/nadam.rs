@@ -99,8 +99,8 @@ pub struct NAdam<M> {
     exp_avg_sq: M,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for NAdam<M> { config, steps, mu_product, exp_avg, exp_avg_sq });
-crate::impl_zero_bits!(impl[] for NAdamConfig { lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for NAdam<M> { config, steps, mu_product, exp_avg, exp_avg_sq });
+crate::impl_zero_bits!(unsafe impl[] for NAdamConfig { lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay });
 
 impl<M: Params> NAdam<M> {
     /// A fresh optimizer (zero moments, `Π_0 = 1`).

@@ -88,8 +88,8 @@ pub struct RmsProp<M> {
     momentum_buffer: M,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for RmsProp<M> { config, square_avg, grad_avg, momentum_buffer });
-crate::impl_zero_bits!(impl[] for RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for RmsProp<M> { config, square_avg, grad_avg, momentum_buffer });
+crate::impl_zero_bits!(unsafe impl[] for RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered });
 
 impl<M: Params> RmsProp<M> {
     /// A fresh optimizer (zero averages and momentum buffer).

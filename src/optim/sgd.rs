@@ -79,8 +79,8 @@ pub struct Sgd<M> {
     momentum_buffer: M,
 }
 
-crate::impl_zero_bits!(impl[M: crate::ZeroBits] for Sgd<M> { config, steps, momentum_buffer });
-crate::impl_zero_bits!(impl[] for SgdConfig { lr, momentum, dampening, weight_decay, nesterov });
+crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for Sgd<M> { config, steps, momentum_buffer });
+crate::impl_zero_bits!(unsafe impl[] for SgdConfig { lr, momentum, dampening, weight_decay, nesterov });
 
 impl<M: Params> Sgd<M> {
     /// A fresh optimizer (zero momentum buffer).

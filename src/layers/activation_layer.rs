@@ -1,5 +1,5 @@
-//! `Activation`: an activation function as a standalone, parameter-free layer (after a norm
-//! layer, or `Softmax` at the end of a classifier for inference).
+//! `ActivationLayer`: an activation function as a standalone, parameter-free layer (after a norm
+//! layer, or `SoftmaxLayer` at the end of a classifier for inference).
 
 use core::marker::PhantomData;
 
@@ -17,33 +17,46 @@ use crate::zeros::Zeros;
 /// `Dense` to fuse into, e.g. after a [`LayerNorm`](crate::LayerNorm).
 ///
 /// ```
-/// use constnet::{Activation, Dense, Layer, LayerNorm, Relu, seq};
-/// type Block = seq![Dense<2, 3, constnet::Identity, f64>, LayerNorm<3, f64>, Activation<Relu, 3, f64>];
-/// let relu = Activation::<Relu, 3, f64>::new();
+/// use constnet::{ActivationLayer, Dense, Layer, LayerNorm, Relu, seq};
+/// type Block = seq![Dense<2, 3, constnet::Identity, f64>, LayerNorm<3, f64>, ActivationLayer<Relu, 3, f64>];
+/// let relu = ActivationLayer::<Relu, 3, f64>::new();
 /// assert_eq!(relu.forward(&[-1.0, 0.0, 2.0]), [0.0, 0.0, 2.0]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Activation<A, const N: usize, T = f32> {
+pub struct ActivationLayer<A, const N: usize, T = f32> {
     /// The activation function (its settings, e.g. a LeakyRelu slope).
     pub activation: A,
     scalar: PhantomData<T>,
 }
 
-/// Softmax over `N` outputs as a layer: `constnet::layers::Softmax<N>` (the crate root's
-/// [`Softmax`](crate::Softmax) is the activation function).
+/// Softmax over `N` outputs as a layer (the activation function itself is
+/// [`Softmax`](crate::Softmax)).
 ///
 /// For training a classifier prefer raw logits and a cross-entropy loss, which fuses the
 /// softmax stably; this layer is for inference outputs.
 ///
 /// ```
-/// use constnet::Layer;
-/// use constnet::layers::Softmax;
-/// let p = Softmax::<3, f64>::new().forward(&[1000.0, 1000.0, -1000.0]);
+/// use constnet::{Layer, SoftmaxLayer};
+/// let p = SoftmaxLayer::<3, f64>::new().forward(&[1000.0, 1000.0, -1000.0]);
 /// assert_eq!(p, [0.5, 0.5, 0.0]);
 /// ```
-pub type Softmax<const N: usize, T = f32> = Activation<crate::activations::Softmax, N, T>;
+pub type SoftmaxLayer<const N: usize, T = f32> = ActivationLayer<crate::activations::Softmax, N, T>;
 
-/// What `Activation::backward` needs from one sample: the input and the output.
+/// The old name of [`ActivationLayer`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `ActivationLayer` (one name per concept)"
+)]
+pub type Activation<A, const N: usize, T = f32> = ActivationLayer<A, N, T>;
+
+/// The old name of [`SoftmaxLayer`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `SoftmaxLayer`: `Softmax` is the activation function"
+)]
+pub type Softmax<const N: usize, T = f32> = SoftmaxLayer<N, T>;
+
+/// What `ActivationLayer::backward` needs from one sample: the input and the output.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ActivationCache<const N: usize, T> {
     /// The input `z`.
@@ -61,7 +74,7 @@ impl<const N: usize, T: Scalar> Zeros for ActivationCache<N, T> {
     }
 }
 
-impl<A: ActivationFn<T>, const N: usize, T: Scalar> Activation<A, N, T> {
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> ActivationLayer<A, N, T> {
     /// The layer with the activation's default settings (PyTorch's defaults).
     pub fn new() -> Self {
         Self::with_activation(A::default())
@@ -69,27 +82,27 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Activation<A, N, T> {
 
     /// The layer with the given activation value (e.g. a custom LeakyRelu slope).
     pub const fn with_activation(activation: A) -> Self {
-        Activation {
+        ActivationLayer {
             activation,
             scalar: PhantomData,
         }
     }
 }
 
-impl<A: ActivationFn<T>, const N: usize, T: Scalar> Default for Activation<A, N, T> {
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Default for ActivationLayer<A, N, T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<A: ActivationFn<T>, const N: usize, T: Scalar> Zeros for Activation<A, N, T> {
-    /// No parameters: the same as [`Activation::new`].
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Zeros for ActivationLayer<A, N, T> {
+    /// No parameters: the same as [`ActivationLayer::new`].
     fn zeros() -> Self {
         Self::new()
     }
 }
 
-impl<A: ActivationFn<T>, const N: usize, T: Scalar> Params for Activation<A, N, T> {
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Params for ActivationLayer<A, N, T> {
     type Scalar = T;
     const PARAM_COUNT: usize = 0;
 
@@ -105,6 +118,11 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Params for Activation<A, N, 
     fn restore_defaults(&mut self) {
         self.activation = A::default();
     }
+}
+
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> crate::named::Named
+    for ActivationLayer<A, N, T>
+{
     /// One module (`nn.ReLU()`, ...), with the activation's settings.
     const MODULES: usize = 1;
     fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
@@ -121,7 +139,7 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Params for Activation<A, N, 
     }
 }
 
-impl<A: ActivationFn<T>, const N: usize, T: Scalar> Layer for Activation<A, N, T> {
+impl<A: ActivationFn<T>, const N: usize, T: Scalar> Layer for ActivationLayer<A, N, T> {
     type Input = [T; N];
     type Output = [T; N];
     type Cache = ActivationCache<N, T>;
@@ -152,5 +170,7 @@ impl<A: ActivationFn<T>, const N: usize, T: Scalar> Layer for Activation<A, N, T
     fn backward_params(&self, _cache: &Self::Cache, _dy: &[T; N], _grads: &mut Self) {}
 }
 
-crate::impl_zero_bits!(impl[A: crate::ZeroBits, const N: usize, T] for Activation<A, N, T> { activation, scalar });
-crate::impl_zero_bits!(impl[const N: usize, T: crate::ZeroBits] for ActivationCache<N, T> { z, y });
+crate::impl_zero_bits!(unsafe impl[A: crate::ZeroBits, const N: usize, T] for ActivationLayer<A, N, T> { activation, scalar });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for ActivationCache<N, T> { z, y });
+
+crate::stream::stateless_stream!(impl[A: ActivationFn<T>, const N: usize, T: Scalar] for ActivationLayer<A, N, T>, [T; N] => [T; N]);
