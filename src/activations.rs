@@ -7,7 +7,7 @@
 //! ELU'(0) = 1).
 
 use crate::named::{Setting, SettingMut};
-use crate::scalar::Scalar;
+use crate::scalar::{Scalar, sigmoid};
 
 /// A vector activation function fused into [`Dense`](crate::Dense) or used standalone through
 /// [`Activation`](crate::Activation).
@@ -265,17 +265,6 @@ impl Pointwise for Elu {
 /// `1 / (1 + e⁻ˣ)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sigmoid;
-
-/// The logistic function, stable for large `|x|`.
-#[inline(always)]
-pub(crate) fn sigmoid<T: Scalar>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
 
 impl Pointwise for Sigmoid {
     #[inline(always)]

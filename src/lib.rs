@@ -33,6 +33,7 @@ compile_error!(
 
 pub mod activations;
 mod chain;
+mod chain_layer;
 #[cfg(feature = "std")]
 pub mod cpu;
 mod ctx;
@@ -62,7 +63,8 @@ pub use activations::{
     ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Pointwise, Relu, Sigmoid, Silu,
     Softmax, Softplus, Tanh,
 };
-pub use chain::{Chain, ChainCache, Follows, Meets};
+pub use chain::Chain;
+pub use chain_layer::{ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
 #[cfg(feature = "safetensors")]
 pub use io::safetensors;

@@ -214,6 +214,7 @@ where
     Lo::Target<O>: Copy + Send + ZeroBits,
     L::Input: Send + ZeroBits,
     L::BatchCache<C>: Send + ZeroBits,
+    <L as Params>::Scalar: ZeroBits,
 {
     /// Starts `threads − 1` worker threads (the calling thread is the last one), allocates
     /// the buffers of `chunks` chunks of `C` rows (batches of `chunks·C` rows), and calls `f`

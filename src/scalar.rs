@@ -5,10 +5,9 @@ use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use num_traits::Float;
 
-use crate::kernel::{self, ZeroBits};
 use crate::zeros::Zeros;
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
@@ -33,7 +32,6 @@ pub trait Scalar:
     + Send
     + Sync
     + Zeros
-    + ZeroBits
     + sealed::Sealed
     + 'static
 {
@@ -91,7 +89,7 @@ pub trait Scalar:
     /// for the precision of each type).
     fn sigmoid_slice(x: &[Self], y: &mut [Self]) {
         for (yi, &xi) in y.iter_mut().zip(x.iter()) {
-            *yi = crate::activations::sigmoid(xi);
+            *yi = sigmoid(xi);
         }
     }
 
@@ -120,78 +118,13 @@ pub trait Scalar:
     }
 }
 
-impl Scalar for f32 {
-    const NAME: &'static str = "f32";
-    const BYTES: usize = 4;
-    const ZERO: Self = 0.0;
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    #[inline(always)]
-    fn flush_below(self, threshold: Self) -> Self {
-        if self.to_bits() & !(1u32 << 31) < threshold.to_bits() {
-            0.0
-        } else {
-            self
-        }
-    }
-    #[inline]
-    fn erf(self) -> Self {
-        libm_crate::erff(self)
-    }
-    #[inline]
-    fn tanh_slice(x: &[f32], y: &mut [f32]) {
-        kernel::tanh_f32(x, y);
-    }
-    #[inline]
-    fn sigmoid_slice(x: &[f32], y: &mut [f32]) {
-        kernel::sigmoid_f32(x, y);
-    }
-    #[inline]
-    fn erf_slice(x: &[f32], y: &mut [f32]) {
-        kernel::erf_f32(x, y);
-    }
-    #[inline]
-    fn exp_slice(x: &[f32], y: &mut [f32]) {
-        kernel::exp_f32(x, y);
-    }
-    #[inline]
-    fn exp_m1_slice(x: &[f32], y: &mut [f32]) {
-        kernel::expm1_f32(x, y);
-    }
-    #[inline]
-    fn ln_1p_slice(x: &[f32], y: &mut [f32]) {
-        kernel::ln_1p_f32(x, y);
-    }
-}
-
-impl Scalar for f64 {
-    const NAME: &'static str = "f64";
-    const BYTES: usize = 8;
-    const ZERO: Self = 0.0;
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn flush_below(self, threshold: Self) -> Self {
-        if self.to_bits() & !(1u64 << 63) < threshold.to_bits() {
-            0.0
-        } else {
-            self
-        }
-    }
-    #[inline]
-    fn erf(self) -> Self {
-        libm_crate::erf(self)
+/// The logistic function, stable for large `|x|`.
+#[inline(always)]
+pub(crate) fn sigmoid<T: Scalar>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
     }
 }

@@ -193,6 +193,7 @@ impl<'a, const B: usize> Fit<'a, B> {
     where
         M: Layer<Output = [<M as Params>::Scalar; O]> + ZeroBits + Copy,
         M::BatchCache<B>: ZeroBits,
+        <M as Params>::Scalar: ZeroBits,
         Opt: Optimizer<M>,
         L: Loss<<M as Params>::Scalar>,
         L::Target<O>: FitTarget<<M as Params>::Scalar, O>,
@@ -213,6 +214,7 @@ impl<'a, const B: usize> Fit<'a, B> {
     where
         M: Layer<Output = [<M as Params>::Scalar; O]> + ZeroBits + Copy,
         M::BatchCache<B>: ZeroBits,
+        <M as Params>::Scalar: ZeroBits,
         Opt: Optimizer<M>,
         L: Loss<<M as Params>::Scalar>,
         L::Target<O>: FitTarget<<M as Params>::Scalar, O>,

@@ -28,7 +28,8 @@ use core::fmt::{self, Write};
 use std::string::String;
 
 use crate::activations::ActivationFn;
-use crate::chain::{Chain, Follows, Meets};
+use crate::chain::Chain;
+use crate::chain_layer::{Follows, Meets};
 use crate::layer::Layer;
 use crate::layers::{ActivationLayer, BatchNorm, Conv1d, Dense, Dropout, LayerNorm};
 use crate::layers::{Gru, Lstm, RecurrentCell, Sequence, SequenceOutput};

@@ -15,6 +15,7 @@ mod heap;
 pub(crate) mod math;
 #[cfg(feature = "std")]
 pub(crate) mod peak;
+mod scalar_types;
 
 use crate::scalar::Scalar;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]

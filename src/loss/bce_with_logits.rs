@@ -1,9 +1,9 @@
 //! Binary cross-entropy on logits, with the sigmoid fused in.
 
-use crate::activations::sigmoid;
 use crate::loss::Loss;
 use crate::loss::elementwise::mean_over_elements;
 use crate::scalar::Scalar;
+use crate::scalar::sigmoid;
 
 /// PyTorch's `F.binary_cross_entropy_with_logits`: `Bce(sigmoid(p), t)` computed stably from
 /// the logit `p`, per element `max(p, 0) − p·t + ln(1 + e^(−|p|))`; mean over every element
