@@ -122,6 +122,19 @@ pub(crate) fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
     )
 }
 
+/// [`dense_forward_row`] as a call of its own, never inlined: what a layer streamed inside
+/// an instruction-set task calls, so that its input is read from memory (broadcast straight
+/// from a load) whatever the task keeps in registers. The same kernel and bits.
+#[inline(never)]
+pub(crate) fn dense_forward_row_call<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[T; IN],
+    z: &mut [T; OUT],
+) {
+    dense_forward_row(w, bias, x, z);
+}
+
 /// Dense input gradient of one sample: `dx[i] = Σₒ dz[o]·w[i][o]`.
 #[inline]
 pub(crate) fn dense_input_grads_row<T: Scalar, const IN: usize, const OUT: usize>(

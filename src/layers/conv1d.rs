@@ -44,7 +44,7 @@ use crate::zeros::Zeros;
 /// items, `conv1d_impl!(impl[] Trait for Conv1d { ... })` for a trait, extra generic
 /// parameters in the brackets.
 macro_rules! conv1d_impl {
-    (impl[$($extra:tt)*] $($tr:ident)::+ $(<$($targ:tt),*>)? for Conv1d { $($body:tt)* }) => {
+    (@impl [$($extra:tt)*] [$($head:tt)*] { $($body:tt)* }) => {
         impl<
             const C_IN: usize,
             const C_OUT: usize,
@@ -59,28 +59,15 @@ macro_rules! conv1d_impl {
             const GROUPS: usize,
             const CG: usize,
             $($extra)*
-        > $($tr)::+ $(<$($targ),*>)? for Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG> {
+        > $($head)* Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG> {
             $($body)*
         }
     };
+    (impl[$($extra:tt)*] $($tr:ident)::+ $(<$($targ:tt),*>)? for Conv1d { $($body:tt)* }) => {
+        conv1d_impl!(@impl [$($extra)*] [$($tr)::+ $(<$($targ),*>)? for] { $($body)* });
+    };
     (impl[$($extra:tt)*] Conv1d { $($body:tt)* }) => {
-        impl<
-            const C_IN: usize,
-            const C_OUT: usize,
-            const K: usize,
-            const L: usize,
-            const L_OUT: usize,
-            A: $crate::activations::ActivationFn<T>,
-            T: $crate::scalar::Scalar,
-            const STRIDE: usize,
-            const PADDING: usize,
-            const DILATION: usize,
-            const GROUPS: usize,
-            const CG: usize,
-            $($extra)*
-        > Conv1d<C_IN, C_OUT, K, L, L_OUT, A, T, STRIDE, PADDING, DILATION, GROUPS, CG> {
-            $($body)*
-        }
+        conv1d_impl!(@impl [$($extra)*] [] { $($body)* });
     };
 }
 pub(crate) use conv1d_impl;

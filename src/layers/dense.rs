@@ -431,4 +431,27 @@ crate::impl_zero_bits!(unsafe impl[const IN: usize, const OUT: usize, A: crate::
 crate::impl_zero_bits!(unsafe impl[const IN: usize, const OUT: usize, T: crate::ZeroBits] for DenseCache<IN, OUT, T> { x, z, y });
 crate::impl_zero_bits!(unsafe impl[const OUT: usize, const B: usize, T: crate::ZeroBits] for DenseBatchCache<OUT, B, T> { z });
 
-crate::stream::stateless_stream!(impl[const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar] for Dense<IN, OUT, A, T>, [T; IN] => [T; OUT]);
+/// Streaming is the inference forward.
+impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> crate::stream::Stream
+    for Dense<IN, OUT, A, T>
+{
+    type InFrame = [T; IN];
+    type OutFrame = [T; OUT];
+    type State = ();
+    /// The layer's [`forward`](Layer::forward).
+    #[inline]
+    fn step(&self, _state: &mut (), x: &[T; IN]) -> [T; OUT] {
+        self.forward(x)
+    }
+    /// Inside a chain's streaming task the product is a call of its own (inlined into a
+    /// task that holds the previous layer's output in registers, a head after a GRU or a
+    /// convolution stack measured 1.3–2.2× slower per sample); the activation inlines.
+    #[inline(always)]
+    fn step_with<K: crate::kernel::Kernels>(&self, _state: &mut (), x: &[T; IN]) -> [T; OUT] {
+        let mut z = [T::zero(); OUT];
+        kernel::dense_forward_row_call(&self.weight, &self.bias, x, &mut z);
+        let mut y = [T::zero(); OUT];
+        self.activation.forward_with::<K, OUT>(&z, &mut y);
+        y
+    }
+}

@@ -162,56 +162,66 @@ crate::impl_zero_bits!(unsafe impl[] for AdamConfig { lr, beta1, beta2, eps, wei
 crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits] for AmsGrad<M> { max_exp_avg_sq });
 crate::impl_zero_bits!(unsafe impl[] for NoAmsGrad {});
 
-impl<M: Params> Adam<M> {
-    /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's type.
-    pub fn new(config: AdamConfig) -> Self {
-        Adam {
-            config,
-            moments: AdamMoments::new(),
+/// The constructors and the `config` accessor that [`Adam`] and
+/// [`AdamW`](super::AdamW) share (the same fields, the same state).
+macro_rules! adam_constructors {
+    ($optimizer:ident, $amsgrad:ident) => {
+        impl<M: Params> $optimizer<M> {
+            /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's
+            /// type.
+            pub fn new(config: AdamConfig) -> Self {
+                $optimizer {
+                    config,
+                    moments: AdamMoments::new(),
+                }
+            }
+
+            /// A fresh optimizer built in place on the heap (for models too large for the
+            /// stack).
+            #[cfg(feature = "std")]
+            pub fn boxed(config: AdamConfig) -> Box<Self>
+            where
+                M: ZeroBits,
+            {
+                let mut optimizer = crate::kernel::zeroed_box::<Self>();
+                optimizer.config = config;
+                optimizer
+            }
+
+            #[doc = concat!("A fresh optimizer with AMSGrad (`amsgrad=True`), an [`", stringify!($amsgrad), "<M>`]: three buffers of the model's type.")]
+            pub fn amsgrad(config: AdamConfig) -> $amsgrad<M>
+            where
+                M: Clone + core::fmt::Debug,
+            {
+                $optimizer {
+                    config,
+                    moments: AdamMoments::new(),
+                }
+            }
+
+            #[doc = concat!("[`amsgrad`](", stringify!($optimizer), "::amsgrad), built in place on the heap.")]
+            #[cfg(feature = "std")]
+            pub fn boxed_amsgrad(config: AdamConfig) -> Box<$amsgrad<M>>
+            where
+                M: ZeroBits + Clone + core::fmt::Debug,
+            {
+                let mut optimizer = crate::kernel::zeroed_box::<$amsgrad<M>>();
+                optimizer.config = config;
+                optimizer
+            }
         }
-    }
 
-    /// A fresh optimizer built in place on the heap (for models too large for the stack).
-    #[cfg(feature = "std")]
-    pub fn boxed(config: AdamConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut adam = crate::kernel::zeroed_box::<Self>();
-        adam.config = config;
-        adam
-    }
-
-    /// A fresh optimizer with AMSGrad (`amsgrad=True`), an [`AdamAmsGrad<M>`]: three buffers of
-    /// the model's type.
-    pub fn amsgrad(config: AdamConfig) -> AdamAmsGrad<M>
-    where
-        M: Clone + core::fmt::Debug,
-    {
-        Adam {
-            config,
-            moments: AdamMoments::new(),
+        impl<M: Params, A: AmsGradState<M>> $optimizer<M, A> {
+            /// The hyperparameters.
+            pub fn config(&self) -> &AdamConfig {
+                &self.config
+            }
         }
-    }
-
-    /// [`amsgrad`](Adam::amsgrad), built in place on the heap.
-    #[cfg(feature = "std")]
-    pub fn boxed_amsgrad(config: AdamConfig) -> Box<AdamAmsGrad<M>>
-    where
-        M: ZeroBits + Clone + core::fmt::Debug,
-    {
-        let mut adam = crate::kernel::zeroed_box::<AdamAmsGrad<M>>();
-        adam.config = config;
-        adam
-    }
+    };
 }
+pub(crate) use adam_constructors;
 
-impl<M: Params, A: AmsGradState<M>> Adam<M, A> {
-    /// The hyperparameters.
-    pub fn config(&self) -> &AdamConfig {
-        &self.config
-    }
-}
+adam_constructors!(Adam, AdamAmsGrad);
 
 impl<M: Params, A: AmsGradState<M>> Optimizer<M> for Adam<M, A> {
     fn step(&mut self, model: &mut M, grads: &M) {

@@ -39,56 +39,7 @@ pub type AdamWAmsGrad<M> = AdamW<M, AmsGrad<M>>;
 
 crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamW<M, A> { config, moments });
 
-impl<M: Params> AdamW<M> {
-    /// A fresh optimizer (zero moments), without AMSGrad: two buffers of the model's type.
-    pub fn new(config: AdamConfig) -> Self {
-        AdamW {
-            config,
-            moments: AdamMoments::new(),
-        }
-    }
-
-    /// A fresh optimizer built in place on the heap (for models too large for the stack).
-    #[cfg(feature = "std")]
-    pub fn boxed(config: AdamConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut adamw = crate::kernel::zeroed_box::<Self>();
-        adamw.config = config;
-        adamw
-    }
-
-    /// A fresh optimizer with AMSGrad (`amsgrad=True`), an [`AdamWAmsGrad<M>`]: three buffers of
-    /// the model's type.
-    pub fn amsgrad(config: AdamConfig) -> AdamWAmsGrad<M>
-    where
-        M: Clone + core::fmt::Debug,
-    {
-        AdamW {
-            config,
-            moments: AdamMoments::new(),
-        }
-    }
-
-    /// [`amsgrad`](AdamW::amsgrad), built in place on the heap.
-    #[cfg(feature = "std")]
-    pub fn boxed_amsgrad(config: AdamConfig) -> Box<AdamWAmsGrad<M>>
-    where
-        M: ZeroBits + Clone + core::fmt::Debug,
-    {
-        let mut adamw = crate::kernel::zeroed_box::<AdamWAmsGrad<M>>();
-        adamw.config = config;
-        adamw
-    }
-}
-
-impl<M: Params, A: AmsGradState<M>> AdamW<M, A> {
-    /// The hyperparameters.
-    pub fn config(&self) -> &AdamConfig {
-        &self.config
-    }
-}
+crate::optim::adam::adam_constructors!(AdamW, AdamWAmsGrad);
 
 impl<M: Params, A: AmsGradState<M>> Optimizer<M> for AdamW<M, A> {
     fn step(&mut self, model: &mut M, grads: &M) {
