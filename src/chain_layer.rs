@@ -36,6 +36,17 @@ where
     fn zeros() -> Self {
         Chain::new(A::zeros(), B::zeros())
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Chain {
+                first: A::zeros_in_place,
+                second: B::zeros_in_place
+            }
+        )
+    }
 }
 
 crate::impl_zero_bits!(unsafe impl[A: crate::ZeroBits, B: crate::ZeroBits] for Chain<A, B> { first, second });
@@ -119,6 +130,19 @@ impl<CA: Zeros, H: Zeros, CB: Zeros> Zeros for ChainCache<CA, H, CB> {
             hidden_grad: H::zeros(),
             second: CB::zeros(),
         }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            ChainCache {
+                first: crate::zeros::Zeros::zeros_in_place,
+                hidden: crate::zeros::Zeros::zeros_in_place,
+                hidden_grad: crate::zeros::Zeros::zeros_in_place,
+                second: crate::zeros::Zeros::zeros_in_place
+            }
+        )
     }
 }
 

@@ -28,8 +28,6 @@ use alloc::boxed::Box;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::params::{Params, TensorKind, TensorShape};
 use crate::scalar::Scalar;
 
@@ -176,7 +174,7 @@ pub fn seeded<M: Params>(scheme: Init, seed: u64) -> M {
 /// assert_ne!(net.first.weight(0, 0), 0.0);
 /// ```
 #[cfg(feature = "std")]
-pub fn boxed<M: Params + ZeroBits>(scheme: Init, seed: u64) -> Box<M> {
+pub fn boxed<M: Params>(scheme: Init, seed: u64) -> Box<M> {
     let mut model = M::boxed_zeros();
     init(&mut *model, scheme, &mut rng_from_seed(seed));
     model

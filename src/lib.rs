@@ -86,7 +86,7 @@ pub use params::{Params, TensorKind, TensorShape};
 pub use rng::TrainRng;
 pub use scalar::Scalar;
 pub use stream::Stream;
-pub use zeros::Zeros;
+pub use zeros::{InPlace, Zeros};
 
 /// What the crate's macros expand to; not part of the API.
 #[doc(hidden)]

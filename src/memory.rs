@@ -72,6 +72,8 @@
 //! [`init::boxed`](crate::init::boxed), `Adam::boxed` (and every optimizer's `boxed`) and
 //! [`zeroed_box`](crate::zeroed_box) for batch caches and buffers, which never build the value
 //! on the stack first (`tests/heap.rs` trains a 784-512-512-10 network on a 512 KiB stack).
+//! The heap constructors build through [`Zeros::zeros_in_place`](crate::Zeros::zeros_in_place):
+//! the crate's types in place, a custom layer by its own (by default, through the stack).
 //! Without a heap (`no_std`, no `alloc`), give large values static storage: a `static` for a
 //! baked network, and a `static` cell (or your platform's singleton macro) holding the model,
 //! gradients, optimizer and caches of on-device training, initialized once at start-up.

@@ -3,8 +3,6 @@
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::scalar::Scalar;
 use crate::zeros::Zeros;
 
@@ -94,12 +92,7 @@ pub trait Params: Zeros {
     /// assert!(grads.tensors().all(|t| t.iter().all(|&g| g == 0.0)));
     /// ```
     #[cfg(feature = "std")]
-    fn boxed_zeros() -> Box<Self>
-    where
-        Self: ZeroBits,
-    {
-        let mut model = crate::kernel::zeroed_box::<Self>();
-        model.restore_defaults();
-        model
+    fn boxed_zeros() -> Box<Self> {
+        crate::kernel::boxed_zeros::<Self>()
     }
 }

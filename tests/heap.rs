@@ -107,3 +107,106 @@ fn large_batch_forward_and_backward_on_a_256_kib_stack() {
         "one SGD step on the batch should lower its loss: {before} -> {after}"
     );
 }
+
+/// A user's layer that is not `ZeroBits` (it holds a reference) and was written without
+/// `unsafe`: a learned per-feature scale.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Scale<const N: usize> {
+    scale: [f32; N],
+    label: &'static str,
+}
+
+impl<const N: usize> constnet::Zeros for Scale<N> {
+    fn zeros() -> Self {
+        Scale {
+            scale: [0.0; N],
+            label: "scale",
+        }
+    }
+}
+
+impl<const N: usize> Params for Scale<N> {
+    type Scalar = f32;
+    const PARAM_COUNT: usize = N;
+    fn tensors(&self) -> impl Iterator<Item = &[f32]> {
+        core::iter::once(&self.scale[..])
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+        core::iter::once(&mut self.scale[..])
+    }
+    fn shapes() -> impl Iterator<Item = constnet::TensorShape> {
+        core::iter::once(constnet::TensorShape {
+            kind: constnet::TensorKind::Scale,
+            rows: N,
+            cols: 1,
+            fan_in: N,
+            fan_out: N,
+        })
+    }
+}
+
+impl<const N: usize> Layer for Scale<N> {
+    type Input = [f32; N];
+    type Output = [f32; N];
+    type Cache = [f32; N];
+    type BatchCache<const B: usize> = [[f32; N]; B];
+    fn forward(&self, x: &[f32; N]) -> [f32; N] {
+        core::array::from_fn(|i| self.scale[i] * x[i])
+    }
+    fn forward_train(&self, x: &[f32; N], _: &mut TrainCtx) -> ([f32; N], [f32; N]) {
+        (self.forward(x), *x)
+    }
+    fn backward(&self, x: &[f32; N], dy: &[f32; N], grads: &mut Self) -> [f32; N] {
+        for i in 0..N {
+            grads.scale[i] += dy[i] * x[i];
+        }
+        core::array::from_fn(|i| dy[i] * self.scale[i])
+    }
+}
+
+/// The heap constructors take a network holding a layer without `ZeroBits`: its Dense layers
+/// (with their gradients and Adam's state, about 2.4 MB) are still built in place, on a
+/// thread whose whole stack is 512 KiB; and `Fit` trains it.
+#[test]
+fn a_network_with_a_custom_layer_is_boxed_on_a_512_kib_stack_and_fitted() {
+    use constnet::fit::{DataSet, Fit};
+    use constnet::optim::{Adam, AdamConfig};
+    type Net = seq![Dense<784, 256, Relu>, Scale<256>, Dense<256, 10>];
+    assert!(
+        core::mem::size_of::<Net>() > 512 * 1024,
+        "the model is larger than the stack"
+    );
+    let worker = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(|| {
+            let net: Box<Net> = init::boxed(Init::HeUniform, 3);
+            assert_eq!(net.second.first.label, "scale");
+            let adam = Adam::<Net>::boxed(AdamConfig::new().lr(1e-3));
+            let grads = Net::boxed_zeros();
+            assert!(grads.tensors().flatten().all(|&g| g == 0.0));
+            (net, adam)
+        })
+        .expect("spawn");
+    let (mut net, mut adam) = worker
+        .join()
+        .expect("the 512 KiB thread overflowed its stack");
+    let inputs: Vec<[f32; 784]> = (0..64)
+        .map(|n| core::array::from_fn(|i| ((n * 7 + i) % 13) as f32 / 13.0))
+        .collect();
+    let labels: Vec<usize> = (0..64).map(|n| n % 10).collect();
+    let history = Fit::<16>::new(3)
+        .seed(1)
+        .run(
+            &mut *net,
+            &mut *adam,
+            &CrossEntropy,
+            DataSet::new(&inputs, &labels),
+            None,
+        )
+        .expect("finite losses");
+    let (first, last) = (
+        history.epochs[0].train_loss,
+        history.last().unwrap().train_loss,
+    );
+    assert!(last < first, "training lowers the loss: {first} -> {last}");
+}

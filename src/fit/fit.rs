@@ -15,7 +15,7 @@ use crate::fit::history::{EpochRecord, History};
 use crate::fit::reduce_lr_on_plateau::{PlateauState, ReduceLrOnPlateau};
 use crate::fit::step::{Clip, StepScratch, StepSettings, guarded_step};
 use crate::fit::target::{FitTarget, MetricSum};
-use crate::kernel::{ZeroBits, zeroed_box};
+use crate::kernel::boxed_zeros;
 use crate::layer::Layer;
 use crate::loss::Loss;
 use crate::optim::{LrSchedule, Optimizer};
@@ -191,9 +191,7 @@ impl<'a, const B: usize> Fit<'a, B> {
         validation: Option<DataSet<'_, M::Input, L::Target<O>>>,
     ) -> Result<History, FitError>
     where
-        M: Layer<Output = [<M as Params>::Scalar; O]> + ZeroBits + Copy,
-        M::BatchCache<B>: ZeroBits,
-        <M as Params>::Scalar: ZeroBits,
+        M: Layer<Output = [<M as Params>::Scalar; O]> + Copy,
         Opt: Optimizer<M>,
         L: Loss<<M as Params>::Scalar>,
         L::Target<O>: FitTarget<<M as Params>::Scalar, O>,
@@ -212,9 +210,7 @@ impl<'a, const B: usize> Fit<'a, B> {
         callback: &mut C,
     ) -> Result<History, FitError>
     where
-        M: Layer<Output = [<M as Params>::Scalar; O]> + ZeroBits + Copy,
-        M::BatchCache<B>: ZeroBits,
-        <M as Params>::Scalar: ZeroBits,
+        M: Layer<Output = [<M as Params>::Scalar; O]> + Copy,
         Opt: Optimizer<M>,
         L: Loss<<M as Params>::Scalar>,
         L::Target<O>: FitTarget<<M as Params>::Scalar, O>,
@@ -250,9 +246,9 @@ impl<'a, const B: usize> Fit<'a, B> {
         // Every buffer, allocated once.
         let mut x: Box<[M::Input; B]> = boxed_copies(M::Input::zeros());
         let mut targets: Box<[L::Target<O>; B]> = boxed_copies(train.targets[0]);
-        let mut scratch = zeroed_box::<StepScratch<M, O, B>>();
+        let mut scratch = boxed_zeros::<StepScratch<M, O, B>>();
         let restore = self.early_stopping.is_some_and(|e| e.restore_best);
-        let mut best_model: Option<Box<M>> = restore.then(zeroed_box::<M>);
+        let mut best_model: Option<Box<M>> = restore.then(boxed_zeros::<M>);
         let mut order: Vec<usize> = (0..samples).collect();
         let mut history = History {
             epochs: Vec::with_capacity(self.epochs),

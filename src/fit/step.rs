@@ -7,6 +7,7 @@ use crate::loss::Loss;
 use crate::optim::{Optimizer, clip_grad_norm, clip_grad_value, grad_norm, l1_penalty, l2_penalty};
 use crate::params::Params;
 use crate::scalar::Scalar;
+use crate::zeros::Zeros;
 use num_traits::Zero;
 
 /// Gradient clipping, as `torch.nn.utils` does it, applied after the backward pass and the
@@ -35,9 +36,8 @@ pub struct StepSettings {
 }
 
 /// The buffers a step works in: the outputs, their loss gradients, the layers' batch cache
-/// and the gradients. Zero bits are a valid start (`constnet::zeroed_box` puts one on the
-/// heap without a stack temporary; it can also live in a `static` or on the stack when it is
-/// small).
+/// and the gradients. Start from [`Zeros::zeros`] (or on the heap, built in place:
+/// `Params::boxed_zeros`-style through [`Zeros::zeros_in_place`], which `Fit` does).
 pub struct StepScratch<M: Layer, const O: usize, const B: usize> {
     /// The model's training-mode outputs of the last step.
     pub y: [[M::Scalar; O]; B],
@@ -47,6 +47,30 @@ pub struct StepScratch<M: Layer, const O: usize, const B: usize> {
     pub cache: M::BatchCache<B>,
     /// The gradients of the last step (after penalties and clipping).
     pub grads: M,
+}
+
+impl<M: Layer, const O: usize, const B: usize> Zeros for StepScratch<M, O, B> {
+    fn zeros() -> Self {
+        StepScratch {
+            y: Zeros::zeros(),
+            dy: Zeros::zeros(),
+            cache: Zeros::zeros(),
+            grads: M::zeros(),
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            StepScratch {
+                y: Zeros::zeros_in_place,
+                dy: Zeros::zeros_in_place,
+                cache: Zeros::zeros_in_place,
+                grads: Zeros::zeros_in_place,
+            }
+        )
+    }
 }
 
 crate::impl_zero_bits!(unsafe impl[M: Layer + crate::ZeroBits, const O: usize, const B: usize] for StepScratch<M, O, B> where [M::Scalar: crate::ZeroBits, M::BatchCache<B>: crate::ZeroBits] { y, dy, cache, grads });

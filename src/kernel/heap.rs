@@ -3,6 +3,9 @@
 
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
+use core::mem::MaybeUninit;
+
+use crate::zeros::{InPlace, Zeros};
 
 /// Types for which the all-zero byte pattern is a valid value, so that large models, optimizer
 /// states and batch buffers can be allocated zeroed directly on the heap
@@ -161,10 +164,186 @@ mod tests {
     use super::*;
 
     #[test]
+    fn in_place_construction_builds_the_zero_value() {
+        use crate::layers::{BatchNorm, Dense, LayerNorm};
+        type Net = crate::seq![Dense<3, 4>, BatchNorm<4>, LayerNorm<4>, Dense<4, 2>];
+        let boxed = boxed_zeros::<Net>();
+        assert!(
+            *boxed == Net::zeros(),
+            "settings (eps, running variance 1) as zeros() has them"
+        );
+        let pairs = boxed_zeros::<([f64; 3], ([f32; 2], (), [[f64; 2]; 2]))>();
+        assert_eq!(*pairs, ([0.0; 3], ([0.0; 2], (), [[0.0; 2]; 2])));
+    }
+
+    /// A `zeros_in_place` that proves another slot initialized is caught before the box is
+    /// read.
+    #[test]
+    #[should_panic(expected = "proved another slot initialized")]
+    fn a_proof_for_another_slot_panics() {
+        struct Liar(#[allow(dead_code)] f64);
+        impl Zeros for Liar {
+            fn zeros() -> Self {
+                Liar(0.0)
+            }
+            fn zeros_in_place(_slot: &mut MaybeUninit<Self>) -> InPlace<'_, Self> {
+                let elsewhere = Box::leak(Box::new(MaybeUninit::uninit()));
+                InPlace::write(elsewhere, Liar(1.0))
+            }
+        }
+        let _ = boxed_zeros::<Liar>();
+    }
+
+    #[test]
     fn zeroed_box_matches_portable_zero() {
         let b = zeroed_box::<[[f64; 7]; 5]>();
         assert_eq!(*b, [[0.0f64; 7]; 5]);
         let c = zeroed_box::<([f32; 3], u64)>();
         assert_eq!(*c, ([0.0f32; 3], 0));
+    }
+}
+
+/// `T`'s [`Zeros`] value on the heap, built in place by [`Zeros::zeros_in_place`].
+#[cfg(feature = "std")]
+pub(crate) fn boxed_zeros<T: Zeros>() -> Box<T> {
+    boxed_with(T::zeros_in_place)
+}
+
+/// A `T` on the heap, written in place by `init`.
+///
+/// # Panics
+/// When `init` proves another slot initialized than the one it was given.
+#[cfg(feature = "std")]
+pub(crate) fn boxed_with<T>(init: impl FnOnce(&mut MaybeUninit<T>) -> InPlace<'_, T>) -> Box<T> {
+    let mut uninit = Box::<T>::new_uninit();
+    let slot: &mut MaybeUninit<T> = &mut uninit;
+    let expected = slot.as_ptr();
+    assert_initialized(init(slot), expected);
+    // SAFETY: `init` returned a proof (an `&mut T`, so an initialized value) at the box's own
+    // address, checked just above.
+    unsafe { uninit.assume_init() }
+}
+
+/// Type-checks `pattern` (an exhaustive destructure) against the struct `base` points to.
+#[inline(always)]
+pub(crate) fn every_field<T>(base: *mut T, pattern: impl FnOnce(&T)) {
+    let _ = (base, pattern);
+}
+
+/// Panics unless `proof` is for the slot at `expected`.
+#[inline(always)]
+pub(crate) fn assert_initialized<T>(proof: InPlace<'_, T>, expected: *const T) {
+    assert!(
+        core::ptr::eq(proof.address(), expected),
+        "Zeros::zeros_in_place proved another slot initialized than the one it was given"
+    );
+}
+
+/// The slot of a field at `field`, a place inside a slot the caller holds exclusively.
+///
+/// # Safety
+/// `field` must point to a field of a `MaybeUninit` slot that the caller borrows mutably
+/// for `'a`, and no other reference to that field may exist during `'a`.
+#[inline(always)]
+pub(crate) unsafe fn uninit_field<'a, F>(field: *mut F) -> &'a mut MaybeUninit<F> {
+    // SAFETY: `MaybeUninit<F>` has `F`'s layout, and the caller guarantees the place is
+    // valid, exclusively borrowed and lives for `'a`; no value is read.
+    unsafe { &mut *field.cast::<MaybeUninit<F>>() }
+}
+
+/// Writes a struct's fields in place, each by its own initializer (a function from the
+/// field's slot to its [`InPlace`] proof, such as `Zeros::zeros_in_place`), and proves the
+/// struct initialized. The field list must name every field (an exhaustive pattern checks
+/// it at compile time); each proof is checked against its field's address.
+macro_rules! init_fields {
+    ($slot:expr, $Type:ident { $($field:tt: $init:expr),* $(,)? }) => {{
+        let slot: &mut core::mem::MaybeUninit<_> = $slot;
+        let base = slot.as_mut_ptr();
+        // Every field, once: an exhaustive pattern (type-checked, never run).
+        $crate::kernel::every_field(base, |value| {
+            let $Type { $($field: _),* } = value;
+        });
+        $(
+            // SAFETY: `base` points to `slot`, which this function borrows mutably; `&raw mut`
+            // computes the field's address without reading it or making a reference to it,
+            // and each field is borrowed once, here.
+            #[allow(unsafe_code)]
+            let field = unsafe { $crate::kernel::uninit_field(&raw mut (*base).$field) };
+            let expected = field.as_ptr();
+            $crate::kernel::assert_initialized(($init)(field), expected);
+        )*
+        // SAFETY: the pattern above names every field of `Self`, and each was initialized at
+        // its own address (each proof checked); padding needs no value.
+        #[allow(unsafe_code)]
+        let value = unsafe { slot.assume_init_mut() };
+        $crate::zeros::InPlace::from_initialized(value)
+    }};
+}
+pub(crate) use init_fields;
+
+impl<U: Zeros, const N: usize> Zeros for [U; N] {
+    #[inline]
+    fn zeros() -> Self {
+        core::array::from_fn(|_| U::zeros())
+    }
+
+    /// Element by element, each in place.
+    fn zeros_in_place(slot: &mut MaybeUninit<Self>) -> InPlace<'_, Self> {
+        // SAFETY: `[MaybeUninit<U>; N]` has the layout of `MaybeUninit<[U; N]>`, and every
+        // bit pattern (initialized or not) is a valid `[MaybeUninit<U>; N]`.
+        let elements = unsafe { &mut *slot.as_mut_ptr().cast::<[MaybeUninit<U>; N]>() };
+        for element in elements.iter_mut() {
+            let expected = element.as_ptr();
+            assert_initialized(U::zeros_in_place(element), expected);
+        }
+        // SAFETY: every element was initialized in place (each proof checked).
+        InPlace::from_initialized(unsafe { slot.assume_init_mut() })
+    }
+}
+
+impl<A: Zeros, B: Zeros> Zeros for (A, B) {
+    #[inline]
+    fn zeros() -> Self {
+        (A::zeros(), B::zeros())
+    }
+
+    fn zeros_in_place(slot: &mut MaybeUninit<Self>) -> InPlace<'_, Self> {
+        let slot: &mut MaybeUninit<Self> = slot;
+        let base: *mut Self = slot.as_mut_ptr();
+        // SAFETY: as in `init_fields!`: each field's address, borrowed once.
+        let first = unsafe { uninit_field(&raw mut (*base).0) };
+        let expected = first.as_ptr();
+        assert_initialized(A::zeros_in_place(first), expected);
+        // SAFETY: as above.
+        let second = unsafe { uninit_field(&raw mut (*base).1) };
+        let expected = second.as_ptr();
+        assert_initialized(B::zeros_in_place(second), expected);
+        // SAFETY: both fields initialized in place (proofs checked).
+        InPlace::from_initialized(unsafe { slot.assume_init_mut() })
+    }
+}
+
+impl<A: Zeros, B: Zeros, C: Zeros> Zeros for (A, B, C) {
+    #[inline]
+    fn zeros() -> Self {
+        (A::zeros(), B::zeros(), C::zeros())
+    }
+
+    fn zeros_in_place(slot: &mut MaybeUninit<Self>) -> InPlace<'_, Self> {
+        let base: *mut Self = slot.as_mut_ptr();
+        // SAFETY: as in `init_fields!`: each field's address, borrowed once.
+        let first = unsafe { uninit_field(&raw mut (*base).0) };
+        let expected = first.as_ptr();
+        assert_initialized(A::zeros_in_place(first), expected);
+        // SAFETY: as above.
+        let second = unsafe { uninit_field(&raw mut (*base).1) };
+        let expected = second.as_ptr();
+        assert_initialized(B::zeros_in_place(second), expected);
+        // SAFETY: as above.
+        let third = unsafe { uninit_field(&raw mut (*base).2) };
+        let expected = third.as_ptr();
+        assert_initialized(C::zeros_in_place(third), expected);
+        // SAFETY: the three fields initialized in place (proofs checked).
+        InPlace::from_initialized(unsafe { slot.assume_init_mut() })
     }
 }

@@ -26,6 +26,9 @@ pub use dispatch::{SimdLevel, simd_level};
 pub use heap::zeroed_box;
 #[allow(deprecated)]
 pub use heap::{ZeroBits, impl_zero_bits_without_unsafe, require_zero_bits};
+pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field};
+#[cfg(feature = "std")]
+pub(crate) use heap::{boxed_with, boxed_zeros};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
 macro_rules! dispatch {

@@ -72,6 +72,17 @@ impl<const N: usize, T: Scalar> Zeros for ActivationCache<N, T> {
             y: [T::zero(); N],
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            ActivationCache {
+                z: crate::zeros::Zeros::zeros_in_place,
+                y: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 impl<A: ActivationFn<T>, const N: usize, T: Scalar> ActivationLayer<A, N, T> {

@@ -120,6 +120,20 @@ impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T
             rows: B,
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            BatchNormCache {
+                normalized: crate::zeros::Zeros::zeros_in_place,
+                inv_std: crate::zeros::Zeros::zeros_in_place,
+                mean: crate::zeros::Zeros::zeros_in_place,
+                unbiased_var: crate::zeros::Zeros::zeros_in_place,
+                rows: |s| crate::zeros::InPlace::write(s, B)
+            }
+        )
+    }
 }
 
 impl<const N: usize, T: Scalar> BatchNorm<N, T> {
@@ -250,6 +264,22 @@ impl<const N: usize, T: Scalar> Zeros for BatchNorm<N, T> {
     /// at their defaults (mean 0, variance 1).
     fn zeros() -> Self {
         Self::from_affine([T::zero(); N], [T::zero(); N])
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            BatchNorm {
+                weight: crate::zeros::Zeros::zeros_in_place,
+                bias: crate::zeros::Zeros::zeros_in_place,
+                running_mean: crate::zeros::Zeros::zeros_in_place,
+                running_var: |s| crate::zeros::InPlace::write(s, [T::one(); N]),
+                eps: |s| crate::zeros::InPlace::write(s, DEFAULT_EPS),
+                momentum: |s| crate::zeros::InPlace::write(s, DEFAULT_MOMENTUM),
+                num_batches_tracked: |s| crate::zeros::InPlace::write(s, 0),
+            }
+        )
     }
 }
 

@@ -245,6 +245,18 @@ impl<const C_IN: usize, const C_OUT: usize, const L: usize, const L_OUT: usize, 
             y: [[T::zero(); C_OUT]; L_OUT],
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Conv1dCache {
+                x: crate::zeros::Zeros::zeros_in_place,
+                z: crate::zeros::Zeros::zeros_in_place,
+                y: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 /// PyTorch's `[C_OUT][CG][K]` in the `[K][CG][C_OUT]` storage, in a `const fn`.
@@ -545,6 +557,12 @@ conv1d_impl!(impl[] Zeros for Conv1d {
             bias: [T::zero(); C_OUT],
             activation: A::default(),
         }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        Self::check_shape();
+        crate::kernel::init_fields!(slot, Conv1d { weight: crate::zeros::Zeros::zeros_in_place, bias: crate::zeros::Zeros::zeros_in_place, activation: |s| crate::zeros::InPlace::write(s, A::default()) })
     }
 });
 

@@ -126,6 +126,17 @@ impl<const C_IN: usize, const K: usize, const DILATION: usize, T: Scalar> Zeros
             next: 0,
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Conv1dHistory {
+                frames: crate::zeros::Zeros::zeros_in_place,
+                next: |s| crate::zeros::InPlace::write(s, 0)
+            }
+        )
+    }
 }
 
 crate::impl_zero_bits!(unsafe impl[const C_IN: usize, const K: usize, const DILATION: usize, T: crate::ZeroBits] for Conv1dHistory<C_IN, K, DILATION, T> { frames, next });

@@ -54,6 +54,18 @@ impl<const IN: usize, const OUT: usize, T: Scalar> Zeros for DenseCache<IN, OUT,
             y: [T::zero(); OUT],
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            DenseCache {
+                x: crate::zeros::Zeros::zeros_in_place,
+                z: crate::zeros::Zeros::zeros_in_place,
+                y: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 /// What `Dense`'s batched backward needs from a training batch: the pre-activations `z`, one
@@ -71,6 +83,16 @@ impl<const OUT: usize, const B: usize, T: Scalar> Zeros for DenseBatchCache<OUT,
         DenseBatchCache {
             z: [[T::zero(); OUT]; B],
         }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            DenseBatchCache {
+                z: crate::zeros::Zeros::zeros_in_place
+            }
+        )
     }
 }
 
@@ -249,6 +271,18 @@ impl<const IN: usize, const OUT: usize, A: ActivationFn<T>, T: Scalar> Zeros
             bias: [T::zero(); OUT],
             activation: A::default(),
         }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Dense {
+                weight: crate::zeros::Zeros::zeros_in_place,
+                bias: crate::zeros::Zeros::zeros_in_place,
+                activation: |s| crate::zeros::InPlace::write(s, A::default())
+            }
+        )
     }
 }
 

@@ -94,6 +94,16 @@ impl<const N: usize, T: Scalar> Zeros for DropoutCache<N, T> {
             mask: [T::zero(); N],
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            DropoutCache {
+                mask: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 impl<const N: usize, T: Scalar> Dropout<N, T> {

@@ -92,6 +92,18 @@ impl<const H: usize, T: Scalar> Zeros for GruStepCache<H, T> {
             hn: [T::zero(); H],
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            GruStepCache {
+                h_prev: crate::zeros::Zeros::zeros_in_place,
+                gates: crate::zeros::Zeros::zeros_in_place,
+                hn: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 impl<const IN: usize, const H: usize, T: Scalar> Gru<IN, H, T> {

@@ -51,6 +51,17 @@ impl<const N: usize, T: Scalar> Zeros for LayerNormCache<N, T> {
             inv_std: T::zero(),
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            LayerNormCache {
+                normalized: crate::zeros::Zeros::zeros_in_place,
+                inv_std: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 impl<const N: usize, T: Scalar> LayerNorm<N, T> {
@@ -131,6 +142,18 @@ impl<const N: usize, T: Scalar> Zeros for LayerNorm<N, T> {
     /// Weight and bias zero (a gradient or optimizer state), `eps` at its default.
     fn zeros() -> Self {
         Self::from_affine([T::zero(); N], [T::zero(); N])
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            LayerNorm {
+                weight: crate::zeros::Zeros::zeros_in_place,
+                bias: crate::zeros::Zeros::zeros_in_place,
+                eps: |s| crate::zeros::InPlace::write(s, DEFAULT_EPS)
+            }
+        )
     }
 }
 

@@ -93,6 +93,19 @@ impl<const H: usize, T: Scalar> Zeros for LstmStepCache<H, T> {
             tanh_c: [T::zero(); H],
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            LstmStepCache {
+                h_prev: crate::zeros::Zeros::zeros_in_place,
+                c_prev: crate::zeros::Zeros::zeros_in_place,
+                gates: crate::zeros::Zeros::zeros_in_place,
+                tanh_c: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {

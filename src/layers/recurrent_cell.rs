@@ -431,6 +431,13 @@ macro_rules! recurrent_cell {
                     weights: RecurrentWeights::zeros(),
                 }
             }
+
+            /// In place (the weights, gate block by gate block).
+            fn zeros_in_place(
+                slot: &mut core::mem::MaybeUninit<Self>,
+            ) -> crate::zeros::InPlace<'_, Self> {
+                crate::kernel::init_fields!(slot, $cell { weights: RecurrentWeights::zeros_in_place })
+            }
         }
 
         impl<const IN: usize, const H: usize, T: Scalar> Params for $cell<IN, H, T> {

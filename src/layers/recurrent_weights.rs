@@ -68,6 +68,22 @@ impl<const IN: usize, const H: usize, const G: usize, T: Scalar> RecurrentWeight
         }
     }
 
+    /// All zeros, written in place.
+    pub(crate) fn zeros_in_place(
+        slot: &mut core::mem::MaybeUninit<Self>,
+    ) -> crate::zeros::InPlace<'_, Self> {
+        use crate::zeros::Zeros;
+        crate::kernel::init_fields!(
+            slot,
+            RecurrentWeights {
+                w_ih: Zeros::zeros_in_place,
+                w_hh: Zeros::zeros_in_place,
+                b_ih: Zeros::zeros_in_place,
+                b_hh: Zeros::zeros_in_place,
+            }
+        )
+    }
+
     /// All zeros.
     pub(crate) fn zeros() -> Self {
         RecurrentWeights {

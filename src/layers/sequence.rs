@@ -116,6 +116,17 @@ impl<C: RecurrentCell, const STEPS: usize> Zeros for SequenceCache<C, STEPS> {
             steps: Zeros::zeros(),
         }
     }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            SequenceCache {
+                x: crate::zeros::Zeros::zeros_in_place,
+                steps: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
 }
 
 impl<C, const STEPS: usize, O> Sequence<C, STEPS, O> {
@@ -211,6 +222,17 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
 {
     fn zeros() -> Self {
         Sequence::new(C::zeros())
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Sequence {
+                cell: C::zeros_in_place,
+                output: |s| crate::zeros::InPlace::write(s, PhantomData)
+            }
+        )
     }
 }
 

@@ -5,8 +5,6 @@ use alloc::boxed::Box;
 
 use num_traits::Float;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::optim::optimizer::{Optimizer, fill, for_each_scalar};
 use crate::params::Params;
 use crate::scalar::Scalar;
@@ -100,17 +98,22 @@ impl<M: Params> Adagrad<M> {
 
     /// A fresh optimizer built in place on the heap (for models too large for the stack).
     #[cfg(feature = "std")]
-    pub fn boxed(config: AdagradConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut adagrad = crate::kernel::zeroed_box::<Self>();
-        adagrad.config = config;
+    pub fn boxed(config: AdagradConfig) -> Box<Self> {
+        let mut optimizer = crate::kernel::boxed_with(|slot| {
+            crate::kernel::init_fields!(
+                slot,
+                Adagrad {
+                    config: |s| crate::zeros::InPlace::write(s, config),
+                    steps: |s| crate::zeros::InPlace::write(s, 0),
+                    sum: crate::zeros::Zeros::zeros_in_place
+                }
+            )
+        });
         fill(
-            &mut adagrad.sum,
+            &mut optimizer.sum,
             M::Scalar::from_f64(config.initial_accumulator_value),
         );
-        adagrad
+        optimizer
     }
 
     /// The hyperparameters.

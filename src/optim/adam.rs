@@ -5,8 +5,6 @@ use alloc::boxed::Box;
 
 use num_traits::Float;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::kernel::{self, adam::AdamStep};
 use crate::named::{Setting, SettingMut};
 use crate::optim::optimizer::{Optimizer, for_each_tensor};
@@ -123,6 +121,10 @@ pub struct NoAmsGrad;
 pub trait AmsGradState<M>: Clone + core::fmt::Debug {
     /// The fresh state.
     fn new() -> Self;
+    /// The fresh state, written in place (the default moves [`new`](AmsGradState::new) in).
+    fn new_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::zeros::InPlace::write(slot, Self::new())
+    }
     /// The maximum buffer, if there is one.
     fn max_exp_avg_sq(&mut self) -> Option<&mut M>;
     /// The maximum buffer, read-only, if there is one.
@@ -134,6 +136,14 @@ impl<M: Params + Clone + core::fmt::Debug> AmsGradState<M> for AmsGrad<M> {
         AmsGrad {
             max_exp_avg_sq: M::zeros(),
         }
+    }
+    fn new_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            AmsGrad {
+                max_exp_avg_sq: M::zeros_in_place
+            }
+        )
     }
     #[inline(always)]
     fn max_exp_avg_sq(&mut self) -> Option<&mut M> {
@@ -179,13 +189,13 @@ macro_rules! adam_constructors {
             /// A fresh optimizer built in place on the heap (for models too large for the
             /// stack).
             #[cfg(feature = "std")]
-            pub fn boxed(config: AdamConfig) -> Box<Self>
-            where
-                M: ZeroBits,
-            {
-                let mut optimizer = crate::kernel::zeroed_box::<Self>();
-                optimizer.config = config;
-                optimizer
+            pub fn boxed(config: AdamConfig) -> Box<Self> {
+                crate::kernel::boxed_with(|slot| {
+                    crate::kernel::init_fields!(slot, $optimizer {
+                        config: |s| crate::zeros::InPlace::write(s, config),
+                        moments: AdamMoments::new_in_place,
+                    })
+                })
             }
 
             #[doc = concat!("A fresh optimizer with AMSGrad (`amsgrad=True`), an [`", stringify!($amsgrad), "<M>`]: three buffers of the model's type.")]
@@ -203,11 +213,14 @@ macro_rules! adam_constructors {
             #[cfg(feature = "std")]
             pub fn boxed_amsgrad(config: AdamConfig) -> Box<$amsgrad<M>>
             where
-                M: ZeroBits + Clone + core::fmt::Debug,
+                M: Clone + core::fmt::Debug,
             {
-                let mut optimizer = crate::kernel::zeroed_box::<$amsgrad<M>>();
-                optimizer.config = config;
-                optimizer
+                crate::kernel::boxed_with(|slot| {
+                    crate::kernel::init_fields!(slot, $optimizer {
+                        config: |s| crate::zeros::InPlace::write(s, config),
+                        moments: AdamMoments::new_in_place,
+                    })
+                })
             }
         }
 
@@ -286,6 +299,22 @@ pub(crate) struct AdamMoments<M, A> {
 crate::impl_zero_bits!(unsafe impl[M: crate::ZeroBits, A: crate::ZeroBits] for AdamMoments<M, A> { steps, exp_avg, exp_avg_sq, amsgrad });
 
 impl<M: Params, A: AmsGradState<M>> AdamMoments<M, A> {
+    /// [`new`](AdamMoments::new), written in place.
+    #[cfg(feature = "std")]
+    pub(crate) fn new_in_place(
+        slot: &mut core::mem::MaybeUninit<Self>,
+    ) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            AdamMoments {
+                steps: |s| crate::zeros::InPlace::write(s, 0),
+                exp_avg: M::zeros_in_place,
+                exp_avg_sq: M::zeros_in_place,
+                amsgrad: A::new_in_place,
+            }
+        )
+    }
+
     /// Step 0, zero moments.
     pub(crate) fn new() -> Self {
         AdamMoments {

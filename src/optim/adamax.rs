@@ -5,8 +5,6 @@ use alloc::boxed::Box;
 
 use num_traits::Float;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::optim::optimizer::{Optimizer, for_each_scalar, nan_max};
 use crate::params::Params;
 use crate::scalar::Scalar;
@@ -97,13 +95,18 @@ impl<M: Params> Adamax<M> {
 
     /// A fresh optimizer built in place on the heap (for models too large for the stack).
     #[cfg(feature = "std")]
-    pub fn boxed(config: AdamaxConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut adamax = crate::kernel::zeroed_box::<Self>();
-        adamax.config = config;
-        adamax
+    pub fn boxed(config: AdamaxConfig) -> Box<Self> {
+        crate::kernel::boxed_with(|slot| {
+            crate::kernel::init_fields!(
+                slot,
+                Adamax {
+                    config: |s| crate::zeros::InPlace::write(s, config),
+                    steps: |s| crate::zeros::InPlace::write(s, 0),
+                    exp_avg: crate::zeros::Zeros::zeros_in_place,
+                    exp_inf: crate::zeros::Zeros::zeros_in_place
+                }
+            )
+        })
     }
 
     /// The hyperparameters.

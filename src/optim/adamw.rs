@@ -3,8 +3,6 @@
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::optim::adam::{AdamConfig, AdamMoments, AdamUpdate, AmsGrad, AmsGradState, NoAmsGrad};
 use crate::optim::optimizer::Optimizer;
 use crate::params::Params;

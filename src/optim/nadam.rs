@@ -5,8 +5,6 @@ use alloc::boxed::Box;
 
 use num_traits::Float;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::optim::optimizer::{Optimizer, for_each_scalar};
 use crate::params::Params;
 use crate::scalar::Scalar;
@@ -116,14 +114,19 @@ impl<M: Params> NAdam<M> {
 
     /// A fresh optimizer built in place on the heap (for models too large for the stack).
     #[cfg(feature = "std")]
-    pub fn boxed(config: NAdamConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut nadam = crate::kernel::zeroed_box::<Self>();
-        nadam.config = config;
-        nadam.mu_product = 1.0;
-        nadam
+    pub fn boxed(config: NAdamConfig) -> Box<Self> {
+        crate::kernel::boxed_with(|slot| {
+            crate::kernel::init_fields!(
+                slot,
+                NAdam {
+                    config: |s| crate::zeros::InPlace::write(s, config),
+                    steps: |s| crate::zeros::InPlace::write(s, 0),
+                    mu_product: |s| crate::zeros::InPlace::write(s, 1.0),
+                    exp_avg: crate::zeros::Zeros::zeros_in_place,
+                    exp_avg_sq: crate::zeros::Zeros::zeros_in_place
+                }
+            )
+        })
     }
 
     /// The hyperparameters.

@@ -6,8 +6,6 @@ use alloc::boxed::Box;
 
 use num_traits::Float;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::optim::optimizer::{Optimizer, for_each_scalar};
 use crate::params::Params;
 use crate::scalar::Scalar;
@@ -104,13 +102,18 @@ impl<M: Params> RmsProp<M> {
 
     /// A fresh optimizer built in place on the heap (for models too large for the stack).
     #[cfg(feature = "std")]
-    pub fn boxed(config: RmsPropConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut rmsprop = crate::kernel::zeroed_box::<Self>();
-        rmsprop.config = config;
-        rmsprop
+    pub fn boxed(config: RmsPropConfig) -> Box<Self> {
+        crate::kernel::boxed_with(|slot| {
+            crate::kernel::init_fields!(
+                slot,
+                RmsProp {
+                    config: |s| crate::zeros::InPlace::write(s, config),
+                    square_avg: crate::zeros::Zeros::zeros_in_place,
+                    grad_avg: crate::zeros::Zeros::zeros_in_place,
+                    momentum_buffer: crate::zeros::Zeros::zeros_in_place
+                }
+            )
+        })
     }
 
     /// The hyperparameters.

@@ -3,8 +3,6 @@
 #[cfg(feature = "std")]
 use alloc::boxed::Box;
 
-#[cfg(feature = "std")]
-use crate::kernel::ZeroBits;
 use crate::optim::optimizer::{Optimizer, flush_subnormal, for_each_scalar};
 use crate::params::Params;
 use crate::scalar::Scalar;
@@ -94,13 +92,17 @@ impl<M: Params> Sgd<M> {
 
     /// A fresh optimizer built in place on the heap (for models too large for the stack).
     #[cfg(feature = "std")]
-    pub fn boxed(config: SgdConfig) -> Box<Self>
-    where
-        M: ZeroBits,
-    {
-        let mut sgd = crate::kernel::zeroed_box::<Self>();
-        sgd.config = config;
-        sgd
+    pub fn boxed(config: SgdConfig) -> Box<Self> {
+        crate::kernel::boxed_with(|slot| {
+            crate::kernel::init_fields!(
+                slot,
+                Sgd {
+                    config: |s| crate::zeros::InPlace::write(s, config),
+                    steps: |s| crate::zeros::InPlace::write(s, 0),
+                    momentum_buffer: crate::zeros::Zeros::zeros_in_place
+                }
+            )
+        })
     }
 
     /// The hyperparameters.
