@@ -78,7 +78,8 @@ pub use layers::Activation;
 pub use layers::{
     ActivationCache, ActivationLayer, BatchNorm, BatchNormCache, CausalConv1d, Conv1d, Conv1dCache,
     Conv1dHistory, Conv1dStream, Dense, DenseBatchCache, DenseCache, DepthwiseConv1d, Dropout,
-    DropoutCache, LayerNorm, LayerNormCache, SoftmaxLayer,
+    DropoutCache, Flatten, GlobalAvgPool1d, GlobalMaxPool1d, LastFrame, LayerNorm, LayerNormCache,
+    SoftmaxLayer,
 };
 pub use layers::{AllStates, Gru, GruSequence, GruState, LastState, Lstm, LstmSequence, LstmState};
 pub use named::{Layout, Named, Setting, SettingMut, Shape, TensorInfo};

@@ -37,7 +37,8 @@ pub use crate::init::{self, Init};
 pub use crate::layer::Layer;
 pub use crate::layers::{
     ActivationLayer, AllStates, BatchNorm, CausalConv1d, Conv1d, Dense, DepthwiseConv1d, Dropout,
-    Gru, GruSequence, LastState, LayerNorm, Lstm, LstmSequence, SoftmaxLayer,
+    Flatten, GlobalAvgPool1d, GlobalMaxPool1d, Gru, GruSequence, LastFrame, LastState, LayerNorm,
+    Lstm, LstmSequence, SoftmaxLayer,
 };
 pub use crate::loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyProbs, Huber, L1, Loss, Mse};
 pub use crate::named::Named;

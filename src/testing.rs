@@ -111,8 +111,8 @@ fn project<T: Scalar, Y: Scalars<T>>(y: &[Y]) -> f64 {
 }
 
 /// The scalars of a layer's input or output as one slice: `[T; N]`, and `[[T; N]; M]` (a
-/// window of `M` frames, [`Conv1d`](crate::Conv1d)'s input and output), so the checks below
-/// take either.
+/// window of `M` frames, [`Conv1d`](crate::Conv1d)'s input and output) and `[[[T; C]; W]; H]`
+/// (an image), so the checks below take any of them.
 pub trait Scalars<T>: Copy + Zeros {
     /// The scalars, in memory order.
     fn scalars(&self) -> &[T];
@@ -135,6 +135,15 @@ impl<T: Scalar, const N: usize, const M: usize> Scalars<T> for [[T; N]; M] {
     }
     fn scalars_mut(&mut self) -> &mut [T] {
         self.as_flattened_mut()
+    }
+}
+
+impl<T: Scalar, const C: usize, const W: usize, const H: usize> Scalars<T> for [[[T; C]; W]; H] {
+    fn scalars(&self) -> &[T] {
+        self.as_flattened().as_flattened()
+    }
+    fn scalars_mut(&mut self) -> &mut [T] {
+        self.as_flattened_mut().as_flattened_mut()
     }
 }
 

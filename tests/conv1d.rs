@@ -301,19 +301,43 @@ fn streaming_equals_the_window_with_causal_padding() {
 
 #[test]
 fn networks_of_convolutions_chain_and_train() {
-    // 2 channels over 16 frames -> 4 channels over 7 (stride 2) -> 1 channel over 5.
-    type Net = seq![
+    use constnet::loss::{Loss, Mse};
+    use constnet::optim::{Adam, AdamConfig, Optimizer};
+    use constnet::{Flatten, Params, TrainCtx};
+    // 2 channels over 16 frames -> 4 channels over 7 (stride 2) -> 1 channel over 5, flattened
+    // into a dense head: a classifier-shaped network that trains.
+    type Convs = seq![
         Conv1d<2, 4, 3, 16, 7, Tanh, f64, 2>,
         Conv1d<4, 1, 3, 7, 5, Identity, f64>
     ];
-    let net: Net = init::seeded(Init::XavierUniform, 5);
+    type Net = seq![Convs, Flatten<[[f64; 1]; 5], 5>, Dense<5, 1, Identity, f64>];
+    let convs: Convs = init::seeded(Init::XavierUniform, 5);
     let x = [window::<2, 16>(30), window::<2, 16>(31)];
+    grad_check_batch(&convs, &x, GradCheckConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(convs.forward(&x[0]).len(), 5);
+
+    let mut net: Net = init::seeded(Init::XavierUniform, 5);
     grad_check_batch(&net, &x, GradCheckConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    let y = net.forward(&x[0]);
-    assert_eq!(y.len(), 5);
-    // A dense head over one output frame type-checks as usual.
-    let head = Dense::<1, 1, Identity, f64>::zeros();
-    assert_eq!(head.forward(&y[0]), [0.0]);
+    let targets = [[0.5], [-0.5]];
+    let mut adam = Adam::<Net>::new(AdamConfig::new().lr(0.01));
+    let mut grads = Net::zeros();
+    let mut cache = <Net as Layer>::BatchCache::<2>::zeros();
+    let (mut y, mut dy) = ([[0.0; 1]; 2], [[0.0; 1]; 2]);
+    let mut ctx = TrainCtx::new(0);
+    let mut losses = Vec::new();
+    for _ in 0..100 {
+        grads.fill_zero();
+        net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+        losses.push(Mse.loss_batch(&y, &targets, &mut dy));
+        net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
+        adam.step(&mut net, &grads);
+    }
+    assert!(
+        losses[99] < 0.01 * losses[0],
+        "the loss falls: {} -> {}",
+        losses[0],
+        losses[99]
+    );
 }
 
 // ---- Files ----

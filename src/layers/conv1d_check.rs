@@ -7,68 +7,7 @@
 //! inconsistent set of parameters. A `const` panic cannot format integers, so the message is
 //! written digit by digit into a fixed buffer here and panicked with as one `&str`.
 
-/// A message written at compile time: `&str` pieces and decimal numbers.
-struct Message {
-    bytes: [u8; 512],
-    len: usize,
-}
-
-impl Message {
-    const fn new() -> Message {
-        Message {
-            bytes: [0; 512],
-            len: 0,
-        }
-    }
-
-    /// Appends `text` (cut off at the buffer's end, on a character boundary: the pieces are
-    /// short and the buffer long enough for every message below).
-    const fn text(mut self, text: &str) -> Message {
-        let bytes = text.as_bytes();
-        if self.len + bytes.len() > self.bytes.len() {
-            return self;
-        }
-        let mut i = 0;
-        while i < bytes.len() {
-            self.bytes[self.len] = bytes[i];
-            self.len += 1;
-            i += 1;
-        }
-        self
-    }
-
-    /// Appends `n` in decimal.
-    const fn num(mut self, mut n: usize) -> Message {
-        let mut digits = [0u8; 20];
-        let mut count = 0;
-        loop {
-            digits[count] = b'0' + (n % 10) as u8;
-            count += 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        if self.len + count > self.bytes.len() {
-            return self;
-        }
-        while count > 0 {
-            count -= 1;
-            self.bytes[self.len] = digits[count];
-            self.len += 1;
-        }
-        self
-    }
-
-    /// Panics with the message.
-    const fn panic(&self) -> ! {
-        let (written, _) = self.bytes.split_at(self.len);
-        match core::str::from_utf8(written) {
-            Ok(text) => panic!("{}", text),
-            Err(_) => panic!("Conv1d: inconsistent shape parameters"),
-        }
-    }
-}
+use crate::layers::message::Message;
 
 /// PyTorch's output length of a 1-d convolution,
 /// `(length + 2·padding − dilation·(kernel − 1) − 1) / stride + 1` (rounded down), for a
