@@ -36,9 +36,10 @@ pub use crate::fit::{DataSet, EarlyStopping, Fit};
 pub use crate::init::{self, Init};
 pub use crate::layer::Layer;
 pub use crate::layers::{
-    ActivationLayer, AllStates, BatchNorm, CausalConv1d, Conv1d, Dense, DepthwiseConv1d, Dropout,
-    Flatten, GlobalAvgPool1d, GlobalMaxPool1d, Gru, GruSequence, LastFrame, LastState, LayerNorm,
-    Lstm, LstmSequence, SoftmaxLayer,
+    ActivationLayer, AllStates, AvgPool2d, BatchNorm, BatchNorm2d, CausalConv1d, Conv1d, Conv2d,
+    Dense, DepthwiseConv1d, DepthwiseConv2d, Dropout, Flatten, GlobalAvgPool1d, GlobalAvgPool2d,
+    GlobalMaxPool1d, Gru, GruSequence, LastFrame, LastState, LayerNorm, Lstm, LstmSequence,
+    MaxPool2d, NoBias, Padded, Same, SoftmaxLayer, Valid,
 };
 pub use crate::loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyProbs, Huber, L1, Loss, Mse};
 pub use crate::named::Named;

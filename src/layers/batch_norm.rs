@@ -91,20 +91,40 @@ const DEFAULT_EPS: f64 = 1e-5;
 /// PyTorch's default `momentum`.
 const DEFAULT_MOMENTUM: f64 = 0.1;
 
-/// What `BatchNorm::backward_batch` needs from a training batch of `B` samples.
+/// A training batch's statistics per feature (what the running statistics and backward
+/// need besides `x̂`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchNormCache<const N: usize, const B: usize, T> {
-    /// The normalized inputs `x̂ = (x − μ_B)/sqrt(σ²_B + eps)`, one row per sample.
-    pub normalized: [[T; N]; B],
+pub struct BatchStats<const N: usize, T> {
     /// `1/sqrt(σ²_B + eps)` per feature.
     pub inv_std: [T; N],
     /// The batch mean per feature (for the running mean).
     pub mean: [T; N],
     /// The unbiased batch variance per feature (for the running variance).
     pub unbiased_var: [T; N],
-    /// How many leading rows were real samples ([`TrainCtx::real_rows`]); the statistics are
-    /// over those rows only.
+    /// How many leading rows were real ([`TrainCtx::real_rows`]; for
+    /// [`BatchNorm2d`](crate::BatchNorm2d), real pixels); the statistics are over those rows
+    /// only.
     pub rows: usize,
+}
+
+impl<const N: usize, T: Scalar> Zeros for BatchStats<N, T> {
+    fn zeros() -> Self {
+        BatchStats {
+            inv_std: [T::zero(); N],
+            mean: [T::zero(); N],
+            unbiased_var: [T::zero(); N],
+            rows: 0,
+        }
+    }
+}
+
+/// What `BatchNorm::backward_batch` needs from a training batch of `B` samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormCache<const N: usize, const B: usize, T> {
+    /// The normalized inputs `x̂ = (x − μ_B)/sqrt(σ²_B + eps)`, one row per sample.
+    pub normalized: [[T; N]; B],
+    /// The batch statistics.
+    pub stats: BatchStats<N, T>,
 }
 
 /// Not one cache per sample: BatchNorm implements its batched methods itself.
@@ -114,10 +134,7 @@ impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T
     fn zeros() -> Self {
         BatchNormCache {
             normalized: [[T::zero(); N]; B],
-            inv_std: [T::zero(); N],
-            mean: [T::zero(); N],
-            unbiased_var: [T::zero(); N],
-            rows: B,
+            stats: BatchStats::zeros(),
         }
     }
 
@@ -126,11 +143,8 @@ impl<const N: usize, const B: usize, T: Scalar> Zeros for BatchNormCache<N, B, T
         crate::kernel::init_fields!(
             slot,
             BatchNormCache {
-                normalized: crate::zeros::Zeros::zeros_in_place,
-                inv_std: crate::zeros::Zeros::zeros_in_place,
-                mean: crate::zeros::Zeros::zeros_in_place,
-                unbiased_var: crate::zeros::Zeros::zeros_in_place,
-                rows: |s| crate::zeros::InPlace::write(s, B)
+                normalized: Zeros::zeros_in_place,
+                stats: Zeros::zeros_in_place,
             }
         )
     }
@@ -229,17 +243,18 @@ impl<const N: usize, T: Scalar> BatchNorm<N, T> {
         (scale, shift)
     }
 
-    /// Adds the batch's weight and bias gradients; returns `Σ_b dy` and `Σ_b dy·x̂` per feature.
+    /// Adds the batch's weight and bias gradients (over the first `rows` rows); returns
+    /// `Σ_b dy` and `Σ_b dy·x̂` per feature.
     #[inline]
-    fn param_grads<const B: usize>(
-        cache: &BatchNormCache<N, B, T>,
-        dy: &[[T; N]; B],
+    fn param_grads(
+        normalized: &[[T; N]],
+        rows: usize,
+        dy: &[[T; N]],
         grads: &mut Self,
     ) -> ([T; N], [T; N]) {
         let mut dy_sum = [T::zero(); N];
         let mut dy_dot_normalized = [T::zero(); N];
-        let rows = cache.rows.min(B);
-        for (dy_row, normalized_row) in dy[..rows].iter().zip(cache.normalized.iter()) {
+        for (dy_row, normalized_row) in dy[..rows].iter().zip(normalized.iter()) {
             for j in 0..N {
                 dy_sum[j] += dy_row[j];
                 dy_dot_normalized[j] += dy_row[j] * normalized_row[j];
@@ -250,6 +265,116 @@ impl<const N: usize, T: Scalar> BatchNorm<N, T> {
             grads.bias[j] += dy_sum[j];
         }
         (dy_sum, dy_dot_normalized)
+    }
+
+    /// Training-mode normalization of the rows `x` (the statistics over the first `rows`,
+    /// the rest normalized with them): writes `y`, `x̂` into `normalized` and the batch
+    /// statistics into `stats`. What [`BatchNorm`]'s batch of samples and
+    /// [`BatchNorm2d`](crate::BatchNorm2d)'s batch of pixels both run.
+    pub(crate) fn train_rows(
+        &self,
+        x: &[[T; N]],
+        rows: usize,
+        y: &mut [[T; N]],
+        normalized: &mut [[T; N]],
+        stats: &mut BatchStats<N, T>,
+    ) {
+        let count = T::from_f64(rows as f64);
+        let mut sum = [T::zero(); N];
+        for x_row in &x[..rows] {
+            for j in 0..N {
+                sum[j] += x_row[j];
+            }
+        }
+        let mut mean = [T::zero(); N];
+        for j in 0..N {
+            mean[j] = sum[j] / count;
+        }
+        // Centered inputs go straight into the cache; they become x̂ below.
+        let mut square_sum = [T::zero(); N];
+        for (centered_row, x_row) in normalized.iter_mut().zip(x.iter()) {
+            for j in 0..N {
+                centered_row[j] = x_row[j] - mean[j];
+            }
+        }
+        for centered_row in &normalized[..rows] {
+            for j in 0..N {
+                square_sum[j] += centered_row[j] * centered_row[j];
+            }
+        }
+        let eps = T::from_f64(self.eps);
+        for (inv_std, &squares) in stats.inv_std.iter_mut().zip(square_sum.iter()) {
+            *inv_std = T::one() / (squares / count + eps).sqrt();
+        }
+        for (y_row, normalized_row) in y.iter_mut().zip(normalized.iter_mut()) {
+            for j in 0..N {
+                normalized_row[j] *= stats.inv_std[j];
+                y_row[j] = normalized_row[j] * self.weight[j] + self.bias[j];
+            }
+        }
+        let unbiased_count = T::from_f64((rows - 1) as f64);
+        stats.rows = rows;
+        stats.mean = mean;
+        for (var, &squares) in stats.unbiased_var.iter_mut().zip(square_sum.iter()) {
+            *var = squares / unbiased_count;
+        }
+    }
+
+    /// The running statistics' update from a batch's `stats`.
+    pub(crate) fn update_from(&mut self, stats: &BatchStats<N, T>) {
+        self.num_batches_tracked += 1;
+        let momentum = T::from_f64(self.momentum);
+        let keep = T::one() - momentum;
+        for j in 0..N {
+            self.running_mean[j] = momentum * stats.mean[j] + keep * self.running_mean[j];
+            self.running_var[j] = momentum * stats.unbiased_var[j] + keep * self.running_var[j];
+        }
+    }
+
+    /// Backward over rows: adds the parameter gradients and, when given, writes `dL/dx`
+    /// (zero in the rows past `stats.rows`).
+    pub(crate) fn backward_rows(
+        &self,
+        normalized: &[[T; N]],
+        stats: &BatchStats<N, T>,
+        dy: &[[T; N]],
+        dx: Option<&mut [[T; N]]>,
+        grads: &mut Self,
+    ) {
+        let rows = stats.rows.min(dy.len());
+        let (dy_sum, dy_dot_normalized) = Self::param_grads(normalized, rows, dy, grads);
+        let Some(dx) = dx else { return };
+        let count = T::from_f64(rows as f64);
+        let mut dy_mean = [T::zero(); N];
+        let mut dy_normalized_mean = [T::zero(); N];
+        let mut gain = [T::zero(); N];
+        for j in 0..N {
+            dy_mean[j] = dy_sum[j] / count;
+            dy_normalized_mean[j] = dy_dot_normalized[j] / count;
+            gain[j] = self.weight[j] * stats.inv_std[j];
+        }
+        let (dx_real, dx_padding) = dx.split_at_mut(rows);
+        for ((dx_row, dy_row), normalized_row) in
+            dx_real.iter_mut().zip(dy.iter()).zip(normalized.iter())
+        {
+            for j in 0..N {
+                dx_row[j] =
+                    gain[j] * (dy_row[j] - dy_mean[j] - normalized_row[j] * dy_normalized_mean[j]);
+            }
+        }
+        for dx_row in dx_padding {
+            *dx_row = [T::zero(); N];
+        }
+    }
+
+    /// Inference over rows with the running statistics.
+    pub(crate) fn eval_rows(&self, x: &[[T; N]], y: &mut [[T; N]]) {
+        let (scale, shift) = self.eval_scale_shift();
+        for (y_row, x_row) in y.iter_mut().zip(x.iter()) {
+            for j in 0..N {
+                y_row[j] = x_row[j] * scale[j] + shift[j];
+            }
+        }
     }
 }
 
@@ -433,12 +558,7 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         y: &mut [[T; N]; B],
         _scratch: &mut Self::BatchCache<B>,
     ) {
-        let (scale, shift) = self.eval_scale_shift();
-        for (y_row, x_row) in y.iter_mut().zip(x.iter()) {
-            for j in 0..N {
-                y_row[j] = x_row[j] * scale[j] + shift[j];
-            }
-        }
+        self.eval_rows(x, y);
     }
 
     /// Training mode: normalizes with the batch statistics and keeps them in the cache for
@@ -471,57 +591,13 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
             rows >= 2,
             "BatchNorm needs at least 2 real rows in a training batch, got {rows}"
         );
-        let count = T::from_f64(rows as f64);
-        let mut sum = [T::zero(); N];
-        for x_row in &x[..rows] {
-            for j in 0..N {
-                sum[j] += x_row[j];
-            }
-        }
-        let mut mean = [T::zero(); N];
-        for j in 0..N {
-            mean[j] = sum[j] / count;
-        }
-        // Centered inputs go straight into the cache; they become x̂ below.
-        let mut square_sum = [T::zero(); N];
-        for (centered_row, x_row) in cache.normalized.iter_mut().zip(x.iter()) {
-            for j in 0..N {
-                centered_row[j] = x_row[j] - mean[j];
-            }
-        }
-        for centered_row in &cache.normalized[..rows] {
-            for j in 0..N {
-                square_sum[j] += centered_row[j] * centered_row[j];
-            }
-        }
-        let eps = T::from_f64(self.eps);
-        for (inv_std, &squares) in cache.inv_std.iter_mut().zip(square_sum.iter()) {
-            *inv_std = T::one() / (squares / count + eps).sqrt();
-        }
-        for (y_row, normalized_row) in y.iter_mut().zip(cache.normalized.iter_mut()) {
-            for j in 0..N {
-                normalized_row[j] *= cache.inv_std[j];
-                y_row[j] = normalized_row[j] * self.weight[j] + self.bias[j];
-            }
-        }
-        let unbiased_count = T::from_f64((rows - 1) as f64);
-        cache.rows = rows;
-        cache.mean = mean;
-        for (var, &squares) in cache.unbiased_var.iter_mut().zip(square_sum.iter()) {
-            *var = squares / unbiased_count;
-        }
+        self.train_rows(x, rows, y, &mut cache.normalized, &mut cache.stats);
     }
 
     /// `running ← (1 − momentum)·running + momentum·batch`, for the mean and the unbiased
     /// variance (PyTorch's update), and one more batch counted.
     fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
-        self.num_batches_tracked += 1;
-        let momentum = T::from_f64(self.momentum);
-        let keep = T::one() - momentum;
-        for j in 0..N {
-            self.running_mean[j] = momentum * cache.mean[j] + keep * self.running_mean[j];
-            self.running_var[j] = momentum * cache.unbiased_var[j] + keep * self.running_var[j];
-        }
+        self.update_from(&cache.stats);
     }
 
     /// With `g = dy·weight`, per feature:
@@ -535,31 +611,7 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         dx: &mut [[T; N]; B],
         grads: &mut Self,
     ) {
-        let (dy_sum, dy_dot_normalized) = Self::param_grads(cache, dy, grads);
-        let rows = cache.rows.min(B);
-        let count = T::from_f64(rows as f64);
-        let mut dy_mean = [T::zero(); N];
-        let mut dy_normalized_mean = [T::zero(); N];
-        let mut gain = [T::zero(); N];
-        for j in 0..N {
-            dy_mean[j] = dy_sum[j] / count;
-            dy_normalized_mean[j] = dy_dot_normalized[j] / count;
-            gain[j] = self.weight[j] * cache.inv_std[j];
-        }
-        let (dx_real, dx_padding) = dx.split_at_mut(rows);
-        for ((dx_row, dy_row), normalized_row) in dx_real
-            .iter_mut()
-            .zip(dy.iter())
-            .zip(cache.normalized.iter())
-        {
-            for j in 0..N {
-                dx_row[j] =
-                    gain[j] * (dy_row[j] - dy_mean[j] - normalized_row[j] * dy_normalized_mean[j]);
-            }
-        }
-        for dx_row in dx_padding {
-            *dx_row = [T::zero(); N];
-        }
+        self.backward_rows(&cache.normalized, &cache.stats, dy, Some(dx), grads);
     }
 
     fn backward_batch_params<const B: usize>(
@@ -570,12 +622,13 @@ impl<const N: usize, T: Scalar> Layer for BatchNorm<N, T> {
         dy: &[[T; N]; B],
         grads: &mut Self,
     ) {
-        Self::param_grads(cache, dy, grads);
+        self.backward_rows(&cache.normalized, &cache.stats, dy, None, grads);
     }
 }
 
 crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for BatchNorm<N, T> { weight, bias, running_mean, running_var, eps, momentum, num_batches_tracked });
-crate::impl_zero_bits!(unsafe impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, inv_std, mean, unbiased_var, rows });
+crate::impl_zero_bits!(unsafe impl[const N: usize, const B: usize, T: crate::ZeroBits] for BatchNormCache<N, B, T> { normalized, stats });
+crate::impl_zero_bits!(unsafe impl[const N: usize, T: crate::ZeroBits] for BatchStats<N, T> { inv_std, mean, unbiased_var, rows });
 
 // Streaming is inference: the running statistics.
 crate::stream::stateless_stream!(impl[const N: usize, T: Scalar] for BatchNorm<N, T>, [T; N] => [T; N]);

@@ -2,9 +2,12 @@
 
 mod activation_layer;
 mod batch_norm;
+mod batch_norm2d;
 mod conv1d;
 mod conv1d_check;
 mod conv1d_stream;
+mod conv2d;
+mod conv2d_options;
 mod dense;
 mod dropout;
 mod flatten;
@@ -15,6 +18,7 @@ mod layer_norm;
 mod lstm;
 mod message;
 mod parameter_free;
+mod pool2d;
 mod recurrent_cell;
 mod recurrent_weights;
 mod sequence;
@@ -22,10 +26,13 @@ mod sequence;
 #[allow(deprecated)]
 pub use activation_layer::{Activation, Softmax};
 pub use activation_layer::{ActivationCache, ActivationLayer, SoftmaxLayer};
-pub use batch_norm::{BatchNorm, BatchNormCache};
+pub use batch_norm::{BatchNorm, BatchNormCache, BatchStats};
+pub use batch_norm2d::{BatchNorm2d, BatchNorm2dCache};
 pub use conv1d::{CausalConv1d, Conv1d, Conv1dCache, DepthwiseConv1d};
 pub use conv1d_check::conv1d_out_len;
 pub use conv1d_stream::{Conv1dHistory, Conv1dStream};
+pub use conv2d::{Conv2d, Conv2dCache, DepthwiseConv2d};
+pub use conv2d_options::{Conv2dOptions, NoBias, Padded, Same, Valid};
 pub use dense::{Dense, DenseBatchCache, DenseCache};
 pub use dropout::{Dropout, DropoutCache};
 pub use flatten::{ChannelsLast, Flatten};
@@ -34,6 +41,7 @@ pub use gru::{Gru, GruState, GruStepCache};
 pub use last_frame::LastFrame;
 pub use layer_norm::{LayerNorm, LayerNormCache};
 pub use lstm::{Lstm, LstmState, LstmStepCache};
+pub use pool2d::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use recurrent_cell::RecurrentCell;
 pub use recurrent_weights::RecurrentWeights;
 pub use sequence::{

@@ -1098,7 +1098,7 @@ fn batch_norm<T: Scalar, const F: usize, const B: usize, const E: usize>(
     layer.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
     c.check("output", &flat(&y))?;
     let stats: Vec<(f64, f64)> = (0..F)
-        .map(|f| mean_and_var(x[0][f], cache.normalized[0][f], cache.inv_std[f], eps))
+        .map(|f| mean_and_var(x[0][f], cache.normalized[0][f], cache.stats.inv_std[f], eps))
         .collect();
     c.check("batch_mean", &stats.iter().map(|s| s.0).collect::<Vec<_>>())?;
     c.check("batch_var", &stats.iter().map(|s| s.1).collect::<Vec<_>>())?;

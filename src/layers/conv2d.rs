@@ -1,0 +1,615 @@
+//! `Conv2d`: a 2-d convolution over a channels-last image, with its activation fused.
+//!
+//! # Choices
+//! * **Layout: channels-last, `[[[T; C]; W]; H]`** (one pixel of `C` channels after
+//!   another, row by row; TensorFlow Lite's NHWC without the batch). A pixel's channels are
+//!   contiguous, so every tap is a small dense layer applied to one input pixel: a broadcast
+//!   and a multiply-add over contiguous output channels. PyTorch is channels-first: the
+//!   golden harness and the loaders transpose (weights load as PyTorch stores them).
+//! * **Weight storage: `[KW][KH][CG][C_OUT]`** (private), PyTorch's
+//!   `[C_OUT][C_IN/groups][KH][KW]` with its axes reversed ([`Layout::Reversed`] in weight
+//!   files): the innermost loop runs over contiguous output channels.
+//! * **Groups: `CG`, the input channels per group** (`GROUPS = C_IN / CG`): `CG = C_IN`
+//!   (the default) is an ordinary convolution, `CG = 1` a depthwise one (`C_OUT` a multiple
+//!   of `C_IN`); see [`DepthwiseConv2d`].
+//! * **Geometry as a type** `O: Conv2dOptions`: [`Valid`](crate::Valid) (the default), [`Padded`](crate::Padded)
+//!   (PyTorch's symmetric padding), [`Same`](crate::Same) (TensorFlow's), each with stride and dilation,
+//!   and [`NoBias`](crate::NoBias) around any of them.
+//! * **Compile-time checks** when the layer is used: `H_OUT`, `W_OUT` from the options'
+//!   formula, `CG` dividing `C_IN`, `C_OUT` divisible by the groups; the message shows the
+//!   numbers.
+//! * **Batches** use the per-sample defaults of [`Layer`].
+
+use core::marker::PhantomData;
+
+use crate::activations::{ActivationFn, Identity};
+use crate::ctx::TrainCtx;
+use crate::layer::Layer;
+use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
+use crate::layers::message::Message;
+use crate::named::{Layout, Named, Setting, SettingMut, Shape, TensorInfo};
+use crate::params::{Params, TensorKind, TensorShape};
+use crate::scalar::Scalar;
+use crate::zeros::{InPlace, Zeros};
+
+/// PyTorch's `nn.Conv2d(C_IN, C_OUT, (KH, KW), stride, padding, dilation,
+/// groups = C_IN / CG, bias)` over an `H × W` channels-last image, then the activation `A`;
+/// the geometry comes from `O` ([`Valid`](crate::Valid), [`Padded`](crate::Padded), [`Same`](crate::Same), [`NoBias`](crate::NoBias)).
+///
+/// `z[i][j][o] = bias[o] + Σ_{u,v,c} W[o][c][u][v] · x[i·SH + u·DH − top][j·SW + v·DW − left][g·CG + c]`
+/// (zero outside the image), `y = A(z)`; input `[[[T; C_IN]; W]; H]`, output
+/// `[[[T; C_OUT]; W_OUT]; H_OUT]`.
+///
+/// ```
+/// use constnet::{Conv2d, Layer, Padded, Relu, Zeros};
+/// // 3×3, 1 → 2 channels, padding 1: a 4×4 image stays 4×4.
+/// let mut conv = Conv2d::<1, 2, 3, 3, 4, 4, 4, 4, Relu, f64, Padded<1, 1>>::zeros();
+/// conv.set_weight(0, 0, 1, 1, 1.0); // output 0 copies the centre tap
+/// let image = [[[2.0]; 4]; 4];
+/// assert_eq!(conv.forward(&image)[2][3], [2.0, 0.0]);
+/// ```
+/// An output size that does not follow from the others does not compile:
+/// ```compile_fail
+/// use constnet::{Conv2d, Layer, Zeros};
+/// let _ = Conv2d::<1, 2, 3, 3, 8, 8, 7, 6>::zeros(); // 8 − 3 + 1 = 6, not 7
+/// ```
+/// ```
+/// use constnet::{Conv2d, Layer, Zeros};
+/// let _ = Conv2d::<1, 2, 3, 3, 8, 8, 6, 6>::zeros();
+/// ```
+/// rustc reports `Conv2d: H_OUT = 7, but (H + 2·PH − DH·(KH − 1) − 1) / SH + 1 = (8 + 2·0 − 1·(3 − 1) − 1) / 1 + 1 = 6`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub struct Conv2d<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const KH: usize,
+    const KW: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    A = Identity,
+    T = f32,
+    O = Valid,
+    const CG: usize = C_IN,
+> {
+    /// `weight[v][u][c][o]` is PyTorch's `weight[o][c][u][v]`.
+    weight: [[[[T; C_OUT]; CG]; KH]; KW],
+    /// The bias (zero and not a parameter when `O` has no bias).
+    bias: [T; C_OUT],
+    /// The fused activation (its settings, e.g. a LeakyRelu slope).
+    pub activation: A,
+    options: PhantomData<O>,
+}
+
+/// A depthwise convolution: every channel convolved alone (`groups = C`, PyTorch's
+/// `nn.Conv2d(C, C, k, groups=C)`), the [`Conv2d`] with one input channel per group.
+pub type DepthwiseConv2d<
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    A = Identity,
+    T = f32,
+    O = Valid,
+> = Conv2d<C, C, KH, KW, H, W, H_OUT, W_OUT, A, T, O, 1>;
+
+/// What [`Conv2d`]'s backward needs from one sample: the input, the pre-activations and the
+/// outputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv2dCache<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    T,
+> {
+    /// The input image.
+    pub x: [[[T; C_IN]; W]; H],
+    /// The pre-activations.
+    pub z: [[[T; C_OUT]; W_OUT]; H_OUT],
+    /// The outputs.
+    pub y: [[[T; C_OUT]; W_OUT]; H_OUT],
+}
+
+impl<
+    const C_IN: usize,
+    const C_OUT: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    T: Scalar,
+> Zeros for Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>
+{
+    fn zeros() -> Self {
+        Conv2dCache {
+            x: Zeros::zeros(),
+            z: Zeros::zeros(),
+            y: Zeros::zeros(),
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Conv2dCache {
+                x: Zeros::zeros_in_place,
+                z: Zeros::zeros_in_place,
+                y: Zeros::zeros_in_place,
+            }
+        )
+    }
+}
+
+crate::impl_zero_bits!(unsafe impl[
+    const C_IN: usize, const C_OUT: usize, const H: usize, const W: usize,
+    const H_OUT: usize, const W_OUT: usize, T: crate::ZeroBits
+] for Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T> { x, z, y });
+
+/// An `impl` block of [`Conv2d`] without restating its twelve parameters.
+macro_rules! conv2d_impl {
+    (@impl [$($head:tt)*] { $($body:tt)* }) => {
+        impl<
+            const C_IN: usize,
+            const C_OUT: usize,
+            const KH: usize,
+            const KW: usize,
+            const H: usize,
+            const W: usize,
+            const H_OUT: usize,
+            const W_OUT: usize,
+            A: ActivationFn<T>,
+            T: Scalar,
+            O: Conv2dOptions,
+            const CG: usize,
+        > $($head)* Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, A, T, O, CG> {
+            $($body)*
+        }
+    };
+    (impl $($tr:ident)::+ for Conv2d { $($body:tt)* }) => {
+        conv2d_impl!(@impl [$($tr)::+ for] { $($body)* });
+    };
+    (impl Conv2d { $($body:tt)* }) => {
+        conv2d_impl!(@impl [] { $($body)* });
+    };
+}
+
+/// The message for an output size (`axis_index` 0: height, 1: width) that does not follow
+/// from the options `O`.
+const fn wrong_out<O: Conv2dOptions>(
+    name: &str,
+    axis_index: usize,
+    got: usize,
+    n: usize,
+    k: usize,
+    want: usize,
+) -> ! {
+    let (p, s, d) = (
+        O::PADDING[axis_index],
+        O::STRIDE[axis_index],
+        O::DILATION[axis_index],
+    );
+    let m = Message::new()
+        .text("Conv2d: ")
+        .text(name)
+        .text(" = ")
+        .num(got);
+    let m = if O::SAME {
+        m.text(", but SAME padding gives ceil(input / stride) = ceil(")
+            .num(n)
+            .text(" / ")
+            .num(s)
+            .text(") = ")
+            .num(want)
+    } else {
+        let formula = if axis_index == 0 {
+            ", but (H + 2·PH − DH·(KH − 1) − 1) / SH + 1 = ("
+        } else {
+            ", but (W + 2·PW − DW·(KW − 1) − 1) / SW + 1 = ("
+        };
+        m.text(formula)
+            .num(n)
+            .text(" + 2·")
+            .num(p)
+            .text(" − ")
+            .num(d)
+            .text("·(")
+            .num(k)
+            .text(" − 1) − 1) / ")
+            .num(s)
+            .text(" + 1 = ")
+            .num(want)
+    };
+    m.panic()
+}
+
+conv2d_impl!(impl Conv2d {
+    /// Padding above and to the left (from the options and the sizes).
+    const BEFORE: [usize; 2] = [axis::<O>(0, H, KH).before, axis::<O>(1, W, KW).before];
+
+    /// Fails the build when the parameters are inconsistent.
+    const CHECK: () = {
+        let [sh, sw] = O::STRIDE;
+        let [dh, dw] = O::DILATION;
+        if KH == 0 || KW == 0 || sh == 0 || sw == 0 || dh == 0 || dw == 0 {
+            Message::new()
+                .text("Conv2d: kernel sizes, strides and dilations must be at least 1")
+                .panic();
+        }
+        if CG == 0 || !C_IN.is_multiple_of(CG) {
+            Message::new()
+                .text("Conv2d: CG (input channels per group) must divide C_IN = ")
+                .num(C_IN)
+                .text(", but CG = ")
+                .num(CG)
+                .panic();
+        }
+        let groups = C_IN / CG;
+        if !C_OUT.is_multiple_of(groups) {
+            Message::new()
+                .text("Conv2d: C_OUT = ")
+                .num(C_OUT)
+                .text(" must be divisible by the groups C_IN / CG = ")
+                .num(groups)
+                .panic();
+        }
+        let (h, w) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
+        if h.out != H_OUT {
+            wrong_out::<O>("H_OUT", 0, H_OUT, H, KH, h.out);
+        }
+        if w.out != W_OUT {
+            wrong_out::<O>("W_OUT", 1, W_OUT, W, KW, w.out);
+        }
+        if H_OUT == 0 || W_OUT == 0 {
+            Message::new()
+                .text("Conv2d: the dilated kernel is larger than the padded image")
+                .panic();
+        }
+    };
+
+    /// A layer from PyTorch-ordered weights (`weight[o][c][u][v]`,
+    /// `[C_OUT][C_IN/groups][KH][KW]`) and bias (ignored without a bias), default activation.
+    pub fn from_pytorch(weight: &[[[[T; KW]; KH]; CG]; C_OUT], bias: &[T; C_OUT]) -> Self {
+        let mut layer = Self::zeros();
+        layer.set_weights(weight);
+        if O::BIAS {
+            layer.bias = *bias;
+        }
+        layer
+    }
+
+    /// The same layer with another activation value.
+    pub fn with_activation(mut self, activation: A) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// PyTorch's `weight[o][c][u][v]`.
+    #[inline]
+    pub fn weight(&self, o: usize, c: usize, u: usize, v: usize) -> T {
+        self.weight[v][u][c][o]
+    }
+
+    /// Sets PyTorch's `weight[o][c][u][v]`.
+    #[inline]
+    pub fn set_weight(&mut self, o: usize, c: usize, u: usize, v: usize, value: T) {
+        self.weight[v][u][c][o] = value;
+    }
+
+    /// Sets every weight from PyTorch's `[C_OUT][C_IN/groups][KH][KW]` order.
+    pub fn set_weights(&mut self, weight: &[[[[T; KW]; KH]; CG]; C_OUT]) {
+        for (o, wo) in weight.iter().enumerate() {
+            for (c, wc) in wo.iter().enumerate() {
+                for (u, wu) in wc.iter().enumerate() {
+                    for (v, &value) in wu.iter().enumerate() {
+                        self.weight[v][u][c][o] = value;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bias (zeros without one).
+    #[inline]
+    pub fn bias(&self) -> &[T; C_OUT] {
+        &self.bias
+    }
+
+    /// The bias, writable (without a bias, what is written is ignored by training and
+    /// files but used by the forward pass: keep it zero).
+    #[inline]
+    pub fn bias_mut(&mut self) -> &mut [T; C_OUT] {
+        &mut self.bias
+    }
+
+    /// The input pixel a tap reads, or `None` in the padding.
+    #[inline(always)]
+    fn source(i: usize, u: usize, axis_index: usize, n: usize) -> Option<usize> {
+        let position = i * O::STRIDE[axis_index] + u * O::DILATION[axis_index];
+        position
+            .checked_sub(Self::BEFORE[axis_index])
+            .filter(|&p| p < n)
+    }
+
+    /// `z = bias + Σ taps`.
+    fn pre_activation(&self, x: &[[[T; C_IN]; W]; H], z: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+        let groups = C_IN / CG;
+        let per_group = C_OUT / groups;
+        for (i, row) in z.iter_mut().enumerate() {
+            for (j, out) in row.iter_mut().enumerate() {
+                *out = self.bias;
+                for u in 0..KH {
+                    let Some(r) = Self::source(i, u, 0, H) else { continue };
+                    for v in 0..KW {
+                        let Some(col) = Self::source(j, v, 1, W) else { continue };
+                        let (pixel, taps) = (&x[r][col], &self.weight[v][u]);
+                        if groups == 1 {
+                            for (tap, &value) in taps.iter().zip(pixel.iter()) {
+                                for (zo, &w) in out.iter_mut().zip(tap.iter()) {
+                                    *zo += value * w;
+                                }
+                            }
+                        } else {
+                            for (o, zo) in out.iter_mut().enumerate() {
+                                let first = (o / per_group) * CG;
+                                for (c, tap) in taps.iter().enumerate() {
+                                    *zo += pixel[first + c] * tap[o];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `y = A(z)` pixel by pixel.
+    #[inline(always)]
+    fn activate(&self, z: &[[[T; C_OUT]; W_OUT]; H_OUT], y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+        for (yr, zr) in y.iter_mut().zip(z.iter()) {
+            for (yp, zp) in yr.iter_mut().zip(zr.iter()) {
+                self.activation.forward(zp, yp);
+            }
+        }
+    }
+
+    /// Adds the parameter gradients of `dz` into `grads` and, when given, writes `dL/dx`.
+    fn backward_from(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        dz: &[[[T; C_OUT]; W_OUT]; H_OUT],
+        grads: &mut Self,
+        mut dx: Option<&mut [[[T; C_IN]; W]; H]>,
+    ) {
+        let groups = C_IN / CG;
+        let per_group = C_OUT / groups;
+        if let Some(dx) = dx.as_deref_mut() {
+            *dx = [[[T::zero(); C_IN]; W]; H];
+        }
+        for (i, row) in dz.iter().enumerate() {
+            for (j, dout) in row.iter().enumerate() {
+                if O::BIAS {
+                    for (g, &d) in grads.bias.iter_mut().zip(dout.iter()) {
+                        *g += d;
+                    }
+                }
+                for u in 0..KH {
+                    let Some(r) = Self::source(i, u, 0, H) else { continue };
+                    for v in 0..KW {
+                        let Some(col) = Self::source(j, v, 1, W) else { continue };
+                        let pixel = &x[r][col];
+                        let gtaps = &mut grads.weight[v][u];
+                        let taps = &self.weight[v][u];
+                        for (o, &d) in dout.iter().enumerate() {
+                            let first = if groups == 1 { 0 } else { (o / per_group) * CG };
+                            for c in 0..CG {
+                                gtaps[c][o] += pixel[first + c] * d;
+                            }
+                        }
+                        if let Some(dx) = dx.as_deref_mut() {
+                            let dpixel = &mut dx[r][col];
+                            for (o, &d) in dout.iter().enumerate() {
+                                let first = if groups == 1 { 0 } else { (o / per_group) * CG };
+                                for c in 0..CG {
+                                    dpixel[first + c] += taps[c][o] * d;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dL/dz` from the cache and `dy`, pixel by pixel.
+    fn pre_activation_grad(
+        &self,
+        cache: &Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>,
+        dy: &[[[T; C_OUT]; W_OUT]; H_OUT],
+    ) -> [[[T; C_OUT]; W_OUT]; H_OUT] {
+        let mut dz = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
+        for i in 0..H_OUT {
+            for j in 0..W_OUT {
+                self.activation
+                    .backward(&cache.z[i][j], &cache.y[i][j], &dy[i][j], &mut dz[i][j]);
+            }
+        }
+        dz
+    }
+
+    /// The file view of the weight and the bias of module `module`.
+    fn infos(module: usize) -> (TensorInfo, TensorInfo) {
+        let weight = TensorInfo {
+            module,
+            name: "weight",
+            shape: match Shape::from_dims(&[C_OUT, CG, KH, KW]) {
+                Some(shape) => shape,
+                None => panic!("a weight dimension beyond u32"),
+            },
+            layout: Layout::Reversed,
+            trained: true,
+        };
+        let bias = TensorInfo {
+            name: "bias",
+            shape: Shape::vector(C_OUT),
+            layout: Layout::RowMajor,
+            ..weight
+        };
+        (weight, bias)
+    }
+});
+
+conv2d_impl!(impl Zeros for Conv2d {
+    fn zeros() -> Self {
+        let () = Self::CHECK;
+        Conv2d {
+            weight: Zeros::zeros(),
+            bias: [T::zero(); C_OUT],
+            activation: A::default(),
+            options: PhantomData,
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> InPlace<'_, Self> {
+        let () = Self::CHECK;
+        crate::kernel::init_fields!(slot, Conv2d {
+            weight: Zeros::zeros_in_place,
+            bias: Zeros::zeros_in_place,
+            activation: |s| InPlace::write(s, A::default()),
+            options: |s| InPlace::write(s, PhantomData),
+        })
+    }
+});
+
+conv2d_impl!(impl Params for Conv2d {
+    type Scalar = T;
+    const PARAM_COUNT: usize = C_OUT * CG * KH * KW + if O::BIAS { C_OUT } else { 0 };
+
+    /// The weight (storage order) and, with a bias, the bias.
+    fn tensors(&self) -> impl Iterator<Item = &[T]> {
+        let weight = self.weight.as_flattened().as_flattened().as_flattened();
+        core::iter::once(weight).chain(O::BIAS.then_some(&self.bias[..]))
+    }
+    fn tensors_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        let weight = self
+            .weight
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut();
+        core::iter::once(weight).chain(O::BIAS.then_some(&mut self.bias[..]))
+    }
+    /// PyTorch's fans: `fan_in = CG·KH·KW`, `fan_out = C_OUT·KH·KW`.
+    fn shapes() -> impl Iterator<Item = TensorShape> {
+        let weight = TensorShape {
+            kind: TensorKind::Weight,
+            rows: C_OUT,
+            cols: CG * KH * KW,
+            fan_in: CG * KH * KW,
+            fan_out: C_OUT * KH * KW,
+        };
+        let bias = TensorShape {
+            kind: TensorKind::Bias,
+            cols: 1,
+            ..weight
+        };
+        core::iter::once(weight).chain(O::BIAS.then_some(bias))
+    }
+    fn restore_defaults(&mut self) {
+        self.activation = A::default();
+    }
+});
+
+conv2d_impl!(impl Named for Conv2d {
+    /// `nn.Conv2d`, and the activation's module when it has one.
+    const MODULES: usize = 1 + A::MODULES;
+    /// `K.weight` (`[C_OUT, CG, KH, KW]`, stored with its axes reversed) and, with a bias,
+    /// `K.bias`.
+    fn visit_tensors(&self, module: usize, f: &mut dyn FnMut(TensorInfo, &[T])) {
+        let (weight, bias) = Self::infos(module);
+        f(weight, self.weight.as_flattened().as_flattened().as_flattened());
+        if O::BIAS {
+            f(bias, &self.bias);
+        }
+    }
+    fn visit_tensors_mut(&mut self, module: usize, f: &mut dyn FnMut(TensorInfo, &mut [T])) {
+        let (weight, bias) = Self::infos(module);
+        f(
+            weight,
+            self.weight
+                .as_flattened_mut()
+                .as_flattened_mut()
+                .as_flattened_mut(),
+        );
+        if O::BIAS {
+            f(bias, &mut self.bias);
+        }
+    }
+    fn visit_settings(&self, module: usize, f: &mut dyn FnMut(usize, &'static str, Setting)) {
+        self.activation
+            .visit_settings(&mut |name, value| f(module + 1, name, value));
+    }
+    fn visit_settings_mut(
+        &mut self,
+        module: usize,
+        f: &mut dyn FnMut(usize, &'static str, SettingMut<'_>),
+    ) {
+        self.activation
+            .visit_settings_mut(&mut |name, value| f(module + 1, name, value));
+    }
+});
+
+conv2d_impl!(impl Layer for Conv2d {
+    type Input = [[[T; C_IN]; W]; H];
+    type Output = [[[T; C_OUT]; W_OUT]; H_OUT];
+    type Cache = Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>;
+    type BatchCache<const B: usize> = [Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>; B];
+
+    #[inline]
+    fn forward(&self, x: &Self::Input) -> Self::Output {
+        let () = Self::CHECK;
+        let mut z = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
+        self.pre_activation(x, &mut z);
+        let mut y = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
+        self.activate(&z, &mut y);
+        y
+    }
+
+    fn forward_train(&self, x: &Self::Input, _ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {
+        let () = Self::CHECK;
+        let mut cache = Conv2dCache {
+            x: *x,
+            z: [[[T::zero(); C_OUT]; W_OUT]; H_OUT],
+            y: [[[T::zero(); C_OUT]; W_OUT]; H_OUT],
+        };
+        self.pre_activation(x, &mut cache.z);
+        self.activate(&cache.z, &mut cache.y);
+        (cache.y, cache)
+    }
+
+    fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
+        let dz = self.pre_activation_grad(cache, dy);
+        let mut dx = [[[T::zero(); C_IN]; W]; H];
+        self.backward_from(&cache.x, &dz, grads, Some(&mut dx));
+        dx
+    }
+
+    fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
+        let dz = self.pre_activation_grad(cache, dy);
+        self.backward_from(&cache.x, &dz, grads, None);
+    }
+});
+
+crate::impl_zero_bits!(unsafe impl[
+    const C_IN: usize, const C_OUT: usize, const KH: usize, const KW: usize, const H: usize,
+    const W: usize, const H_OUT: usize, const W_OUT: usize, A: crate::ZeroBits,
+    T: crate::ZeroBits, O, const CG: usize
+] for Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, A, T, O, CG> { weight, bias, activation, options });
