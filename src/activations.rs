@@ -5,6 +5,11 @@
 //! implement the smaller [`Pointwise`] trait and get the vector form for free; `Softmax` is
 //! per vector. Derivatives at kinks follow PyTorch (ReLU' (0) = 0, LeakyReLU'(0) = slope,
 //! ELU'(0) = 1).
+//!
+//! NaN is never laundered: a NaN input gives a NaN output (for `Softmax`, the whole vector, as
+//! PyTorch's), in `f32` and `f64`. The input gradient there is NaN too, except where
+//! PyTorch's backward compares the NaN and takes a branch: `Identity` and `Relu` pass `dy`,
+//! `LeakyRelu` gives `slope·dy` (all checked by `tests/nan.rs`).
 
 use crate::named::{Setting, SettingMut};
 use crate::scalar::{Scalar, sigmoid};
@@ -142,18 +147,22 @@ impl Pointwise for Identity {
     }
 }
 
-/// `max(x, 0)`; derivative 0 at 0, as PyTorch.
+/// `max(x, 0)` as PyTorch computes it on the CPU (`clamp_min(x, 0)`): `x` itself unless
+/// `x < 0`, so a NaN stays the same NaN and `-0.0` stays `-0.0`. Derivative 0 at 0, and 1
+/// at NaN (PyTorch's backward, `y <= 0 ? 0 : dy`, passes the gradient through a NaN).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Relu;
 
 impl Pointwise for Relu {
     #[inline(always)]
     fn f<T: Scalar>(&self, x: T) -> T {
-        if x > T::zero() { x } else { T::zero() }
+        // `x < 0` is false for NaN, which is kept (`x > 0 ? x : 0` made it 0). On x86 this
+        // is one `max` instruction with the zero first, as the old form was with it second.
+        if x < T::zero() { T::zero() } else { x }
     }
     #[inline(always)]
     fn df<T: Scalar>(&self, x: T, _y: T) -> T {
-        if x > T::zero() { T::one() } else { T::zero() }
+        if x <= T::zero() { T::zero() } else { T::one() }
     }
 }
 

@@ -53,7 +53,7 @@ impl MulAdd for Fused {
 /// (`portable_transcendentals_are_within_their_ulp_bounds`,
 /// `fused_transcendentals_are_within_their_ulp_bounds`), for results in the normal range.
 /// Subnormal results are compared absolutely (error below `2⁻¹⁴⁹·ULP_BOUND`).
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 pub(crate) const ULP_BOUNDS: [(&str, u32); 6] = [
     ("erf", 8),
     ("exp", 2),
@@ -283,7 +283,7 @@ pub(crate) fn gate_sigmoid<M: MulAdd>(x: f32) -> f32 {
 const GATE_FLOOR: f32 = TANH_POLY_FLOOR;
 
 /// The largest absolute error of [`gate_sigmoid`] the tests allow.
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 pub(crate) const GATE_SIGMOID_ABS_BOUND: f64 = 2.0e-7;
 
 /// `ln(1 + x)` for `x >= 0` (what softplus needs: `x = e^{βz}`), accurate for tiny `x`.

@@ -56,13 +56,20 @@
 //!
 //! # Sensitivity self-test
 //!
-//! After every f64 case passes, the harness proves its rules would catch a 1e-10 relative
-//! change: for each key the case compared, it multiplies the largest-|value| entry by
-//! `1 + 1e-10`, reruns the case on the changed data and requires it to fail naming that key
-//! (keys that are entirely zero are skipped and counted). A case with an uncaught change
-//! fails. Where `mlp` cases exist, their `final_loss_value` and `grad.layer0.weight` must have
-//! been among the perturbed keys. It prints
-//! `golden sensitivity: K keys perturbed by 1e-10, all caught (Z all-zero keys skipped)`.
+//! After every case passes, in f64 and in f32, the harness proves its rules would catch a
+//! small change. For each key the case compared it changes two recorded entries, one at a
+//! time: the largest-|value| one, and one chosen by a xorshift generator seeded from the
+//! case's and the key's names (the same on every run; another entry than the largest where
+//! the key has two or more). It moves the entry away from zero by 1e-10 (f64) or by 10 times
+//! the f32 tolerance of the key's rule (f32), counted in that rule's error: the entry's
+//! `max(|want|, φ·scale)` for the per-value rule, `scale` for the per-key rule. For the
+//! largest entry that is a relative change (`1 + 1e-10` in f64, `1 + 5e-3` in f32 per-value).
+//! The case is rerun on the changed data and must fail naming that key (keys that are
+//! entirely zero are skipped and counted). A case with an uncaught change fails. Where `mlp`
+//! cases exist, their `final_loss_value` and `grad.layer0.weight` must have been among the
+//! perturbed keys. It prints `golden sensitivity: C f64 changes of 1e-10 and D f32 changes of
+//! 10x the tolerance (the largest and a pseudo-random entry of every key), all caught (Z
+//! all-zero keys skipped)`.
 
 // Which runners a build uses depends on the case files found (see build.rs).
 #![allow(dead_code)]
@@ -869,8 +876,37 @@ fn conv1d_stream<
 
 // ---------------------------------------------------------------- main
 
-/// The relative change the sensitivity self-test makes to one recorded value.
+/// The change the f64 sensitivity self-test makes to one recorded value, in units of its
+/// rule's error (for the key's largest value: relative).
 const PERTURBATION: f64 = 1e-10;
+/// The change the f32 sensitivity self-test makes, in multiples of the rule's f32 tolerance.
+const F32_PERTURBATION_TOLERANCES: f64 = 10.0;
+
+impl Dtype {
+    /// The change the sensitivity self-test makes to a value of a key under `rule`, in units
+    /// of that rule's error.
+    fn perturbation(self, rule: Rule) -> f64 {
+        match self {
+            Dtype::F64 => PERTURBATION,
+            Dtype::F32 => F32_PERTURBATION_TOLERANCES * self.tolerance(rule),
+        }
+    }
+}
+
+/// A pseudo-random index below `len` (`len >= 2`) other than `not`, from a xorshift64
+/// generator seeded with the FNV-1a hash of `seed`: the same entry on every run.
+fn pseudo_random_index(seed: &str, len: usize, not: usize) -> usize {
+    let mut x = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    for _ in 0..3 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    let index = (x % (len as u64 - 1)) as usize;
+    if index >= not { index + 1 } else { index }
+}
 
 /// Runs one generated case on `file`, returning the checked case on success.
 fn run(case: &GeneratedCase, file: CaseFile) -> Result<Case, String> {
@@ -882,42 +918,61 @@ fn run(case: &GeneratedCase, file: CaseFile) -> Result<Case, String> {
 /// What the sensitivity self-test found for one case.
 #[derive(Default)]
 struct Sensitivity {
-    perturbed: usize,
-    /// The keys perturbed (and caught or not).
+    /// The changes made (and caught or not).
+    changes: usize,
+    /// The keys perturbed.
     keys: Vec<String>,
     zero_keys: usize,
     missed: Vec<String>,
 }
 
-/// Sensitivity self-test of one case that passed: for every compared key with a nonzero value,
-/// changes its largest-|value| entry by `PERTURBATION` relative, reruns the case, and requires
-/// a failure that names that key. Keys that are entirely zero are skipped and counted.
+/// Sensitivity self-test of one case that passed in its scalar type: for every compared key
+/// with a nonzero value, changes its largest-|value| entry and a pseudo-random other entry,
+/// one at a time, by [`Dtype::perturbation`] of the key's rule (in that rule's error units),
+/// reruns the case, and requires a failure that names that key. Keys that are entirely zero
+/// are skipped and counted.
 fn sensitivity(case: &GeneratedCase, file: &CaseFile, checked: &Case) -> Sensitivity {
     let mut s = Sensitivity::default();
+    let dtype = checked.dtype;
     for key in checked.compared.borrow().iter() {
         let want = file.floats(key).expect("a compared key holds floats");
-        let Some((index, &w)) = want
+        let Some((largest, scale)) = want
             .iter()
+            .map(|w| w.abs())
             .enumerate()
-            .filter(|(_, w)| **w != 0.0)
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .filter(|(_, w)| *w != 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
         else {
             s.zero_keys += 1;
             continue;
         };
-        s.perturbed += 1;
         s.keys.push(key.clone());
-        let changed = w * (1.0 + PERTURBATION);
-        let caught = match file
-            .with_value(key, index, changed)
-            .and_then(|f| run(case, f))
-        {
-            Ok(_) => "passed".to_string(),
-            Err(why) if why.starts_with(&format!("`{key}`")) => continue,
-            Err(why) => format!("failed on something else: {why}"),
-        };
-        s.missed
-            .push(format!("`{key}`[{index}] {w:e} -> {changed:e}: {caught}"));
+        let rule = Rule::of(&checked.kind, key, &want);
+        let mut indices = vec![largest];
+        if want.len() > 1 {
+            let seed = format!("{}/{key}", case.name);
+            indices.push(pseudo_random_index(&seed, want.len(), largest));
+        }
+        for index in indices {
+            let w = want[index];
+            // The denominator of the rule's error at this entry.
+            let unit = match rule {
+                Rule::Value => w.abs().max(dtype.floor() * scale),
+                Rule::Key | Rule::Zero => scale,
+            };
+            let changed = w + (dtype.perturbation(rule) * unit).copysign(w);
+            s.changes += 1;
+            let caught = match file
+                .with_value(key, index, changed)
+                .and_then(|f| run(case, f))
+            {
+                Ok(_) => "passed".to_string(),
+                Err(why) if why.starts_with(&format!("`{key}`")) => continue,
+                Err(why) => format!("failed on something else: {why}"),
+            };
+            s.missed
+                .push(format!("`{key}`[{index}] {w:e} -> {changed:e}: {caught}"));
+        }
     }
     s
 }
@@ -958,7 +1013,8 @@ fn main() -> ExitCode {
     let (mut passed, mut failed) = (0usize, 0usize);
     // Worst error per (dtype, rule), with the case and value it came from.
     let mut worst: [[Worst; 3]; 2] = Default::default();
-    let (mut perturbed, mut zero_keys, mut missed) = (0usize, 0usize, 0usize);
+    // Sensitivity changes made per scalar type (f64, f32), all-zero keys, changes missed.
+    let (mut changes, mut zero_keys, mut missed) = ([0usize; 2], 0usize, 0usize);
     let mut perturbed_keys: BTreeSet<(String, String)> = BTreeSet::new();
     for case in CASES {
         let dtype = Dtype::of(case.dtype);
@@ -971,24 +1027,24 @@ fn main() -> ExitCode {
                     slot.update(w.error, || format!("{} {}", case.name, w.at));
                 }
             }
-            let mut note = String::new();
-            if dtype == Dtype::F64 {
-                let s = sensitivity(case, file.as_ref().unwrap(), &checked);
-                for key in s.keys {
-                    perturbed_keys.insert((checked.kind.clone(), key));
-                }
-                perturbed += s.perturbed;
-                zero_keys += s.zero_keys;
-                missed += s.missed.len();
-                if !s.missed.is_empty() {
-                    return Err(format!(
-                        "sensitivity: a {PERTURBATION:.0e} relative change not caught in {}",
-                        s.missed.join("; ")
-                    ));
-                }
-                note = format!(", {} keys perturbed", s.perturbed);
+            let s = sensitivity(case, file.as_ref().unwrap(), &checked);
+            for key in s.keys {
+                perturbed_keys.insert((checked.kind.clone(), key));
             }
-            Ok(format!("{} values{note}", checked.values.get()))
+            changes[dtype as usize] += s.changes;
+            zero_keys += s.zero_keys;
+            missed += s.missed.len();
+            if !s.missed.is_empty() {
+                return Err(format!(
+                    "sensitivity: a change not caught in {}",
+                    s.missed.join("; ")
+                ));
+            }
+            Ok(format!(
+                "{} values, {} changes caught",
+                checked.values.get(),
+                s.changes
+            ))
         });
         match result {
             Ok(what) => {
@@ -1026,7 +1082,11 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "golden sensitivity: {perturbed} keys perturbed by {PERTURBATION:.0e}, {} ({zero_keys} all-zero keys skipped)",
+        "golden sensitivity: {} f64 changes of {PERTURBATION:.0e} and {} f32 changes of \
+         {F32_PERTURBATION_TOLERANCES}x the tolerance (the largest and a pseudo-random entry \
+         of every key), {} ({zero_keys} all-zero keys skipped)",
+        changes[Dtype::F64 as usize],
+        changes[Dtype::F32 as usize],
         if missed == 0 {
             "all caught".to_string()
         } else {
