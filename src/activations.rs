@@ -166,6 +166,40 @@ impl Pointwise for Relu {
     }
 }
 
+/// `min(max(x, 0), 6)`, PyTorch's `nn.ReLU6` (`hardtanh(x, 0, 6)`; MobileNet's activation):
+/// NaN stays NaN. Derivative 1 strictly between 0 and 6, else 0 (PyTorch's backward,
+/// `dy·(0 < x < 6)`).
+///
+/// ```
+/// use constnet::{Pointwise, Relu6};
+/// assert_eq!([-1.0, 3.0, 7.0].map(|x: f64| Relu6.f(x)), [0.0, 3.0, 6.0]);
+/// assert!(Relu6.f(f64::NAN).is_nan());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Relu6;
+
+impl Pointwise for Relu6 {
+    #[inline(always)]
+    fn f<T: Scalar>(&self, x: T) -> T {
+        let six = T::from_f64(6.0);
+        if x < T::zero() {
+            T::zero()
+        } else if x > six {
+            six
+        } else {
+            x
+        }
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(&self, x: T, _y: T) -> T {
+        if x > T::zero() && x < T::from_f64(6.0) {
+            T::one()
+        } else {
+            T::zero()
+        }
+    }
+}
+
 /// `x` if `x > 0` else `negative_slope·x` (PyTorch default slope 0.01).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LeakyRelu {

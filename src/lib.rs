@@ -60,7 +60,7 @@ pub mod testing;
 mod zeros;
 
 pub use activations::{
-    ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Pointwise, Relu, Sigmoid, Silu,
+    ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Pointwise, Relu, Relu6, Sigmoid, Silu,
     Softmax, Softplus, Tanh,
 };
 pub use chain::Chain;
@@ -76,11 +76,12 @@ pub use layer::{Layer, SampleCaches};
 #[allow(deprecated)]
 pub use layers::Activation;
 pub use layers::{
-    ActivationCache, ActivationLayer, AvgPool2d, BatchNorm, BatchNorm2d, BatchNormCache,
-    CausalConv1d, Conv1d, Conv1dCache, Conv1dHistory, Conv1dStream, Conv2d, Conv2dCache,
-    Conv2dOptions, Dense, DenseBatchCache, DenseCache, DepthwiseConv1d, DepthwiseConv2d, Dropout,
-    DropoutCache, Flatten, GlobalAvgPool1d, GlobalAvgPool2d, GlobalMaxPool1d, LastFrame, LayerNorm,
-    LayerNormCache, MaxPool2d, NoBias, Padded, Same, SoftmaxLayer, Valid,
+    ActivationCache, ActivationLayer, ActivationMap, AvgPool2d, BatchNorm, BatchNorm2d,
+    BatchNormCache, CausalConv1d, Conv1d, Conv1dCache, Conv1dHistory, Conv1dStream, Conv2d,
+    Conv2dCache, Conv2dOptions, Dense, DenseBatchCache, DenseCache, DepthwiseConv1d,
+    DepthwiseConv2d, Dropout, DropoutCache, Flatten, GlobalAvgPool1d, GlobalAvgPool2d,
+    GlobalMaxPool1d, LastFrame, LayerNorm, LayerNormCache, MaxPool2d, NoBias, Padded, Residual,
+    Same, Skip, SoftmaxLayer, Valid,
 };
 pub use layers::{AllStates, Gru, GruSequence, GruState, LastState, Lstm, LstmSequence, LstmState};
 pub use named::{Layout, Named, Setting, SettingMut, Shape, TensorInfo};

@@ -26,8 +26,8 @@
 //! ```
 
 pub use crate::activations::{
-    ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softmax, Softplus,
-    Tanh,
+    ActivationFn, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax,
+    Softplus, Tanh,
 };
 pub use crate::chain::Chain;
 pub use crate::ctx::TrainCtx;
@@ -36,10 +36,10 @@ pub use crate::fit::{DataSet, EarlyStopping, Fit};
 pub use crate::init::{self, Init};
 pub use crate::layer::Layer;
 pub use crate::layers::{
-    ActivationLayer, AllStates, AvgPool2d, BatchNorm, BatchNorm2d, CausalConv1d, Conv1d, Conv2d,
-    Dense, DepthwiseConv1d, DepthwiseConv2d, Dropout, Flatten, GlobalAvgPool1d, GlobalAvgPool2d,
-    GlobalMaxPool1d, Gru, GruSequence, LastFrame, LastState, LayerNorm, Lstm, LstmSequence,
-    MaxPool2d, NoBias, Padded, Same, SoftmaxLayer, Valid,
+    ActivationLayer, ActivationMap, AllStates, AvgPool2d, BatchNorm, BatchNorm2d, CausalConv1d,
+    Conv1d, Conv2d, Dense, DepthwiseConv1d, DepthwiseConv2d, Dropout, Flatten, GlobalAvgPool1d,
+    GlobalAvgPool2d, GlobalMaxPool1d, Gru, GruSequence, LastFrame, LastState, LayerNorm, Lstm,
+    LstmSequence, MaxPool2d, NoBias, Padded, Residual, Same, Skip, SoftmaxLayer, Valid,
 };
 pub use crate::loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyProbs, Huber, L1, Loss, Mse};
 pub use crate::named::Named;

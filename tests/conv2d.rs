@@ -187,3 +187,44 @@ fn a_small_cnn_trains() {
         losses[59]
     );
 }
+
+#[test]
+fn residual_blocks_pass_the_gradient_check() {
+    use constnet::{ActivationMap, Residual, Skip};
+    // ResNet's basic block with a projection shortcut (a strided 1×1 convolution and a
+    // BatchNorm), batch statistics in training.
+    type Projection = Residual<
+        seq![
+            Conv2d<2, 4, 3, 3, 6, 6, 3, 3, Identity, f64, NoBias<Padded<1, 1, 2, 2>>>,
+            BatchNorm2d<4, 3, 3, f64>,
+            ActivationMap<Relu, [[[f64; 4]; 3]; 3]>,
+            Conv2d<4, 4, 3, 3, 3, 3, 3, 3, Identity, f64, NoBias<Padded<1, 1>>>,
+            BatchNorm2d<4, 3, 3, f64>
+        ],
+        seq![
+            Conv2d<2, 4, 1, 1, 6, 6, 3, 3, Identity, f64, NoBias<Valid<2, 2>>>,
+            BatchNorm2d<4, 3, 3, f64>
+        ],
+        Relu,
+    >;
+    let block: Projection = init::seeded(Init::HeUniform, 21);
+    let x = [image::<2, 6, 6>(22), image(23), image(24)];
+    grad_check_batch(&block, &x, GradCheckConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    // And with the identity shortcut, inside a chain, single-sample.
+    type Identity3 = Residual<
+        seq![
+            Conv2d<3, 3, 3, 3, 4, 4, 4, 4, Relu, f64, Padded<1, 1>>,
+            Conv2d<3, 3, 3, 3, 4, 4, 4, 4, Identity, f64, Padded<1, 1>>
+        ],
+        Skip<[[[f64; 3]; 4]; 4]>,
+        Tanh,
+    >;
+    let net: seq![Identity3, GlobalAvgPool2d<3, 4, 4, f64>, Dense<3, 2, Identity, f64>] =
+        init::seeded(Init::HeUniform, 25);
+    check(&net, 26);
+    assert_eq!(
+        <Projection as Params>::PARAM_COUNT,
+        4 * 2 * 9 + 8 + 4 * 4 * 9 + 8 + 4 * 2 + 8,
+        "conv1, bn1, conv2, bn2, down_conv, down_bn (no biases)"
+    );
+}

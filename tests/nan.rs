@@ -24,8 +24,8 @@ use constnet::loss::{
 };
 use constnet::{
     ActivationFn, ActivationLayer, Dense, Elu, Gelu, GeluTanh, Gru, GruState, Identity, Layer,
-    LeakyRelu, Lstm, LstmState, Relu, Scalar, Sigmoid, Silu, Softmax, Softplus, Tanh, TrainCtx,
-    Zeros, seq,
+    LeakyRelu, Lstm, LstmState, Relu, Relu6, Scalar, Sigmoid, Silu, Softmax, Softplus, Tanh,
+    TrainCtx, Zeros, seq,
 };
 
 /// Deterministic finite values in `[lo, hi)`, different for each `seed` (a golden-ratio walk).
@@ -227,6 +227,8 @@ fn check_activation<A: ActivationFn<f32> + ActivationFn<f64>>(
 fn every_activation_keeps_nan_forward_and_backward() {
     check_activation("Identity", Identity, AtNan::Times(1.0));
     check_activation("Relu", Relu, AtNan::Times(1.0));
+    // PyTorch's hardtanh backward: dy·(0 < x < 6), so 0 at NaN.
+    check_activation("Relu6", Relu6, AtNan::Times(0.0));
     let slope = 0.03;
     check_activation(
         "LeakyRelu",

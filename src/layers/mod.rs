@@ -1,6 +1,7 @@
 //! Layers: each file holds one layer's forward and backward side by side.
 
 mod activation_layer;
+mod activation_map;
 mod batch_norm;
 mod batch_norm2d;
 mod conv1d;
@@ -21,11 +22,13 @@ mod parameter_free;
 mod pool2d;
 mod recurrent_cell;
 mod recurrent_weights;
+mod residual;
 mod sequence;
 
 #[allow(deprecated)]
 pub use activation_layer::{Activation, Softmax};
 pub use activation_layer::{ActivationCache, ActivationLayer, SoftmaxLayer};
+pub use activation_map::{ActivationMap, ArrayOf};
 pub use batch_norm::{BatchNorm, BatchNormCache, BatchStats};
 pub use batch_norm2d::{BatchNorm2d, BatchNorm2dCache};
 pub use conv1d::{CausalConv1d, Conv1d, Conv1dCache, DepthwiseConv1d};
@@ -44,6 +47,7 @@ pub use lstm::{Lstm, LstmState, LstmStepCache};
 pub use pool2d::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use recurrent_cell::RecurrentCell;
 pub use recurrent_weights::RecurrentWeights;
+pub use residual::{Residual, ResidualCache, Skip, SkipInput};
 pub use sequence::{
     AllStates, GruSequence, LastState, LstmSequence, Sequence, SequenceCache, SequenceOutput,
 };
