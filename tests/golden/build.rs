@@ -205,6 +205,20 @@ fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
             ))
         }
         "conv1d" => conv1d(m, t),
+        "conv2d" => conv2d(m, t),
+        "pool2d" => pool2d(m, t),
+        "batchnorm2d" => {
+            let [batch, channels, height, width, eval] =
+                ["batch", "channels", "height", "width", "eval_batch"].map(|k| m.int(k));
+            let (batch, height, width) = (batch?, height?, width?);
+            if batch * height * width < 2 {
+                return Err("batchnorm2d needs at least 2 values per channel in training".into());
+            }
+            Ok(format!(
+                "batch_norm2d::<{t}, {}, {height}, {width}, {batch}, {}>(c)",
+                channels?, eval?
+            ))
+        }
         "gru" | "lstm" => Ok(format!(
             "recurrent::<{t}, {}<{}, {}, {t}>, {}, {}, {}, {}>(c)",
             cell(kind)?,
@@ -228,6 +242,108 @@ fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
         )),
         other => Err(format!("unknown kind `{other}`")),
     }
+}
+
+/// Two ints, height first.
+fn pair(m: &CaseFile, key: &str) -> Result<[usize; 2], String> {
+    match m.ints(key)?.as_slice() {
+        &[h, w] => Ok([h, w]),
+        other => Err(format!("`{key}`: expected 2 ints, found {}", other.len())),
+    }
+}
+
+/// The output size PyTorch's formula gives, or an error naming the key.
+fn out_size(key: &str, n: usize, k: usize, s: usize, p: usize, d: usize) -> Result<usize, String> {
+    let span = d * (k - 1) + 1;
+    if k == 0 || s == 0 || d == 0 || span > n + 2 * p {
+        return Err(format!("`{key}`: the kernel does not fit the padded input"));
+    }
+    Ok((n + 2 * p - span) / s + 1)
+}
+
+/// The exact `Conv2d` type of a `conv2d` case (every compile-time check done here first).
+fn conv2d(m: &CaseFile, t: &str) -> Result<String, String> {
+    let act = activation(m.word("activation")?)?;
+    let [c_in, c_out, h, w, groups, h_out, w_out, batch] = [
+        "in_channels",
+        "out_channels",
+        "height",
+        "width",
+        "groups",
+        "out_height",
+        "out_width",
+        "batch",
+    ]
+    .map(|key| m.int(key));
+    let (c_in, c_out, h, w, groups, h_out, w_out, batch) =
+        (c_in?, c_out?, h?, w?, groups?, h_out?, w_out?, batch?);
+    let [kh, kw] = pair(m, "kernel_size")?;
+    let [sh, sw] = pair(m, "stride")?;
+    let [ph, pw] = pair(m, "padding")?;
+    let [dh, dw] = pair(m, "dilation")?;
+    if m.word("padding_mode")? != "zeros" {
+        return Err("only `padding_mode: zeros` is supported".into());
+    }
+    if groups == 0 || c_in % groups != 0 || c_out % groups != 0 {
+        return Err("in_channels and out_channels must be divisible by groups".into());
+    }
+    if out_size("out_height", h, kh, sh, ph, dh)? != h_out
+        || out_size("out_width", w, kw, sw, pw, dw)? != w_out
+    {
+        return Err("`out_height`/`out_width` differ from PyTorch's formula".into());
+    }
+    let cg = c_in / groups;
+    let padded = format!("Padded<{ph}, {pw}, {sh}, {sw}, {dh}, {dw}>");
+    let options = if m.boolean("bias")? {
+        padded
+    } else {
+        format!("NoBias<{padded}>")
+    };
+    Ok(format!(
+        "conv2d::<{t}, {act}, {options}, {c_in}, {c_out}, {kh}, {kw}, {h}, {w}, {h_out}, {w_out}, {cg}, {batch}>(c)"
+    ))
+}
+
+/// The exact pool type of a `pool2d` case.
+fn pool2d(m: &CaseFile, t: &str) -> Result<String, String> {
+    let [c, h, w, h_out, w_out, batch] = [
+        "channels",
+        "height",
+        "width",
+        "out_height",
+        "out_width",
+        "batch",
+    ]
+    .map(|key| m.int(key));
+    let (c, h, w, h_out, w_out, batch) = (c?, h?, w?, h_out?, w_out?, batch?);
+    let op = m.word("op")?;
+    if op == "global_avg" {
+        if h_out != 1 || w_out != 1 {
+            return Err("global_avg: the output is 1×1".into());
+        }
+        return Ok(format!(
+            "pool2d::<{t}, layers::GlobalAvgPool2d<{c}, {h}, {w}, {t}>, {c}, {h}, {w}, 1, 1, {batch}>(c, true)"
+        ));
+    }
+    let [kh, kw] = pair(m, "kernel_size")?;
+    let [sh, sw] = pair(m, "stride")?;
+    let [ph, pw] = pair(m, "padding")?;
+    if m.boolean("ceil_mode")? {
+        return Err("only `ceil_mode: false` is supported".into());
+    }
+    if out_size("out_height", h, kh, sh, ph, 1)? != h_out
+        || out_size("out_width", w, kw, sw, pw, 1)? != w_out
+    {
+        return Err("`out_height`/`out_width` differ from PyTorch's formula".into());
+    }
+    let layer = match op {
+        "max" if m.word("padding_value")? == "neg_inf" => "MaxPool2d",
+        "avg" if m.boolean("count_include_pad")? => "AvgPool2d",
+        other => return Err(format!("unsupported pool `{other}` (or its padding rule)")),
+    };
+    Ok(format!(
+        "pool2d::<{t}, layers::{layer}<{c}, {kh}, {kw}, {h}, {w}, {h_out}, {w_out}, {t}, Padded<{ph}, {pw}, {sh}, {sw}>>, {c}, {h}, {w}, {h_out}, {w_out}, {batch}>(c, false)"
+    ))
 }
 
 /// The exact `Conv1d` type of a `conv1d` case, and the streaming check for stride 1. Every

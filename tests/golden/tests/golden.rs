@@ -173,7 +173,11 @@ impl Rule {
 }
 
 /// `(kind, key)` pairs compared with [`Rule::Key`].
-const CANCELLATION: &[(&str, &str)] = &[("layernorm", "grad.input"), ("batchnorm1d", "grad.input")];
+const CANCELLATION: &[(&str, &str)] = &[
+    ("layernorm", "grad.input"),
+    ("batchnorm1d", "grad.input"),
+    ("batchnorm2d", "grad.input"),
+];
 
 /// The scalar type a case runs in.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -872,6 +876,359 @@ fn conv1d_stream<
         }
     }
     written
+}
+
+// ---------------------------------------------------------------- 2-D layers
+
+/// A batch of NCHW images (the files' layout) as channels-last `[B][H][W][C]`.
+#[allow(clippy::type_complexity)]
+fn images<T: Scalar, const C: usize, const H: usize, const W: usize, const B: usize>(
+    c: &Case,
+    key: &str,
+) -> Result<Box<[[[[T; C]; W]; H]; B]>, String> {
+    let v = c.floats(key)?;
+    if v.len() != B * C * H * W {
+        return Err(format!(
+            "`{key}`: expected {B}x{C}x{H}x{W} values, found {}",
+            v.len()
+        ));
+    }
+    let mut out = Box::new([[[[T::zero(); C]; W]; H]; B]);
+    for (b, image) in out.iter_mut().enumerate() {
+        for (i, row) in image.iter_mut().enumerate() {
+            for (j, pixel) in row.iter_mut().enumerate() {
+                for (ch, value) in pixel.iter_mut().enumerate() {
+                    *value = T::from_f64(v[((b * C + ch) * H + i) * W + j]);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Channels-last images back in the files' NCHW order.
+fn nchw<T: Scalar, const C: usize, const H: usize, const W: usize>(
+    images: &[[[[T; C]; W]; H]],
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(images.len() * C * H * W);
+    for image in images {
+        for ch in 0..C {
+            for row in image {
+                out.extend(row.iter().map(|pixel| Scalar::to_f64(pixel[ch])));
+            }
+        }
+    }
+    out
+}
+
+/// Checks that the case's int keys are the numbers its type was built from.
+fn same_ints(c: &Case, pairs: &[(&str, usize)]) -> Result<(), String> {
+    for &(key, n) in pairs {
+        if c.int(key)? != n {
+            return Err(format!("`{key}` differs from the type built for it ({n})"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the case's pair keys (height, width) are the numbers its type was built from.
+fn same_pairs(c: &Case, pairs: &[(&str, [usize; 2])]) -> Result<(), String> {
+    for &(key, n) in pairs {
+        if c.ints(key)? != n {
+            return Err(format!(
+                "`{key}` differs from the type built for it ({n:?})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `nn.Conv2d` then the activation: forward (batched and single-sample), pre-activations and
+/// every gradient, on channels-last images.
+#[allow(clippy::type_complexity)]
+fn conv2d<
+    T: Scalar,
+    A: ActivationFn<T> + FromCase,
+    O: Conv2dOptions,
+    const C_IN: usize,
+    const C_OUT: usize,
+    const KH: usize,
+    const KW: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    const CG: usize,
+    const B: usize,
+>(
+    c: &Case,
+) -> Result<usize, String> {
+    type L<
+        A,
+        T,
+        O,
+        const CI: usize,
+        const CO: usize,
+        const KH: usize,
+        const KW: usize,
+        const H: usize,
+        const W: usize,
+        const HO: usize,
+        const WO: usize,
+        const CG: usize,
+    > = Conv2d<CI, CO, KH, KW, H, W, HO, WO, A, T, O, CG>;
+    same_ints(
+        c,
+        &[
+            ("batch", B),
+            ("in_channels", C_IN),
+            ("out_channels", C_OUT),
+            ("height", H),
+            ("width", W),
+            ("groups", C_IN / CG),
+            ("out_height", H_OUT),
+            ("out_width", W_OUT),
+        ],
+    )?;
+    same_pairs(
+        c,
+        &[
+            ("kernel_size", [KH, KW]),
+            ("stride", O::STRIDE),
+            ("padding", O::PADDING),
+            ("dilation", O::DILATION),
+        ],
+    )?;
+    if c.word("padding_mode")? != "zeros" || c.boolean("bias")? != O::BIAS {
+        return Err("padding mode or bias differ from the type built for them".into());
+    }
+    let w = c.floats("weight")?;
+    if w.len() != C_OUT * CG * KH * KW {
+        return Err(format!(
+            "`weight`: expected {} values",
+            C_OUT * CG * KH * KW
+        ));
+    }
+    let mut weight = Box::new([[[[T::zero(); KW]; KH]; CG]; C_OUT]);
+    for (n, &value) in w.iter().enumerate() {
+        let (o, rest) = (n / (CG * KH * KW), n % (CG * KH * KW));
+        let (ch, rest) = (rest / (KH * KW), rest % (KH * KW));
+        weight[o][ch][rest / KW][rest % KW] = T::from_f64(value);
+    }
+    let bias: [T; C_OUT] = if O::BIAS {
+        vector(c, "bias_values")?
+    } else {
+        [T::zero(); C_OUT]
+    };
+    let layer =
+        L::<A, T, O, C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, CG>::from_pytorch(&weight, &bias)
+            .with_activation(A::from_case(c)?);
+    let x = images::<T, C_IN, H, W, B>(c, "input")?;
+    let dy = images::<T, C_OUT, H_OUT, W_OUT, B>(c, "grad_output")?;
+    let mut y = Box::new([[[[T::zero(); C_OUT]; W_OUT]; H_OUT]; B]);
+    let mut cache = Box::new(<<L<A, T, O, C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, CG> as Layer>::BatchCache<B> as Zeros>::zeros());
+    let mut train = layer;
+    train.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    c.check("output", &nchw(&y[..]))?;
+    let z: Vec<[[[T; C_OUT]; W_OUT]; H_OUT]> = cache.iter().map(|s| s.z).collect();
+    c.check("z", &nchw(&z))?;
+    let single: Vec<[[[T; C_OUT]; W_OUT]; H_OUT]> = x.iter().map(|xb| layer.forward(xb)).collect();
+    c.check("output", &nchw(&single))?;
+    let mut grads = L::<A, T, O, C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, CG>::zeros();
+    let mut dx = Box::new([[[[T::zero(); C_IN]; W]; H]; B]);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
+    let pytorch_weight: Vec<f64> = (0..C_OUT * CG * KH * KW)
+        .map(|n| {
+            let (o, rest) = (n / (CG * KH * KW), n % (CG * KH * KW));
+            let (ch, rest) = (rest / (KH * KW), rest % (KH * KW));
+            grads.weight(o, ch, rest / KW, rest % KW).to_f64()
+        })
+        .collect();
+    c.check("grad.weight", &pytorch_weight)?;
+    if O::BIAS {
+        c.check("grad.bias", &to_f64(grads.bias()))?;
+    }
+    c.check("grad.input", &nchw(&dx[..]))?;
+    c.all_used()?;
+    Ok(c.values.get())
+}
+
+/// Max, average and global-average pooling: forward (batched and single-sample) and the
+/// input gradient.
+fn pool2d<
+    T: Scalar,
+    P: Layer<Scalar = T> + Zeros,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    const B: usize,
+>(
+    c: &Case,
+    global: bool,
+) -> Result<usize, String>
+where
+    P::Input: PoolImage<T, C, H, W>,
+    P::Output: PoolOutput<T, C, H_OUT, W_OUT>,
+{
+    same_ints(
+        c,
+        &[
+            ("batch", B),
+            ("channels", C),
+            ("height", H),
+            ("width", W),
+            ("out_height", H_OUT),
+            ("out_width", W_OUT),
+        ],
+    )?;
+    if !global {
+        let _ = (
+            c.ints("kernel_size")?,
+            c.ints("stride")?,
+            c.ints("padding")?,
+        );
+        let _ = c.boolean("ceil_mode")?;
+        match c.word("op")? {
+            "max" => {
+                c.word("padding_value")?;
+            }
+            _ => {
+                c.boolean("count_include_pad")?;
+            }
+        }
+    } else {
+        c.word("op")?;
+    }
+    let pool = P::zeros();
+    let x = images::<T, C, H, W, B>(c, "input")?;
+    let dy = images::<T, C, H_OUT, W_OUT, B>(c, "grad_output")?;
+    let x: Vec<P::Input> = x.iter().map(P::Input::from_image).collect();
+    let dy: Vec<P::Output> = dy.iter().map(P::Output::from_image).collect();
+    let mut y = Vec::new();
+    let mut dx = Vec::new();
+    for (xb, dyb) in x.iter().zip(&dy) {
+        let (yb, cache) = pool.forward_train(xb, &mut TrainCtx::new(0));
+        if P::Output::to_image(&pool.forward(xb)) != P::Output::to_image(&yb) {
+            return Err("forward and training forward differ".into());
+        }
+        y.push(P::Output::to_image(&yb));
+        dx.push(P::Input::to_image(&pool.backward(
+            &cache,
+            dyb,
+            &mut P::zeros(),
+        )));
+    }
+    c.check("output", &nchw(&y))?;
+    c.check("grad.input", &nchw(&dx))?;
+    c.all_used()?;
+    Ok(c.values.get())
+}
+
+/// A pool's input: a channels-last image.
+trait PoolImage<T, const C: usize, const H: usize, const W: usize> {
+    fn from_image(image: &[[[T; C]; W]; H]) -> Self;
+    fn to_image(&self) -> [[[T; C]; W]; H];
+}
+
+impl<T: Scalar, const C: usize, const H: usize, const W: usize> PoolImage<T, C, H, W>
+    for [[[T; C]; W]; H]
+{
+    fn from_image(image: &[[[T; C]; W]; H]) -> Self {
+        *image
+    }
+    fn to_image(&self) -> [[[T; C]; W]; H] {
+        *self
+    }
+}
+
+/// A pool's output: an image, or (global pooling) one pixel as `[T; C]`.
+trait PoolOutput<T, const C: usize, const H: usize, const W: usize> {
+    fn from_image(image: &[[[T; C]; W]; H]) -> Self;
+    fn to_image(&self) -> [[[T; C]; W]; H];
+}
+
+impl<T: Scalar, const C: usize, const H: usize, const W: usize> PoolOutput<T, C, H, W>
+    for [[[T; C]; W]; H]
+{
+    fn from_image(image: &[[[T; C]; W]; H]) -> Self {
+        *image
+    }
+    fn to_image(&self) -> [[[T; C]; W]; H] {
+        *self
+    }
+}
+
+impl<T: Scalar, const C: usize> PoolOutput<T, C, 1, 1> for [T; C] {
+    fn from_image(image: &[[[T; C]; 1]; 1]) -> Self {
+        image[0][0]
+    }
+    fn to_image(&self) -> [[[T; C]; 1]; 1] {
+        [[*self]]
+    }
+}
+
+/// `nn.BatchNorm2d`: training-mode forward and backward (statistics over `B·H·W`), the
+/// running statistics, eval-mode forward.
+fn batch_norm2d<
+    T: Scalar,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const B: usize,
+    const E: usize,
+>(
+    c: &Case,
+) -> Result<usize, String> {
+    same_ints(
+        c,
+        &[("batch", B), ("channels", C), ("height", H), ("width", W)],
+    )?;
+    let eps = c.float("eps")?;
+    let mut layer = BatchNorm2d::<C, H, W, T>::from_norm(
+        layers::BatchNorm::<C, T>::from_affine(vector(c, "weight")?, vector(c, "bias")?)
+            .with_eps(eps)
+            .with_momentum(c.float("momentum")?),
+    );
+    layer.set_running_mean(vector(c, "running_mean")?);
+    layer.set_running_var(vector(c, "running_var")?);
+    let x = images::<T, C, H, W, B>(c, "input")?;
+    let dy = images::<T, C, H, W, B>(c, "grad_output")?;
+    let mut y = Box::new([[[[T::zero(); C]; W]; H]; B]);
+    let mut cache = Box::new(<<BatchNorm2d<C, H, W, T> as Layer>::BatchCache<B> as Zeros>::zeros());
+    layer.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    c.check("output", &nchw(&y[..]))?;
+    let stats: Vec<(f64, f64)> = (0..C)
+        .map(|ch| {
+            mean_and_var(
+                x[0][0][0][ch],
+                cache.normalized[0][0][0][ch],
+                cache.stats.inv_std[ch],
+                eps,
+            )
+        })
+        .collect();
+    c.check("batch_mean", &stats.iter().map(|s| s.0).collect::<Vec<_>>())?;
+    c.check("batch_var", &stats.iter().map(|s| s.1).collect::<Vec<_>>())?;
+    c.check("running_mean_after", &to_f64(layer.running_mean()))?;
+    c.check("running_var_after", &to_f64(layer.running_var()))?;
+    let mut grads = BatchNorm2d::<C, H, W, T>::zeros();
+    let mut dx = Box::new([[[[T::zero(); C]; W]; H]; B]);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
+    c.check("grad.input", &nchw(&dx[..]))?;
+    c.check("grad.weight", &to_f64(&grads.weight))?;
+    c.check("grad.bias", &to_f64(&grads.bias))?;
+    let eval_x = images::<T, C, H, W, E>(c, "eval_input")?;
+    let single: Vec<[[[T; C]; W]; H]> = eval_x.iter().map(|xb| layer.forward(xb)).collect();
+    c.check("eval_output", &nchw(&single))?;
+    let mut eval_y = Box::new([[[[T::zero(); C]; W]; H]; E]);
+    let mut scratch =
+        Box::new(<<BatchNorm2d<C, H, W, T> as Layer>::BatchCache<E> as Zeros>::zeros());
+    layer.forward_batch(&eval_x, &mut eval_y, &mut scratch);
+    c.check("eval_output", &nchw(&eval_y[..]))?;
+    c.all_used()?;
+    Ok(c.values.get())
 }
 
 // ---------------------------------------------------------------- main
