@@ -207,6 +207,7 @@ fn generate(m: &CaseFile, t: &str) -> Result<String, String> {
         "conv1d" => conv1d(m, t),
         "conv2d" => conv2d(m, t),
         "pool2d" => pool2d(m, t),
+        "cnn_train" => cnn_train(m, t),
         "batchnorm2d" => {
             let [batch, channels, height, width, eval] =
                 ["batch", "channels", "height", "width", "eval_batch"].map(|k| m.int(k));
@@ -301,6 +302,117 @@ fn conv2d(m: &CaseFile, t: &str) -> Result<String, String> {
     };
     Ok(format!(
         "conv2d::<{t}, {act}, {options}, {c_in}, {c_out}, {kh}, {kw}, {h}, {w}, {h_out}, {w_out}, {cg}, {batch}>(c)"
+    ))
+}
+
+/// The exact network type of a `cnn_train` case (its three architectures, as the golden
+/// README describes them) and its optimizer.
+fn cnn_train(m: &CaseFile, t: &str) -> Result<String, String> {
+    let [batch, ci, h, w, ch, k, eval] = [
+        "batch",
+        "in_channels",
+        "height",
+        "width",
+        "channels",
+        "classes",
+        "eval_batch",
+    ]
+    .map(|key| m.int(key));
+    let (batch, ci, h, w, ch, k, eval) = (batch?, ci?, h?, w?, ch?, k?, eval?);
+    if m.word("loss")? != "cross_entropy" {
+        return Err("cnn_train: only the cross_entropy loss is supported".into());
+    }
+    let img = |c: usize, h: usize, w: usize| format!("[[[{t}; {c}]; {w}]; {h}]");
+    let bn = |c: usize, h: usize, w: usize| format!("BatchNorm2d<{c}, {h}, {w}, {t}>");
+    let relu = |c: usize, h: usize, w: usize| format!("ActivationMap<Relu, {}>", img(c, h, w));
+    let net = match m.word("arch")? {
+        "conv_pool_dense" => {
+            let (ks, p) = (m.int("kernel_size")?, m.int("padding")?);
+            let (ho, wo) = (
+                out_size("height", h, ks, 1, p, 1)?,
+                out_size("width", w, ks, 1, p, 1)?,
+            );
+            let (hp, wp) = (
+                out_size("height", ho, 2, 2, 0, 1)?,
+                out_size("width", wo, 2, 2, 0, 1)?,
+            );
+            let n = ch * hp * wp;
+            format!(
+                "seq![Conv2d<{ci}, {ch}, {ks}, {ks}, {h}, {w}, {ho}, {wo}, Relu, {t}, Padded<{p}, {p}>>, MaxPool2d<{ch}, 2, 2, {ho}, {wo}, {hp}, {wp}, {t}>, Flatten<{}, {n}>, Dense<{n}, {k}, Identity, {t}>]",
+                img(ch, hp, wp)
+            )
+        }
+        "ds_cnn" => {
+            let [kh, kw] = pair(m, "kernel_size")?;
+            let [sh, sw] = pair(m, "stride")?;
+            let [ph, pw] = pair(m, "padding")?;
+            let (ho, wo) = (
+                out_size("height", h, kh, sh, ph, 1)?,
+                out_size("width", w, kw, sw, pw, 1)?,
+            );
+            format!(
+                "seq![Conv2d<{ci}, {ch}, {kh}, {kw}, {h}, {w}, {ho}, {wo}, Identity, {t}, Padded<{ph}, {pw}, {sh}, {sw}>>, {b}, {r}, DepthwiseConv2d<{ch}, 3, 3, {ho}, {wo}, {ho}, {wo}, Identity, {t}, NoBias<Padded<1, 1>>>, {b}, {r}, Conv2d<{ch}, {ch}, 1, 1, {ho}, {wo}, {ho}, {wo}, Identity, {t}, NoBias<Valid>>, {b}, {r}, GlobalAvgPool2d<{ch}, {ho}, {wo}, {t}>, Dense<{ch}, {k}, Identity, {t}>]",
+                b = bn(ch, ho, wo),
+                r = relu(ch, ho, wo)
+            )
+        }
+        "resnet" => {
+            let (ho, wo) = (
+                out_size("height", h, 3, 2, 1, 1)?,
+                out_size("width", w, 3, 2, 1, 1)?,
+            );
+            let c2 = 2 * ch;
+            let conv3 = |cin: usize,
+                         cout: usize,
+                         h: usize,
+                         w: usize,
+                         ho: usize,
+                         wo: usize,
+                         s: usize| {
+                format!(
+                    "Conv2d<{cin}, {cout}, 3, 3, {h}, {w}, {ho}, {wo}, Identity, {t}, NoBias<Padded<1, 1, {s}, {s}>>>"
+                )
+            };
+            let block1 = format!(
+                "Residual<seq![{}, {}, {}, {}, {}], Skip<{}>, Relu>",
+                conv3(ch, ch, h, w, h, w, 1),
+                bn(ch, h, w),
+                relu(ch, h, w),
+                conv3(ch, ch, h, w, h, w, 1),
+                bn(ch, h, w),
+                img(ch, h, w)
+            );
+            let block2 = format!(
+                "Residual<seq![{}, {}, {}, {}, {}], seq![Conv2d<{ch}, {c2}, 1, 1, {h}, {w}, {ho}, {wo}, Identity, {t}, NoBias<Valid<2, 2>>>, {}], Relu>",
+                conv3(ch, c2, h, w, ho, wo, 2),
+                bn(c2, ho, wo),
+                relu(c2, ho, wo),
+                conv3(c2, c2, ho, wo, ho, wo, 1),
+                bn(c2, ho, wo),
+                bn(c2, ho, wo)
+            );
+            format!(
+                "seq![{}, {}, {}, {block1}, {block2}, GlobalAvgPool2d<{c2}, {ho}, {wo}, {t}>, Dense<{c2}, {k}, Identity, {t}>]",
+                conv3(ci, ch, h, w, h, w, 1),
+                bn(ch, h, w),
+                relu(ch, h, w)
+            )
+        }
+        other => return Err(format!("unsupported cnn_train arch `{other}`")),
+    };
+    let opt = match (
+        m.word("optimizer")?,
+        m.word("optimizer.amsgrad").unwrap_or("false"),
+    ) {
+        ("sgd", _) => "sgd",
+        ("adam", "false") => "adam",
+        ("adam", "true") => "adam_amsgrad",
+        ("adamw", "false") => "adamw",
+        ("adamw", "true") => "adamw_amsgrad",
+        (other, _) => return Err(format!("unsupported optimizer `{other}`")),
+    };
+    Ok(format!(
+        "cnn_train::<{t}, {net}, _, {ci}, {h}, {w}, {k}, {batch}, {eval}>(c, opt_{opt})"
     ))
 }
 
