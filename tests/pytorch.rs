@@ -600,3 +600,133 @@ fn recurrent_layers_follow_the_dense_error_rules() {
     st::load_into(&mut back, &bytes).unwrap();
     assert_eq!(back, lstm);
 }
+
+// ---- Convolutional networks
+
+/// One 8×8 one-channel image, channels-last.
+type Image = [[[f32; 1]; 8]; 8];
+
+/// Runs every expected line of a digits CNN fixture through `net` (the 64 pixels as an 8×8
+/// image) and checks the 10 logits within 1e-5 relative (floor 1); returns the accuracy of
+/// PyTorch's own argmax agreeing with ours.
+fn check_image_outputs<N: Layer<Input = Image, Output = [f32; 10]>>(net: &N, file: &str) {
+    let rows = expected(file);
+    assert_eq!(rows.len(), 360);
+    let mut worst = 0.0f64;
+    for (x, want) in &rows {
+        let image: Image =
+            core::array::from_fn(|i| core::array::from_fn(|j| [x[8 * i + j] as f32]));
+        let y = net.forward(&image);
+        for (got, want) in y.iter().zip(want) {
+            worst = worst.max((*got as f64 - want).abs() / want.abs().max(1.0));
+        }
+    }
+    assert!(worst <= 1e-5, "{file}: worst relative error {worst:e}");
+}
+
+type DigitsCnn = seq![
+    constnet::Conv2d<1, 16, 3, 3, 8, 8, 8, 8, Relu, f32, constnet::Padded<1, 1>>,
+    constnet::MaxPool2d<16, 2, 2, 8, 8, 4, 4>,
+    constnet::Flatten<[[[f32; 16]; 4]; 4], 256>,
+    Dense<256, 10>
+];
+
+#[test]
+fn a_pytorch_cnn_with_flatten_loads_and_reproduces_its_logits() {
+    let mut net: DigitsCnn = init::seeded(Init::HeUniform, 0);
+    st::load_into(
+        &mut net,
+        &fixture("digits_cnn_conv_pool_dense_f32.safetensors"),
+    )
+    .unwrap();
+    check_image_outputs(&net, "digits_cnn_conv_pool_dense_f32.expected.txt");
+    // constnet writes the same keys and shapes; the bytes load back bit for bit.
+    let bytes = st::to_bytes(&net).unwrap();
+    let mut back: DigitsCnn = init::seeded(Init::HeUniform, 1);
+    st::load_into(&mut back, &bytes).unwrap();
+    assert_eq!(back, net);
+    // The wrong channel count is an error naming the key and both shapes; nothing changes.
+    type Narrow = seq![
+        constnet::Conv2d<1, 8, 3, 3, 8, 8, 8, 8, Relu, f32, constnet::Padded<1, 1>>,
+        constnet::MaxPool2d<8, 2, 2, 8, 8, 4, 4>,
+        constnet::Flatten<[[[f32; 8]; 4]; 4], 128>,
+        Dense<128, 10>
+    ];
+    let mut narrow: Narrow = init::seeded(Init::HeUniform, 2);
+    let before = narrow;
+    let error = st::load_into(&mut narrow, &bytes).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "0.weight: expected [8, 1, 3, 3] f32, found [16, 1, 3, 3] f32"
+    );
+    assert_eq!(narrow, before);
+}
+
+/// The `resnet` of the golden cases, channels 8, on 8×8 one-channel images.
+type Block1 = constnet::Residual<
+    seq![
+        constnet::Conv2d<8, 8, 3, 3, 8, 8, 8, 8, Identity, f32, constnet::NoBias<constnet::Padded<1, 1>>>,
+        constnet::BatchNorm2d<8, 8, 8>,
+        constnet::ActivationMap<Relu, [[[f32; 8]; 8]; 8]>,
+        constnet::Conv2d<8, 8, 3, 3, 8, 8, 8, 8, Identity, f32, constnet::NoBias<constnet::Padded<1, 1>>>,
+        constnet::BatchNorm2d<8, 8, 8>
+    ],
+    constnet::Skip<[[[f32; 8]; 8]; 8]>,
+    Relu,
+>;
+type Block2 = constnet::Residual<
+    seq![
+        constnet::Conv2d<8, 16, 3, 3, 8, 8, 4, 4, Identity, f32, constnet::NoBias<constnet::Padded<1, 1, 2, 2>>>,
+        constnet::BatchNorm2d<16, 4, 4>,
+        constnet::ActivationMap<Relu, [[[f32; 16]; 4]; 4]>,
+        constnet::Conv2d<16, 16, 3, 3, 4, 4, 4, 4, Identity, f32, constnet::NoBias<constnet::Padded<1, 1>>>,
+        constnet::BatchNorm2d<16, 4, 4>
+    ],
+    seq![
+        constnet::Conv2d<8, 16, 1, 1, 8, 8, 4, 4, Identity, f32, constnet::NoBias<constnet::Valid<2, 2>>>,
+        constnet::BatchNorm2d<16, 4, 4>
+    ],
+    Relu,
+>;
+type DigitsResNet = seq![
+    constnet::Conv2d<1, 8, 3, 3, 8, 8, 8, 8, Identity, f32, constnet::NoBias<constnet::Padded<1, 1>>>,
+    constnet::BatchNorm2d<8, 8, 8>,
+    constnet::ActivationMap<Relu, [[[f32; 8]; 8]; 8]>,
+    Block1,
+    Block2,
+    constnet::GlobalAvgPool2d<16, 4, 4>,
+    Dense<16, 10>
+];
+
+/// The PyTorch module names of the ResNet's layers with tensors, in layer order.
+const RESNET_KEYS: &[&str] = &[
+    "stem.",
+    "stem_bn.",
+    "block1.conv1.",
+    "block1.bn1.",
+    "block1.conv2.",
+    "block1.bn2.",
+    "block2.conv1.",
+    "block2.bn1.",
+    "block2.conv2.",
+    "block2.bn2.",
+    "block2.down_conv.",
+    "block2.down_bn.",
+    "fc.",
+];
+
+#[test]
+fn a_pytorch_resnet_with_nested_keys_loads_and_reproduces_its_logits() {
+    let mut net: Box<DigitsResNet> = init::boxed(Init::HeUniform, 0);
+    let bytes = fixture("digits_resnet_f32.safetensors");
+    st::load_into_with(&mut *net, &bytes, Keys::Prefixes(RESNET_KEYS)).unwrap();
+    assert!(
+        net.second.first.num_batches_tracked > 0,
+        "the counter loads too"
+    );
+    check_image_outputs(&*net, "digits_resnet_f32.expected.txt");
+    let written = st::to_bytes_with(&*net, Keys::Prefixes(RESNET_KEYS)).unwrap();
+    let mut back: Box<DigitsResNet> = init::boxed(Init::HeUniform, 1);
+    st::load_into_with(&mut *back, &written, Keys::Prefixes(RESNET_KEYS)).unwrap();
+    assert!(*back == *net, "written and read back bit for bit");
+}
