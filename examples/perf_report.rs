@@ -332,6 +332,7 @@ fn main() {
     m_parallel!(4, 16, 32, 64, 128);
 
     streaming_figures();
+    mlperf_figures();
     println!("elapsed_s: {:.1}", started.elapsed().as_secs_f64());
 
     for (name, f) in &figures {
@@ -396,6 +397,54 @@ macro_rules! stream_pair {
         let per_sample = |s: f64| s * 1e9 / signal.len() as f64;
         ([per_sample(seconds[0]), per_sample(seconds[1])], difference)
     }};
+}
+
+/// The MLPerf Tiny models (`benches/workloads/mlperf.rs`), batch 1, f32, one thread: latency
+/// and GFLOP/s (2 × multiply-adds of a direct convolution), constnet and the naive
+/// reference, after checking that both compute the same logits.
+fn mlperf_figures() {
+    use workloads::mlperf::{TinyModel, ad, kws, resnet8, vww};
+    fn one<N: constnet::Layer<Scalar = f32>>(name: &str, model: TinyModel<N>)
+    where
+        N::Output: AsRef<[f32]>,
+    {
+        let ours = model.net.forward(&model.input);
+        let reference = model.reference();
+        let difference = ours
+            .as_ref()
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+            .fold(0.0f32, f32::max);
+        assert!(
+            ours.as_ref().len() == reference.len() && difference < 1e-3,
+            "{name}: constnet and naive disagree by {difference}"
+        );
+        let seconds = measure(&mut [
+            &mut |n| {
+                for _ in 0..n {
+                    black_box(model.net.forward(black_box(&model.input)));
+                }
+            },
+            &mut |n| {
+                for _ in 0..n {
+                    black_box(model.reference());
+                }
+            },
+        ]);
+        let gflops = |s: f64| 2.0 * model.macs as f64 / s / 1e9;
+        println!("{name} latency_us: {:.1}", seconds[0] * 1e6);
+        println!("{name} gflops: {:.2}", gflops(seconds[0]));
+        println!("naive {name} latency_us: {:.1}", seconds[1] * 1e6);
+        println!("naive {name} gflops: {:.2}", gflops(seconds[1]));
+        println!("{name} speedup: {:.2}", seconds[1] / seconds[0]);
+        println!("{name} macs: {}", model.macs);
+        println!("{name} max_output_difference: {difference:.2e}");
+    }
+    one("KWS", kws());
+    one("RESNET8", resnet8());
+    one("VWW", vww());
+    one("AD", ad());
 }
 
 /// The sequence figures: streaming ns per sample (GRU8, LSTM16, LSTM32, CONV) beside the naive

@@ -29,6 +29,7 @@
 
 use std::marker::PhantomData;
 
+pub mod cnn;
 pub mod sequence;
 
 /// A per-element activation and its derivative from the pre-activation `z` and output `y`.

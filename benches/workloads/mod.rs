@@ -33,6 +33,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::naive::{self, Forward, Model};
 
+pub mod mlperf;
 pub mod streaming;
 
 /// Training batch size.
