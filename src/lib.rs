@@ -40,7 +40,7 @@ mod ctx;
 pub mod fit;
 pub mod init;
 pub mod io;
-#[allow(unsafe_code)] // the only module with `unsafe`: see its docs
+#[allow(unsafe_code)] // the only module whose source has `unsafe`: see its docs
 mod kernel;
 mod layer;
 pub mod layers;

@@ -71,7 +71,7 @@ pub trait Params: Zeros {
     /// The shape of each tensor, in the same order as `tensors`.
     fn shapes() -> impl Iterator<Item = TensorShape>;
     /// Resets every setting that is not a trainable number (an activation's slope, a norm's
-    /// `eps` and running statistics) to its default. Called after a zeroed heap allocation.
+    /// `eps` and running statistics) to its default (what [`Zeros::zeros`] keeps).
     fn restore_defaults(&mut self) {}
 
     /// Sets every parameter to zero (for gradients: zeroing is explicit, `backward` adds).

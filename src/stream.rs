@@ -13,7 +13,8 @@ use crate::zeros::Zeros;
 /// convolutions ([`Conv1d`](crate::Conv1d) causally, [`CausalConv1d`](crate::CausalConv1d)),
 /// and the stateless layers ([`Dense`](crate::Dense), [`ActivationLayer`](crate::ActivationLayer),
 /// [`LayerNorm`](crate::LayerNorm), [`BatchNorm`](crate::BatchNorm) with its running
-/// statistics, [`Dropout`](crate::Dropout) as the identity); and by [`Chain`], whose state is
+/// statistics, [`Dropout`](crate::Dropout) as the identity, [`LastFrame`](crate::LastFrame)
+/// passing frames through); and by [`Chain`], whose state is
 /// the pair of its parts' states, so a whole `seq!` streams with one call.
 ///
 /// A chain's [`step`](Stream::step) runs all its layers in one function compiled for the

@@ -7,10 +7,10 @@ use core::mem::MaybeUninit;
 
 use crate::zeros::{InPlace, Zeros};
 
-/// Types for which the all-zero byte pattern is a valid value, so that large models, optimizer
-/// states and batch buffers can be allocated zeroed directly on the heap
-/// ([`Params::boxed_zeros`](crate::Params::boxed_zeros), [`zeroed_box`](crate::zeroed_box))
-/// instead of being built on the stack and moved.
+/// Types for which the all-zero byte pattern is a valid value, so that batch buffers and
+/// caches can be allocated zeroed directly on the heap ([`zeroed_box`](crate::zeroed_box))
+/// instead of being built on the stack and moved. (Models, optimizer states and `Fit`'s
+/// buffers are built in place without it, by [`Zeros::zeros_in_place`].)
 ///
 /// Implement it with [`impl_zero_bits!`](crate::impl_zero_bits), which lists every field of a
 /// struct and checks each field's type at compile time, rather than by hand.
@@ -141,7 +141,8 @@ unsafe impl<T: ?Sized> ZeroBits for core::marker::PhantomData<T> {}
 /// A `T` allocated directly on the heap with every byte zero: no stack temporary, so
 /// multi-megabyte batch buffers and caches can be made on small threads. For arrays and the
 /// crate's caches this is their [`Zeros`](crate::Zeros) value; for models use
-/// [`Params::boxed_zeros`](crate::Params::boxed_zeros), which also restores their settings.
+/// [`Params::boxed_zeros`](crate::Params::boxed_zeros), which builds [`Zeros::zeros`] (settings
+/// at their defaults) in place.
 ///
 /// ```
 /// use constnet::{Dense, Layer, Relu, seq, zeroed_box};

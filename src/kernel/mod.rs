@@ -1,9 +1,11 @@
-//! Low-level kernels: the only module with `unsafe` code.
+//! Low-level kernels: the only module whose source has `unsafe` code (two of its macros,
+//! `impl_zero_bits!` and `init_fields!`, expand checked `unsafe` items where a type is
+//! defined: see `heap.rs`).
 //!
 //! Every `unsafe` block carries a `// SAFETY:` line. The module holds the Dense products over
 //! a batch of rows (`dense.rs`), the vectorizable `f32` transcendentals (`math.rs`), their
-//! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and the zeroed heap
-//! allocation behind [`ZeroBits`] (`heap.rs`). Each AVX2+FMA kernel is tested against its
+//! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and heap construction
+//! (`heap.rs`: in place through `Zeros::zeros_in_place`, and zeroed behind [`ZeroBits`]). Each AVX2+FMA kernel is tested against its
 //! portable twin (`accuracy.rs`, `tests.rs`).
 
 pub(crate) mod adam;

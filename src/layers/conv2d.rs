@@ -24,6 +24,7 @@ use core::marker::PhantomData;
 
 use crate::activations::{ActivationFn, Identity};
 use crate::ctx::TrainCtx;
+use crate::kernel::{InTask, Kernels, MulAdd, SimdTask, in_best_simd};
 use crate::layer::Layer;
 use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
 use crate::layers::message::Message;
@@ -339,8 +340,13 @@ conv2d_impl!(impl Conv2d {
             .filter(|&p| p < n)
     }
 
-    /// `z = bias + Σ taps`.
-    fn pre_activation(&self, x: &[[[T; C_IN]; W]; H], z: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+    /// `z = bias + Σ taps`, each tap a multiply-add of `K` (fused inside an AVX2+FMA task).
+    #[inline(always)]
+    fn pre_activation_with<K: Kernels>(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+    ) {
         let groups = C_IN / CG;
         let per_group = C_OUT / groups;
         for (i, row) in z.iter_mut().enumerate() {
@@ -354,14 +360,14 @@ conv2d_impl!(impl Conv2d {
                         if groups == 1 {
                             for (tap, &value) in taps.iter().zip(pixel.iter()) {
                                 for (zo, &w) in out.iter_mut().zip(tap.iter()) {
-                                    *zo += value * w;
+                                    *zo = K::mul_add(value, w, *zo);
                                 }
                             }
                         } else {
                             for (o, zo) in out.iter_mut().enumerate() {
                                 let first = (o / per_group) * CG;
                                 for (c, tap) in taps.iter().enumerate() {
-                                    *zo += pixel[first + c] * tap[o];
+                                    *zo = K::mul_add(pixel[first + c], tap[o], *zo);
                                 }
                             }
                         }
@@ -371,12 +377,31 @@ conv2d_impl!(impl Conv2d {
         }
     }
 
+    /// `z = bias + Σ taps` in one function compiled for the best instruction set the CPU has.
+    fn pre_activation(&self, x: &[[[T; C_IN]; W]; H], z: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+        *z = in_best_simd(PreActivation { layer: self, x });
+    }
+
     /// `y = A(z)` pixel by pixel.
     #[inline(always)]
     fn activate(&self, z: &[[[T; C_OUT]; W_OUT]; H_OUT], y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
         for (yr, zr) in y.iter_mut().zip(z.iter()) {
             for (yp, zp) in yr.iter_mut().zip(zr.iter()) {
                 self.activation.forward(zp, yp);
+            }
+        }
+    }
+
+    /// [`activate`](Self::activate) with the kernels of `K`.
+    #[inline(always)]
+    fn activate_with<K: Kernels>(
+        &self,
+        z: &[[[T; C_OUT]; W_OUT]; H_OUT],
+        y: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+    ) {
+        for (yr, zr) in y.iter_mut().zip(z.iter()) {
+            for (yp, zp) in yr.iter_mut().zip(zr.iter()) {
+                self.activation.forward_with::<K, C_OUT>(zp, yp);
             }
         }
     }
@@ -583,6 +608,18 @@ conv2d_impl!(impl Layer for Conv2d {
         y
     }
 
+    /// Inside a chain's task: the taps and the activation inline, fused multiply-adds where
+    /// the task has FMA.
+    #[inline(always)]
+    fn forward_with<K: Kernels>(&self, x: &Self::Input) -> Self::Output {
+        let () = Self::CHECK;
+        let mut z = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
+        self.pre_activation_with::<K>(x, &mut z);
+        let mut y = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
+        self.activate_with::<K>(&z, &mut y);
+        y
+    }
+
     fn forward_train(&self, x: &Self::Input, _ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {
         let () = Self::CHECK;
         let mut cache = Conv2dCache {
@@ -607,6 +644,40 @@ conv2d_impl!(impl Layer for Conv2d {
         self.backward_from(&cache.x, &dz, grads, None);
     }
 });
+
+/// [`Conv2d::pre_activation`]'s work, as one instruction-set task. It returns `z` by value:
+/// written through a reference held in the task, the accumulators could alias the weights
+/// for the compiler and stayed in memory (four times slower, measured).
+struct PreActivation<'a, L: Taps> {
+    layer: &'a L,
+    x: &'a L::X,
+}
+
+/// A [`Conv2d`] seen by [`PreActivation`] (spares the task the layer's parameters).
+trait Taps {
+    type X;
+    type Z;
+    fn taps<K: Kernels>(&self, x: &Self::X) -> Self::Z;
+}
+
+conv2d_impl!(impl Taps for Conv2d {
+    type X = [[[T; C_IN]; W]; H];
+    type Z = [[[T; C_OUT]; W_OUT]; H_OUT];
+    #[inline(always)]
+    fn taps<K: Kernels>(&self, x: &Self::X) -> Self::Z {
+        let mut z = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
+        self.pre_activation_with::<K>(x, &mut z);
+        z
+    }
+});
+
+impl<L: Taps> SimdTask for PreActivation<'_, L> {
+    type Output = L::Z;
+    #[inline(always)]
+    fn run<M: MulAdd>(self) -> L::Z {
+        self.layer.taps::<InTask<M>>(self.x)
+    }
+}
 
 crate::impl_zero_bits!(unsafe impl[
     const C_IN: usize, const C_OUT: usize, const KH: usize, const KW: usize, const H: usize,

@@ -1,6 +1,6 @@
 //! Compile-time error messages with numbers in them: a `const` panic cannot format
 //! integers, so a message is written digit by digit into a fixed buffer and panicked with as
-//! one `&str` (the shape checks of `Conv1d`, `Flatten`, the pools).
+//! one `&str` (the shape checks of `Conv1d`, `Conv2d`, `Flatten`, the pools).
 
 /// A message written at compile time: `&str` pieces and decimal numbers.
 pub(crate) struct Message {
@@ -16,8 +16,8 @@ impl Message {
         }
     }
 
-    /// Appends `text` (cut off at the buffer's end, on a character boundary: the pieces are
-    /// short and the buffer long enough for every message below).
+    /// Appends `text` (a piece that would not fit is left out whole: the pieces are short and
+    /// the buffer long enough for every message).
     pub(crate) const fn text(mut self, text: &str) -> Message {
         let bytes = text.as_bytes();
         if self.len + bytes.len() > self.bytes.len() {

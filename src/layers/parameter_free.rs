@@ -1,7 +1,7 @@
 //! What every parameter-free layer (the shape adapters and pools) writes the same way: its
 //! zero value, an empty parameter walk, its module count in weight files, and `ZeroBits`.
 
-/// Implements `Zeros` (the unit value `$ctor`), an empty `Params`, `Named` with
+/// Implements `Zeros` (`Self::new()`), an empty `Params`, `Named` with
 /// `$modules` modules and `ZeroBits` for a parameter-free layer whose only field is a
 /// `PhantomData` named `shape`.
 macro_rules! parameter_free {
