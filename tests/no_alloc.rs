@@ -396,3 +396,49 @@ fn recurrent_streaming_and_bptt_steps_allocate_nothing() {
     bptt_steps(gru, "GRU");
     bptt_steps(lstm, "LSTM");
 }
+
+#[test]
+fn a_cnn_training_step_and_inference_allocate_nothing() {
+    // Conv2d, BatchNorm2d, ActivationMap, a residual block, pooling, Flatten and Dense.
+    type Cnn = seq![
+        Conv2d<1, 4, 3, 3, 8, 8, 8, 8, Identity, f32, NoBias<Padded<1, 1>>>,
+        BatchNorm2d<4, 8, 8>,
+        ActivationMap<Relu, [[[f32; 4]; 8]; 8]>,
+        Residual<
+            seq![
+                Conv2d<4, 4, 3, 3, 8, 8, 8, 8, Relu, f32, Same>,
+                DepthwiseConv2d<4, 3, 3, 8, 8, 8, 8, Identity, f32, Padded<1, 1>>
+            ],
+            Skip<[[[f32; 4]; 8]; 8]>,
+            Relu,
+        >,
+        MaxPool2d<4, 2, 2, 8, 8, 4, 4>,
+        Flatten<[[[f32; 4]; 4]; 4], 64>,
+        Dense<64, 10>
+    ];
+    const B: usize = 8;
+    let mut net: Box<Cnn> = init::boxed(init::Init::HeUniform, 1);
+    let mut grads = Cnn::boxed_zeros();
+    let mut adam = Adam::<Cnn>::boxed(AdamConfig::new());
+    let mut cache = Box::new(<Cnn as Layer>::BatchCache::<B>::zeros());
+    let x: Box<[[[[f32; 1]; 8]; 8]; B]> = Box::new(core::array::from_fn(|b| {
+        core::array::from_fn(|i| {
+            core::array::from_fn(|j| [((b * 64 + i * 8 + j) % 7) as f32 / 7.0])
+        })
+    }));
+    let labels: [usize; B] = core::array::from_fn(|b| b % 10);
+    let (mut y, mut dy) = ([[0.0f32; 10]; B], [[0.0f32; 10]; B]);
+    let mut ctx = TrainCtx::new(0);
+    let n = allocations_in(|| {
+        for _ in 0..3 {
+            grads.fill_zero();
+            net.forward_train_batch(&x, &mut y, &mut cache, &mut ctx);
+            CrossEntropy.loss_batch(&y, &labels, &mut dy);
+            net.backward_batch_params(&x, &y, &mut cache, &dy, &mut grads);
+            adam.step(&mut net, &grads);
+        }
+        net.forward_batch(&x, &mut y, &mut cache);
+        std::hint::black_box(net.forward(&x[0]));
+    });
+    assert_eq!(n, 0, "a CNN step allocated {n} times");
+}
