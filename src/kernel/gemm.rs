@@ -1,9 +1,10 @@
-//! Large Dense products through `matrixmultiply` (std only), above a size where its packed,
-//! cache-blocked kernels beat the register-blocked loops of `dense.rs`.
+//! Large Dense products through `matrixmultiply` (feature `matrixmultiply`, off by default),
+//! above a size where its packed, cache-blocked kernels beat the register-blocked loops of
+//! `dense.rs`.
 //!
-//! `matrixmultiply` allocates a packing buffer on every call, so these paths allocate; the
-//! crossover (`worth_it`) keeps every shape the no-allocation tests use (and single samples)
-//! on the allocation-free kernels. ARCHITECTURE.md records the measurements behind it.
+//! `matrixmultiply` allocates a packing buffer on every call, so these paths allocate: the
+//! feature is opt-in, and without it every product runs on the allocation-free kernels at
+//! every size (`tests/no_alloc.rs` checks M at batches 32 and 256).
 
 use core::any::TypeId;
 

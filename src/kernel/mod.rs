@@ -11,7 +11,7 @@
 pub(crate) mod adam;
 mod dense;
 mod dispatch;
-#[cfg(feature = "std")]
+#[cfg(feature = "matrixmultiply")]
 mod gemm;
 mod heap;
 pub(crate) mod math;
@@ -98,7 +98,7 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     x: &[[T; IN]],
     z: &mut [[T; OUT]],
 ) {
-    #[cfg(feature = "std")]
+    #[cfg(feature = "matrixmultiply")]
     if gemm::worth_it(x.len(), IN, OUT) {
         return gemm::dense_forward(w, bias, x, z);
     }
@@ -161,7 +161,7 @@ pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
     g: &mut [[T; OUT]; IN],
     g_bias: &mut [T; OUT],
 ) {
-    #[cfg(feature = "std")]
+    #[cfg(feature = "matrixmultiply")]
     if gemm::worth_it(x.len(), IN, OUT) {
         return gemm::dense_param_grads(x, dz, g, g_bias);
     }
@@ -178,7 +178,7 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     dz: &[[T; OUT]],
     dx: &mut [[T; IN]],
 ) {
-    #[cfg(feature = "std")]
+    #[cfg(feature = "matrixmultiply")]
     if gemm::worth_it(dz.len(), IN, OUT) {
         return gemm::dense_input_grads(w, dz, dx);
     }
