@@ -210,3 +210,48 @@ fn a_network_with_a_custom_layer_is_boxed_on_a_512_kib_stack_and_fitted() {
     );
     assert!(last < first, "training lowers the loss: {first} -> {last}");
 }
+
+/// A convolution's batched passes put nothing of image size on the stack: MobileNet's first
+/// layer (96×96×3 in, 48×48×8 out: 108 KiB and 72 KiB per image) trains a batch of 4 and
+/// runs inference on a thread whose whole stack is 64 KiB.
+#[test]
+fn conv2d_batches_run_on_a_64_kib_stack() {
+    use constnet::optim::{Adam, AdamConfig};
+    use constnet::{Conv2d, Relu6, Same};
+    type First = Conv2d<3, 8, 3, 3, 96, 96, 48, 48, Relu6, f32, Same<2, 2>>;
+    const B: usize = 4;
+    let worker = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(|| {
+            let mut conv: Box<First> = init::boxed(Init::HeUniform, 1);
+            let mut grads = First::boxed_zeros();
+            let mut adam = Adam::<First>::boxed(AdamConfig::new());
+            let mut x = zeroed_box::<[[[[f32; 3]; 96]; 96]; B]>();
+            for (n, v) in x.iter_mut().flatten().flatten().flatten().enumerate() {
+                *v = (n % 17) as f32 / 17.0 - 0.5;
+            }
+            let mut y = zeroed_box::<[[[[f32; 8]; 48]; 48]; B]>();
+            let mut dy = zeroed_box::<[[[[f32; 8]; 48]; 48]; B]>();
+            let mut dx = zeroed_box::<[[[[f32; 3]; 96]; 96]; B]>();
+            let mut cache = zeroed_box::<<First as Layer>::BatchCache<B>>();
+            conv.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+            for (d, &v) in dy
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .flatten()
+                .zip(y.iter().flatten().flatten().flatten())
+            {
+                *d = v - 0.1;
+            }
+            conv.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut grads);
+            adam.step(&mut conv, &grads);
+            conv.forward_batch(&x, &mut y, &mut cache);
+            y.iter().flatten().flatten().flatten().any(|&v| v != 0.0)
+        })
+        .expect("spawn");
+    let nonzero = worker
+        .join()
+        .expect("the 64 KiB thread overflowed its stack");
+    assert!(nonzero);
+}

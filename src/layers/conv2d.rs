@@ -350,8 +350,10 @@ conv2d_impl!(impl Conv2d {
         let groups = C_IN / CG;
         let per_group = C_OUT / groups;
         for (i, row) in z.iter_mut().enumerate() {
-            for (j, out) in row.iter_mut().enumerate() {
-                *out = self.bias;
+            for (j, pixel_out) in row.iter_mut().enumerate() {
+                // A local accumulator: written through `z`, it could alias the weights for
+                // the compiler and would stay in memory.
+                let mut out = self.bias;
                 for u in 0..KH {
                     let Some(r) = Self::source(i, u, 0, H) else { continue };
                     for v in 0..KW {
@@ -373,13 +375,42 @@ conv2d_impl!(impl Conv2d {
                         }
                     }
                 }
+                *pixel_out = out;
             }
         }
     }
 
     /// `z = bias + Σ taps` in one function compiled for the best instruction set the CPU has.
     fn pre_activation(&self, x: &[[[T; C_IN]; W]; H], z: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
-        *z = in_best_simd(PreActivation { layer: self, x });
+        in_best_simd(PreActivation { layer: self, x, z });
+    }
+
+    /// `y = A(y)` in place, pixel by pixel.
+    #[inline(always)]
+    fn activate_in_place(&self, y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+        for pixel in y.iter_mut().flatten() {
+            let z = *pixel;
+            self.activation.forward(&z, pixel);
+        }
+    }
+
+    /// `dL/dz` over `cache.z`, in place (the cache is scratch after backward).
+    fn pre_activation_grad_in_place(
+        &self,
+        cache: &mut Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>,
+        dy: &[[[T; C_OUT]; W_OUT]; H_OUT],
+    ) {
+        for ((z, y), d) in cache
+            .z
+            .iter_mut()
+            .flatten()
+            .zip(cache.y.iter().flatten())
+            .zip(dy.iter().flatten())
+        {
+            let mut dz = [T::zero(); C_OUT];
+            self.activation.backward(z, y, d, &mut dz);
+            *z = dz;
+        }
     }
 
     /// `y = A(z)` pixel by pixel.
@@ -643,39 +674,113 @@ conv2d_impl!(impl Layer for Conv2d {
         let dz = self.pre_activation_grad(cache, dy);
         self.backward_from(&cache.x, &dz, grads, None);
     }
+
+    /// Each sample straight into its output: nothing of image size on the stack.
+    fn forward_batch<const B: usize>(
+        &self,
+        x: &[Self::Input; B],
+        y: &mut [Self::Output; B],
+        _scratch: &mut Self::BatchCache<B>,
+    ) {
+        let () = Self::CHECK;
+        for (xb, yb) in x.iter().zip(y.iter_mut()) {
+            self.pre_activation(xb, yb);
+            self.activate_in_place(yb);
+        }
+    }
+
+    /// Each sample straight into its cache and output.
+    fn forward_train_batch_shared<const B: usize>(
+        &self,
+        x: &[Self::Input; B],
+        y: &mut [Self::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        _ctx: &mut TrainCtx,
+    ) {
+        let () = Self::CHECK;
+        for ((xb, yb), cb) in x.iter().zip(y.iter_mut()).zip(cache.iter_mut()) {
+            copy_image(&mut cb.x, xb);
+            self.pre_activation(xb, &mut cb.z);
+            copy_image(&mut cb.y, &cb.z);
+            self.activate_in_place(&mut cb.y);
+            copy_image(yb, &cb.y);
+        }
+    }
+
+    /// `dL/dz` over each sample's cache in place, then its gradients.
+    fn backward_batch<const B: usize>(
+        &self,
+        _x: &[Self::Input; B],
+        _y: &[Self::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        dy: &[Self::Output; B],
+        dx: &mut [Self::Input; B],
+        grads: &mut Self,
+    ) {
+        for ((cb, dyb), dxb) in cache.iter_mut().zip(dy.iter()).zip(dx.iter_mut()) {
+            self.pre_activation_grad_in_place(cb, dyb);
+            self.backward_from(&cb.x, &cb.z, grads, Some(dxb));
+        }
+    }
+
+    fn backward_batch_params<const B: usize>(
+        &self,
+        _x: &[Self::Input; B],
+        _y: &[Self::Output; B],
+        cache: &mut Self::BatchCache<B>,
+        dy: &[Self::Output; B],
+        grads: &mut Self,
+    ) {
+        for (cb, dyb) in cache.iter_mut().zip(dy.iter()) {
+            self.pre_activation_grad_in_place(cb, dyb);
+            self.backward_from(&cb.x, &cb.z, grads, None);
+        }
+    }
 });
 
-/// [`Conv2d::pre_activation`]'s work, as one instruction-set task. It returns `z` by value:
-/// written through a reference held in the task, the accumulators could alias the weights
-/// for the compiler and stayed in memory (four times slower, measured).
+/// `*to = *from` element by element (an array assignment may go through a stack temporary
+/// of the image's size in an unoptimized build).
+#[inline]
+fn copy_image<T: Copy, const C: usize, const W: usize, const H: usize>(
+    to: &mut [[[T; C]; W]; H],
+    from: &[[[T; C]; W]; H],
+) {
+    to.as_flattened_mut()
+        .as_flattened_mut()
+        .copy_from_slice(from.as_flattened().as_flattened());
+}
+
+/// [`Conv2d::pre_activation`]'s work, as one instruction-set task. Its accumulators are
+/// locals (one pixel's outputs): accumulated through the reference the task holds, they
+/// could alias the weights for the compiler and stayed in memory (four times slower,
+/// measured).
 struct PreActivation<'a, L: Taps> {
     layer: &'a L,
     x: &'a L::X,
+    z: &'a mut L::Z,
 }
 
 /// A [`Conv2d`] seen by [`PreActivation`] (spares the task the layer's parameters).
 trait Taps {
     type X;
     type Z;
-    fn taps<K: Kernels>(&self, x: &Self::X) -> Self::Z;
+    fn taps<K: Kernels>(&self, x: &Self::X, z: &mut Self::Z);
 }
 
 conv2d_impl!(impl Taps for Conv2d {
     type X = [[[T; C_IN]; W]; H];
     type Z = [[[T; C_OUT]; W_OUT]; H_OUT];
     #[inline(always)]
-    fn taps<K: Kernels>(&self, x: &Self::X) -> Self::Z {
-        let mut z = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
-        self.pre_activation_with::<K>(x, &mut z);
-        z
+    fn taps<K: Kernels>(&self, x: &Self::X, z: &mut Self::Z) {
+        self.pre_activation_with::<K>(x, z);
     }
 });
 
 impl<L: Taps> SimdTask for PreActivation<'_, L> {
-    type Output = L::Z;
+    type Output = ();
     #[inline(always)]
-    fn run<M: MulAdd>(self) -> L::Z {
-        self.layer.taps::<InTask<M>>(self.x)
+    fn run<M: MulAdd>(self) {
+        self.layer.taps::<InTask<M>>(self.x, self.z);
     }
 }
 
