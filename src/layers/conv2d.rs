@@ -348,6 +348,18 @@ conv2d_impl!(impl Conv2d {
         z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
     ) {
         let groups = C_IN / CG;
+        if groups == 1 {
+            // Several output pixels of a row at once (independent accumulators, each weight
+            // vector loaded once for all of them): as many as fit in 16 AVX2 registers with
+            // the weights.
+            let block = if C_OUT <= 16 { 4 } else if C_OUT <= 32 { 2 } else { 1 };
+            match block {
+                4 => self.rows_blocked::<K, 4>(x, z),
+                2 => self.rows_blocked::<K, 2>(x, z),
+                _ => self.rows_blocked::<K, 1>(x, z),
+            }
+            return;
+        }
         let per_group = C_OUT / groups;
         for (i, row) in z.iter_mut().enumerate() {
             for (j, pixel_out) in row.iter_mut().enumerate() {
@@ -359,23 +371,73 @@ conv2d_impl!(impl Conv2d {
                     for v in 0..KW {
                         let Some(col) = Self::source(j, v, 1, W) else { continue };
                         let (pixel, taps) = (&x[r][col], &self.weight[v][u]);
-                        if groups == 1 {
-                            for (tap, &value) in taps.iter().zip(pixel.iter()) {
-                                for (zo, &w) in out.iter_mut().zip(tap.iter()) {
-                                    *zo = K::mul_add(value, w, *zo);
-                                }
-                            }
-                        } else {
-                            for (o, zo) in out.iter_mut().enumerate() {
-                                let first = (o / per_group) * CG;
-                                for (c, tap) in taps.iter().enumerate() {
-                                    *zo = K::mul_add(pixel[first + c], tap[o], *zo);
-                                }
+                        for (o, zo) in out.iter_mut().enumerate() {
+                            let first = (o / per_group) * CG;
+                            for (c, tap) in taps.iter().enumerate() {
+                                *zo = K::mul_add(pixel[first + c], tap[o], *zo);
                             }
                         }
                     }
                 }
                 *pixel_out = out;
+            }
+        }
+    }
+
+    /// The ungrouped taps, `P` output pixels of a row at a time (local accumulators; a pixel
+    /// whose tap falls in the padding skips it). The same multiply-adds in the same order per
+    /// output as one pixel at a time.
+    #[inline(always)]
+    fn rows_blocked<K: Kernels, const P: usize>(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+    ) {
+        for (i, row) in z.iter_mut().enumerate() {
+            let mut j = 0;
+            while j < W_OUT {
+                let count = if j + P <= W_OUT { P } else { W_OUT - j };
+                let mut acc = [self.bias; P];
+                for u in 0..KH {
+                    let Some(r) = Self::source(i, u, 0, H) else { continue };
+                    for v in 0..KW {
+                        let taps = &self.weight[v][u];
+                        let cols: [Option<usize>; P] = core::array::from_fn(|p| {
+                            if p < count {
+                                Self::source(j + p, v, 1, W)
+                            } else {
+                                None
+                            }
+                        });
+                        if count == P && cols.iter().all(Option::is_some) {
+                            // Every pixel of the block reads the image: no test per tap.
+                            let pixels: [&[T; C_IN]; P] =
+                                core::array::from_fn(|p| &x[r][cols[p].unwrap_or(0)]);
+                            for (c, tap) in taps.iter().enumerate() {
+                                for p in 0..P {
+                                    let value = pixels[p][c];
+                                    for (zo, &w) in acc[p].iter_mut().zip(tap.iter()) {
+                                        *zo = K::mul_add(value, w, *zo);
+                                    }
+                                }
+                            }
+                        } else {
+                            for (p, col) in cols.iter().enumerate() {
+                                let Some(col) = *col else { continue };
+                                let pixel = &x[r][col];
+                                for (tap, &value) in taps.iter().zip(pixel.iter()) {
+                                    for (zo, &w) in acc[p].iter_mut().zip(tap.iter()) {
+                                        *zo = K::mul_add(value, w, *zo);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                for (p, out) in acc.iter().enumerate().take(count) {
+                    row[j + p] = *out;
+                }
+                j += count;
             }
         }
     }
