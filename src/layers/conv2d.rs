@@ -356,6 +356,9 @@ conv2d_impl!(impl Conv2d {
             match block {
                 4 => self.rows_blocked::<K, 4>(x, z),
                 2 => self.rows_blocked::<K, 2>(x, z),
+                // Wide layers: 32 outputs of 2 pixels at a time (more accumulators than the
+                // registers hold otherwise).
+                _ if C_OUT > 64 && C_OUT.is_multiple_of(32) => self.rows_chunked::<K, 2, 32>(x, z),
                 _ => self.rows_blocked::<K, 1>(x, z),
             }
             return;
@@ -380,6 +383,48 @@ conv2d_impl!(impl Conv2d {
                     }
                 }
                 *pixel_out = out;
+            }
+        }
+    }
+
+    /// The ungrouped taps of a wide layer: `OB` output channels of `P` pixels at a time, the
+    /// input channels of every tap once per chunk. Each output gets the same multiply-adds
+    /// in the same order as one pixel at a time.
+    #[inline(always)]
+    fn rows_chunked<K: Kernels, const P: usize, const OB: usize>(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+    ) {
+        for (i, row) in z.iter_mut().enumerate() {
+            let mut j = 0;
+            while j < W_OUT {
+                let count = if j + P <= W_OUT { P } else { W_OUT - j };
+                for chunk in 0..C_OUT / OB {
+                    let first = chunk * OB;
+                    let mut acc: [[T; OB]; P] =
+                        [core::array::from_fn(|k| self.bias[first + k]); P];
+                    for u in 0..KH {
+                        let Some(r) = Self::source(i, u, 0, H) else { continue };
+                        for v in 0..KW {
+                            let taps = &self.weight[v][u];
+                            for (p, a) in acc.iter_mut().enumerate().take(count) {
+                                let Some(col) = Self::source(j + p, v, 1, W) else { continue };
+                                let pixel = &x[r][col];
+                                for (tap, &value) in taps.iter().zip(pixel.iter()) {
+                                    let w = &tap[first..first + OB];
+                                    for (zo, &wo) in a.iter_mut().zip(w) {
+                                        *zo = K::mul_add(value, wo, *zo);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for (p, a) in acc.iter().enumerate().take(count) {
+                        row[j + p][first..first + OB].copy_from_slice(a);
+                    }
+                }
+                j += count;
             }
         }
     }
@@ -481,20 +526,6 @@ conv2d_impl!(impl Conv2d {
         for (yr, zr) in y.iter_mut().zip(z.iter()) {
             for (yp, zp) in yr.iter_mut().zip(zr.iter()) {
                 self.activation.forward(zp, yp);
-            }
-        }
-    }
-
-    /// [`activate`](Self::activate) with the kernels of `K`.
-    #[inline(always)]
-    fn activate_with<K: Kernels>(
-        &self,
-        z: &[[[T; C_OUT]; W_OUT]; H_OUT],
-        y: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
-    ) {
-        for (yr, zr) in y.iter_mut().zip(z.iter()) {
-            for (yp, zp) in yr.iter_mut().zip(zr.iter()) {
-                self.activation.forward_with::<K, C_OUT>(zp, yp);
             }
         }
     }
@@ -706,10 +737,13 @@ conv2d_impl!(impl Layer for Conv2d {
     #[inline(always)]
     fn forward_with<K: Kernels>(&self, x: &Self::Input) -> Self::Output {
         let () = Self::CHECK;
-        let mut z = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
-        self.pre_activation_with::<K>(x, &mut z);
         let mut y = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
-        self.activate_with::<K>(&z, &mut y);
+        self.pre_activation_with::<K>(x, &mut y);
+        // The activation in place, a pixel at a time (one image buffer, not two).
+        for pixel in y.iter_mut().flatten() {
+            let z = *pixel;
+            self.activation.forward_with::<K, C_OUT>(&z, pixel);
+        }
         y
     }
 
