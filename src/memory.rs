@@ -31,6 +31,25 @@
 //! | `BatchCache<32>` | 12416 | 50176 | 13568 | 170112 |
 //! | `BatchCache<256>` | 99328 | 401408 | 108544 | 1360896 |
 //!
+//! Convolutional networks (`tests/memory.rs` recomputes this table too): the digits CNN of
+//! `examples/11_digits_cnn.rs` and the MLPerf Tiny models of `benches/workloads/mlperf.rs`
+//! (inference form: BatchNorm folded, activations fused).
+//!
+//! | bytes | digits CNN | KWS | RESNET8 | VWW | AD |
+//! |---|---:|---:|---:|---:|---:|
+//! | model (= gradients) | 10944 | 90432 | 310848 | 843456 | 1063488 |
+//! | `Adam<Net>` | 22016 | 180992 | 621824 | 1687040 | 2127104 |
+//! | `Cache` (one sample) | 13648 | 834312 | 1306960 | 2881040 | 20064 |
+//! | `BatchCache<1>` | 24872 | 1410520 | 2175528 | 4734472 | 14944 |
+//! | `BatchCache<32>` | 795904 | 45136640 | 69616896 | 151503104 | 478208 |
+//!
+//! A convolution's cache keeps each sample's input image, pre-activations and outputs, and a
+//! chain keeps the activations between layers once more, so a training batch of images is
+//! tens to hundreds of MB: build it with [`zeroed_box`](crate::zeroed_box) or
+//! [`Zeros::zeros_in_place`](crate::Zeros::zeros_in_place); the batched passes put nothing
+//! of image size on the stack (`tests/heap.rs`). Single-image inference (`forward`) keeps the
+//! images between layers on the stack (VWW's largest, 48×48×16 `f32`, is 144 KiB).
+//!
 //! How to read it: a `Dense` layer holds `IN·OUT + OUT` scalars and starts on a 64-byte cache
 //! line (`#[repr(align(64))]`), so a network is its parameter count times 4 bytes (8 for
 //! `f64`), rounded up per layer to 64. Gradients have the model's type, hence its size. An

@@ -13,6 +13,67 @@ type S = seq![Dense<16, 64, Relu>, Dense<64, 64, Relu>, Dense<64, 8>];
 type Digits = seq![Dense<64, 32, Tanh>, Dense<32, 10>];
 type Gru8 = seq![GruSequence<1, 8, 32>, Dense<8, 1>];
 
+/// The MLPerf Tiny models of the benchmarks (inference form).
+#[allow(dead_code)]
+#[path = "../benches/workloads/mlperf_types.rs"]
+mod mlperf;
+
+/// `examples/11_digits_cnn.rs`'s network.
+type DigitsCnn = seq![
+    constnet::Conv2d<1, 16, 3, 3, 8, 8, 8, 8, Relu, f32, constnet::Padded<1, 1>>,
+    constnet::MaxPool2d<16, 2, 2, 8, 8, 4, 4>,
+    constnet::Flatten<[[[f32; 16]; 4]; 4], 256>,
+    Dense<256, 10>
+];
+
+/// The sizes of a convolutional network's values, in the second table's order.
+fn cnn_sizes<N: Layer + Clone + core::fmt::Debug>() -> Vec<usize> {
+    vec![
+        size_of::<N>(),
+        size_of::<Adam<N>>(),
+        size_of::<N::Cache>(),
+        size_of::<N::BatchCache<1>>(),
+        size_of::<N::BatchCache<32>>(),
+    ]
+}
+
+fn cnn_table() -> String {
+    let columns = [
+        cnn_sizes::<DigitsCnn>(),
+        cnn_sizes::<mlperf::Kws>(),
+        cnn_sizes::<mlperf::ResNet8>(),
+        cnn_sizes::<mlperf::Vww>(),
+        cnn_sizes::<mlperf::Ad>(),
+    ];
+    let rows = [
+        "model (= gradients)",
+        "`Adam<Net>`",
+        "`Cache` (one sample)",
+        "`BatchCache<1>`",
+        "`BatchCache<32>`",
+    ];
+    let mut out = String::from(
+        "//! | bytes | digits CNN | KWS | RESNET8 | VWW | AD |\n//! |---|---:|---:|---:|---:|---:|\n",
+    );
+    for (i, row) in rows.iter().enumerate() {
+        out += &format!(
+            "//! | {row} | {} | {} | {} | {} | {} |\n",
+            columns[0][i], columns[1][i], columns[2][i], columns[3][i], columns[4][i]
+        );
+    }
+    out
+}
+
+#[test]
+fn the_cnn_memory_table_is_current() {
+    let docs = include_str!("../src/memory.rs");
+    let want = cnn_table();
+    assert!(
+        docs.contains(&want),
+        "src/memory.rs has a stale CNN table; the current one is:\n{want}"
+    );
+}
+
 /// The sizes of one network's values, in table order.
 fn sizes<N: Layer + Clone + core::fmt::Debug>() -> Vec<usize> {
     vec![
