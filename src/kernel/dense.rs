@@ -26,6 +26,9 @@ pub(crate) const WIDE_8: usize = 16;
 pub(crate) const LONG_8: usize = 64;
 /// See [`WIDE_8`].
 pub(crate) const LANES_8: usize = 8;
+/// 4-row blocks for 16-float vectors (AVX-512): 4 rows × 2 vectors of 16.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) const WIDE_16: usize = 32;
 /// One-row blocks for 16-float vectors (AVX-512).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) const LONG_16: usize = 128;

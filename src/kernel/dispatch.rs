@@ -3,9 +3,11 @@
 //! Under `std` on x86-64 the CPU is asked once (`is_x86_feature_detected!`) whether it has
 //! AVX2 and FMA, and AVX-512F. AVX-512F serves only where its 16-float build measured faster
 //! than the 8-float one on this project's machine: the one-row Dense forward with 64 or more
-//! outputs (`x86::dense_forward_row_avx512`), and the tasks of recurrent cells whose hidden
-//! state fills a 64-byte vector (their steps, and a streamed chain holding one:
-//! `in_best_simd_wide`); every other kernel runs its AVX2+FMA build on an AVX-512 CPU.
+//! outputs (`x86::dense_forward_row_avx512`), the batched Dense products of 16 rows or more,
+//! 64 outputs or more and 2¹⁸ multiply-adds or more (`x86::dense_forward_avx512` and its
+//! gradients), and the tasks of recurrent cells whose hidden state fills a 64-byte vector
+//! (their steps, and a streamed chain holding one: `in_best_simd_wide`); every other kernel
+//! runs its AVX2+FMA build on an AVX-512 CPU.
 //!
 //! Without `std` the portable kernels always run, and [`simd_level`] says so
 //! ([`SimdLevel::Portable`]): the AVX2+FMA and AVX-512 builds and the run-time choice between
@@ -33,8 +35,8 @@ pub enum SimdLevel {
     /// The same loops compiled with AVX2 and FMA, chosen at run time.
     Avx2Fma,
     /// AVX2 and FMA, and AVX-512F (16-float vectors) for the one-row Dense forward with 64 or
-    /// more outputs and for the tasks of recurrent cells with a hidden state of 64 bytes or
-    /// more.
+    /// more outputs, large batched Dense products, and the tasks of recurrent cells with a
+    /// hidden state of 64 bytes or more.
     Avx512,
 }
 

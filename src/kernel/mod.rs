@@ -90,6 +90,14 @@ use dense::{LANES_8, LONG_8, WIDE_8};
 pub(crate) use math::MulAdd;
 use math::Separate;
 
+/// Whether a batched product of `rows × inputs × outputs` takes the AVX-512 build (where the
+/// CPU has it): 16 rows or more, 2¹⁸ multiply-adds or more, 64 outputs or more.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn large(rows: usize, inputs: usize, outputs: usize) -> bool {
+    rows >= 16 && outputs >= 64 && rows * inputs * outputs >= 1 << 18
+}
+
 /// Dense forward: `z[b] = bias + Σᵢ x[b][i]·w[i]` for each row.
 #[inline]
 pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
@@ -101,6 +109,11 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     #[cfg(feature = "matrixmultiply")]
     if gemm::worth_it(x.len(), IN, OUT) {
         return gemm::dense_forward(w, bias, x, z);
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if large(x.len(), IN, OUT) && dispatch::simd_level() == SimdLevel::Avx512 {
+        // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { x86::dense_forward_avx512::<T, IN, OUT>(w, bias, x, z) };
     }
     dispatch!(
         x86::dense_forward::<T, IN, OUT>(w, bias, x, z),
@@ -165,6 +178,11 @@ pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
     if gemm::worth_it(x.len(), IN, OUT) {
         return gemm::dense_param_grads(x, dz, g, g_bias);
     }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if large(x.len(), IN, OUT) && dispatch::simd_level() == SimdLevel::Avx512 {
+        // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { x86::dense_param_grads_avx512::<T, IN, OUT>(x, dz, g, g_bias) };
+    }
     dispatch!(
         x86::dense_param_grads::<T, IN, OUT>(x, dz, g, g_bias),
         dense::param_grads::<T, Separate, IN, OUT, LONG_8>(x, dz, g, g_bias)
@@ -181,6 +199,11 @@ pub(crate) fn dense_input_grads<T: Scalar, const IN: usize, const OUT: usize>(
     #[cfg(feature = "matrixmultiply")]
     if gemm::worth_it(dz.len(), IN, OUT) {
         return gemm::dense_input_grads(w, dz, dx);
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if large(dz.len(), IN, OUT) && dispatch::simd_level() == SimdLevel::Avx512 {
+        // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { x86::dense_input_grads_avx512::<T, IN, OUT>(w, dz, dx) };
     }
     dispatch!(
         x86::dense_input_grads::<T, IN, OUT>(w, dz, dx),

@@ -150,6 +150,15 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
         && std::is_x86_feature_detected!("avx2")
         && std::is_x86_feature_detected!("fma")
     {
+        run(
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+            &|z| unsafe { super::x86::dense_forward_avx512::<T, IN, OUT>(&w, &bias, &x, z) },
+            // SAFETY: as above.
+            &|g, gb| unsafe { super::x86::dense_param_grads_avx512::<T, IN, OUT>(&x, &dz, g, gb) },
+            // SAFETY: as above.
+            &|dx| unsafe { super::x86::dense_input_grads_avx512::<T, IN, OUT>(&w, &dz, dx) },
+            "avx512",
+        );
         for (b, xb) in x.iter().enumerate() {
             let mut z = [T::zero(); OUT];
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
@@ -224,6 +233,9 @@ fn check_all<T: Scalar>(tolerance: f64) {
         check_shape::<T, 64, 64>(rows, tolerance);
         check_shape::<T, 65, 130>(rows, tolerance);
     }
+    // Large enough for the dispatcher's AVX-512 batched build (16+ rows, 64+ outputs, 2¹⁸+
+    // multiply-adds) where the CPU has it.
+    check_shape::<T, 300, 64>(33, tolerance);
 }
 
 #[test]

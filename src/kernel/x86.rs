@@ -126,9 +126,53 @@ dense_kernels!(
     dense_input_grads,
     dense_input_grads_row
 );
-/// Dense forward of one sample with 16-float vectors (AVX-512F). The one kernel with an
-/// AVX-512 build: it measured faster only there (S latency 177 → 132 ns in one
-/// `perf_report` run), and slower for narrow layers and the batched kernels.
+/// Large batched Dense products with 16-float vectors (AVX-512F): the portable bodies with
+/// the AVX-512 block sizes, for 16+ rows, 64+ outputs and 2¹⁸+ multiply-adds (M at batch 256:
+/// 696–720k samples/s against 450–484k with the AVX2 build, two alternating runs).
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) fn dense_forward_avx512<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    bias: &[T; OUT],
+    x: &[[T; IN]],
+    z: &mut [[T; OUT]],
+) {
+    dense::forward::<T, Fused, IN, OUT, { dense::WIDE_16 }, { dense::LONG_16 }, { dense::LANES_16 }>(
+        w, bias, x, z,
+    );
+}
+
+/// See [`dense_forward_avx512`].
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) fn dense_param_grads_avx512<T: Scalar, const IN: usize, const OUT: usize>(
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+    g: &mut [[T; OUT]; IN],
+    g_bias: &mut [T; OUT],
+) {
+    dense::param_grads::<T, Fused, IN, OUT, { dense::LONG_16 }>(x, dz, g, g_bias);
+}
+
+/// See [`dense_forward_avx512`].
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) fn dense_input_grads_avx512<T: Scalar, const IN: usize, const OUT: usize>(
+    w: &[[T; OUT]; IN],
+    dz: &[[T; OUT]],
+    dx: &mut [[T; IN]],
+) {
+    dense::input_grads::<
+        T,
+        Fused,
+        IN,
+        OUT,
+        { dense::WIDE_16 },
+        { dense::LONG_16 },
+        { dense::LANES_16 },
+    >(w, dz, dx);
+}
+
+/// Dense forward of one sample with 16-float vectors (AVX-512F), for 64 outputs or more: it
+/// measured faster there (S latency 177 → 132 ns in one `perf_report` run) and slower for
+/// narrow layers.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn dense_forward_row_avx512<T: Scalar, const IN: usize, const OUT: usize>(
     w: &[[T; OUT]; IN],
