@@ -44,7 +44,7 @@ pub use gru::{Gru, GruState, GruStepCache};
 pub use last_frame::LastFrame;
 pub use layer_norm::{LayerNorm, LayerNormCache};
 pub use lstm::{Lstm, LstmState, LstmStepCache};
-pub use pool2d::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
+pub use pool2d::{Average, AvgPool2d, GlobalAvgPool2d, Max, MaxPool2d, Pool2d, PoolKind};
 pub use recurrent_cell::RecurrentCell;
 pub use recurrent_weights::RecurrentWeights;
 pub use residual::{Residual, ResidualCache, Skip, SkipInput};

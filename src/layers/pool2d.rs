@@ -10,6 +10,33 @@ use crate::layers::message::Message;
 use crate::layers::parameter_free::parameter_free;
 use crate::scalar::Scalar;
 
+/// A 2-D pool of kind `P` ([`Max`] or [`Average`]) on `C` channels of an `H × W`
+/// channels-last image, window `KH × KW`, geometry `O`: named through [`MaxPool2d`] and
+/// [`AvgPool2d`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pool2d<
+    P,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const H: usize,
+    const W: usize,
+    const H_OUT: usize,
+    const W_OUT: usize,
+    T = f32,
+    O = Valid<KH, KW>,
+> {
+    shape: PhantomData<(P, T, O)>,
+}
+
+/// The maximum of a window ([`MaxPool2d`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Max;
+
+/// The mean of a window, padding included ([`AvgPool2d`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Average;
+
 /// PyTorch's `nn.MaxPool2d((KH, KW), stride, padding, dilation)` on `C` channels of an
 /// `H × W` image (channels-last); the geometry comes from `O` (default: stride = kernel, no
 /// padding, PyTorch's default). Padding counts as −∞; a NaN in a window makes its maximum
@@ -21,8 +48,7 @@ use crate::scalar::Scalar;
 /// let image: [[[f64; 1]; 4]; 4] = core::array::from_fn(|i| core::array::from_fn(|j| [(4 * i + j) as f64]));
 /// assert_eq!(pool.forward(&image), [[[5.0], [7.0]], [[13.0], [15.0]]]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MaxPool2d<
+pub type MaxPool2d<
     const C: usize,
     const KH: usize,
     const KW: usize,
@@ -32,9 +58,7 @@ pub struct MaxPool2d<
     const W_OUT: usize,
     T = f32,
     O = Valid<KH, KW>,
-> {
-    shape: PhantomData<(T, O)>,
-}
+> = Pool2d<Max, C, KH, KW, H, W, H_OUT, W_OUT, T, O>;
 
 /// PyTorch's `nn.AvgPool2d((KH, KW), stride, padding)` with `count_include_pad=True` (every
 /// window divides by `KH·KW`, padding counts as zeros), channels-last; the geometry comes
@@ -45,8 +69,7 @@ pub struct MaxPool2d<
 /// let pool = AvgPool2d::<1, 2, 2, 2, 2, 1, 1, f64>::new();
 /// assert_eq!(pool.forward(&[[[1.0], [2.0]], [[3.0], [6.0]]]), [[[3.0]]]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AvgPool2d<
+pub type AvgPool2d<
     const C: usize,
     const KH: usize,
     const KW: usize,
@@ -56,9 +79,7 @@ pub struct AvgPool2d<
     const W_OUT: usize,
     T = f32,
     O = Valid<KH, KW>,
-> {
-    shape: PhantomData<(T, O)>,
-}
+> = Pool2d<Average, C, KH, KW, H, W, H_OUT, W_OUT, T, O>;
 
 /// The mean of each channel over the whole image: `[[[T; C]; W]; H] → [T; C]` (PyTorch's
 /// `nn.AdaptiveAvgPool2d(1)` then `nn.Flatten()`; the head of ResNet and MobileNet).
@@ -126,8 +147,9 @@ impl<const KH: usize, const KW: usize, const H: usize, const W: usize, O: Conv2d
 
 /// An `impl` block of a 2-D pool without restating its parameters.
 macro_rules! pool2d_impl {
-    ($pool:ident, [$($head:tt)*] { $($body:tt)* }) => {
+    (@impl [$($extra:tt)*] $kind:ty, [$($head:tt)*] { $($body:tt)* }) => {
         impl<
+            $($extra)*
             const C: usize,
             const KH: usize,
             const KW: usize,
@@ -137,19 +159,48 @@ macro_rules! pool2d_impl {
             const W_OUT: usize,
             T: Scalar,
             O: Conv2dOptions,
-        > $($head)* $pool<C, KH, KW, H, W, H_OUT, W_OUT, T, O> {
+        > $($head)* Pool2d<$kind, C, KH, KW, H, W, H_OUT, W_OUT, T, O> {
             $($body)*
         }
     };
+    (<$kind:ident: $bound:path>, [$($head:tt)*] { $($body:tt)* }) => {
+        pool2d_impl!(@impl [$kind: $bound,] $kind, [$($head)*] { $($body)* });
+    };
+    ($kind:ty, [$($head:tt)*] { $($body:tt)* }) => {
+        pool2d_impl!(@impl [] $kind, [$($head)*] { $($body)* });
+    };
 }
 
-pool2d_impl!(MaxPool2d, [] {
+/// What a pool computes over a window: [`Max`] or [`Average`].
+pub trait PoolKind: Copy + Default + core::fmt::Debug {
+    /// The layer's name, in messages.
+    const NAME: &'static str;
+}
+
+impl PoolKind for Max {
+    const NAME: &'static str = "MaxPool2d";
+}
+
+impl PoolKind for Average {
+    const NAME: &'static str = "AvgPool2d";
+}
+
+pool2d_impl!(<P: PoolKind>, [] {
     /// The layer (no parameters).
     pub const fn new() -> Self {
-        MaxPool2d { shape: PhantomData }
+        Pool2d { shape: PhantomData }
     }
 
-    const CHECK: () = Window::<KH, KW, H, W, O>::check("MaxPool2d", H_OUT, W_OUT);
+    const CHECK: () = Window::<KH, KW, H, W, O>::check(P::NAME, H_OUT, W_OUT);
+});
+
+pool2d_impl!(<P: PoolKind>, [Default for] {
+    fn default() -> Self {
+        Self::new()
+    }
+});
+
+pool2d_impl!(Max, [] {
 
     /// Where each output's maximum is (input row, column); the first maximum, or the first
     /// NaN; `None` for a window wholly in the padding.
@@ -177,15 +228,6 @@ pool2d_impl!(MaxPool2d, [] {
     }
 });
 
-pool2d_impl!(AvgPool2d, [] {
-    /// The layer (no parameters).
-    pub const fn new() -> Self {
-        AvgPool2d { shape: PhantomData }
-    }
-
-    const CHECK: () = Window::<KH, KW, H, W, O>::check("AvgPool2d", H_OUT, W_OUT);
-});
-
 impl<const C: usize, const H: usize, const W: usize, T: Scalar> GlobalAvgPool2d<C, H, W, T> {
     /// The layer (no parameters).
     pub const fn new() -> Self {
@@ -199,18 +241,6 @@ impl<const C: usize, const H: usize, const W: usize, T: Scalar> GlobalAvgPool2d<
     }
 }
 
-pool2d_impl!(MaxPool2d, [Default for] {
-    fn default() -> Self {
-        Self::new()
-    }
-});
-
-pool2d_impl!(AvgPool2d, [Default for] {
-    fn default() -> Self {
-        Self::new()
-    }
-});
-
 impl<const C: usize, const H: usize, const W: usize, T: Scalar> Default
     for GlobalAvgPool2d<C, H, W, T>
 {
@@ -221,22 +251,12 @@ impl<const C: usize, const H: usize, const W: usize, T: Scalar> Default
 
 parameter_free!(
     impl[
-        const C: usize, const KH: usize, const KW: usize, const H: usize, const W: usize,
-        const H_OUT: usize, const W_OUT: usize, T: Scalar, O: Conv2dOptions
-    ] for MaxPool2d<C, KH, KW, H, W, H_OUT, W_OUT, T, O>,
+        P: PoolKind, const C: usize, const KH: usize, const KW: usize, const H: usize,
+        const W: usize, const H_OUT: usize, const W_OUT: usize, T: Scalar, O: Conv2dOptions
+    ] for Pool2d<P, C, KH, KW, H, W, H_OUT, W_OUT, T, O>,
     scalar T,
     modules 1,
-    "One module, `nn.MaxPool2d`."
-);
-
-parameter_free!(
-    impl[
-        const C: usize, const KH: usize, const KW: usize, const H: usize, const W: usize,
-        const H_OUT: usize, const W_OUT: usize, T: Scalar, O: Conv2dOptions
-    ] for AvgPool2d<C, KH, KW, H, W, H_OUT, W_OUT, T, O>,
-    scalar T,
-    modules 1,
-    "One module, `nn.AvgPool2d`."
+    "One module, `nn.MaxPool2d` or `nn.AvgPool2d`."
 );
 
 parameter_free!(
@@ -246,7 +266,7 @@ parameter_free!(
     "Two modules, `nn.AdaptiveAvgPool2d(1)` and `nn.Flatten()`."
 );
 
-pool2d_impl!(MaxPool2d, [Layer for] {
+pool2d_impl!(Max, [Layer for] {
     type Input = [[[T; C]; W]; H];
     type Output = [[[T; C]; W_OUT]; H_OUT];
     /// The input (backward finds each window's maximum again).
@@ -287,7 +307,7 @@ pool2d_impl!(MaxPool2d, [Layer for] {
     }
 });
 
-pool2d_impl!(AvgPool2d, [Layer for] {
+pool2d_impl!(Average, [Layer for] {
     type Input = [[[T; C]; W]; H];
     type Output = [[[T; C]; W_OUT]; H_OUT];
     type Cache = ();
