@@ -520,16 +520,6 @@ conv2d_impl!(impl Conv2d {
         }
     }
 
-    /// `y = A(z)` pixel by pixel.
-    #[inline(always)]
-    fn activate(&self, z: &[[[T; C_OUT]; W_OUT]; H_OUT], y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
-        for (yr, zr) in y.iter_mut().zip(z.iter()) {
-            for (yp, zp) in yr.iter_mut().zip(zr.iter()) {
-                self.activation.forward(zp, yp);
-            }
-        }
-    }
-
     /// Adds the parameter gradients of `dz` into `grads` and, when given, writes `dL/dx`.
     fn backward_from(
         &self,
@@ -725,10 +715,9 @@ conv2d_impl!(impl Layer for Conv2d {
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
         let () = Self::CHECK;
-        let mut z = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
-        self.pre_activation(x, &mut z);
         let mut y = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
-        self.activate(&z, &mut y);
+        self.pre_activation(x, &mut y);
+        self.activate_in_place(&mut y);
         y
     }
 
@@ -755,7 +744,8 @@ conv2d_impl!(impl Layer for Conv2d {
             y: [[[T::zero(); C_OUT]; W_OUT]; H_OUT],
         };
         self.pre_activation(x, &mut cache.z);
-        self.activate(&cache.z, &mut cache.y);
+        copy_image(&mut cache.y, &cache.z);
+        self.activate_in_place(&mut cache.y);
         (cache.y, cache)
     }
 

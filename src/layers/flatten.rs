@@ -113,12 +113,6 @@ impl<X: ChannelsLast, const N: usize> Flatten<X, N> {
     }
 }
 
-impl<X: ChannelsLast, const N: usize> Default for Flatten<X, N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 parameter_free!(
     impl[X: ChannelsLast, const N: usize] for Flatten<X, N>,
     scalar X::Scalar,

@@ -77,18 +77,6 @@ impl<const C: usize, const L: usize, T: Scalar> GlobalMaxPool1d<C, L, T> {
     }
 }
 
-impl<const C: usize, const L: usize, T: Scalar> Default for GlobalAvgPool1d<C, L, T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const C: usize, const L: usize, T: Scalar> Default for GlobalMaxPool1d<C, L, T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 parameter_free!(
     impl[const C: usize, const L: usize, T: Scalar] for GlobalAvgPool1d<C, L, T>,
     scalar T,

@@ -39,12 +39,6 @@ impl<const C: usize, const L: usize, T: Scalar> LastFrame<C, L, T> {
     }
 }
 
-impl<const C: usize, const L: usize, T: Scalar> Default for LastFrame<C, L, T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 parameter_free!(
     impl[const C: usize, const L: usize, T: Scalar] for LastFrame<C, L, T>,
     scalar T,

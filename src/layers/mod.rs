@@ -47,7 +47,7 @@ pub use lstm::{Lstm, LstmState, LstmStepCache};
 pub use pool2d::{Average, AvgPool2d, GlobalAvgPool2d, Max, MaxPool2d, Pool2d, PoolKind};
 pub use recurrent_cell::RecurrentCell;
 pub use recurrent_weights::RecurrentWeights;
-pub use residual::{Residual, ResidualCache, Skip, SkipInput};
+pub use residual::{Residual, ResidualCache, Skip};
 pub use sequence::{
     AllStates, GruSequence, LastState, LstmSequence, Sequence, SequenceCache, SequenceOutput,
 };

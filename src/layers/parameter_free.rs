@@ -1,11 +1,17 @@
 //! What every parameter-free layer (the shape adapters and pools) writes the same way: its
 //! zero value, an empty parameter walk, its module count in weight files, and `ZeroBits`.
 
-/// Implements `Zeros` (`Self::new()`), an empty `Params`, `Named` with
+/// Implements `Default` and `Zeros` (both `Self::new()`), an empty `Params`, `Named` with
 /// `$modules` modules and `ZeroBits` for a parameter-free layer whose only field is a
 /// `PhantomData` named `shape`.
 macro_rules! parameter_free {
     (impl[$($generics:tt)*] for $ty:ty, scalar $scalar:ty, modules $modules:expr, $doc:literal) => {
+        impl<$($generics)*> Default for $ty {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
         impl<$($generics)*> $crate::zeros::Zeros for $ty {
             fn zeros() -> Self {
                 Self::new()

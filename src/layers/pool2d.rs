@@ -194,12 +194,6 @@ pool2d_impl!(<P: PoolKind>, [] {
     const CHECK: () = Window::<KH, KW, H, W, O>::check(P::NAME, H_OUT, W_OUT);
 });
 
-pool2d_impl!(<P: PoolKind>, [Default for] {
-    fn default() -> Self {
-        Self::new()
-    }
-});
-
 pool2d_impl!(Max, [] {
 
     /// Where each output's maximum is (input row, column); the first maximum, or the first
@@ -238,14 +232,6 @@ impl<const C: usize, const H: usize, const W: usize, T: Scalar> GlobalAvgPool2d<
             )
         };
         GlobalAvgPool2d { shape: PhantomData }
-    }
-}
-
-impl<const C: usize, const H: usize, const W: usize, T: Scalar> Default
-    for GlobalAvgPool2d<C, H, W, T>
-{
-    fn default() -> Self {
-        Self::new()
     }
 }
 

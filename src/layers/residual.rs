@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use crate::activations::{Identity, Pointwise};
 use crate::ctx::TrainCtx;
 use crate::layer::{Layer, SampleCaches};
+use crate::layers::activation_map::ArrayOf;
 use crate::layers::parameter_free::parameter_free;
 use crate::named::{Named, Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
@@ -54,40 +55,14 @@ impl<X> Skip<X> {
     }
 }
 
-impl<X> Default for Skip<X> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The scalar type of a [`Skip`]'s input.
-pub trait SkipInput: Copy + Zeros {
-    /// The element type.
-    type Scalar: crate::scalar::Scalar;
-}
-
-impl<T: crate::scalar::Scalar, const N: usize> SkipInput for [T; N] {
-    type Scalar = T;
-}
-
-impl<T: crate::scalar::Scalar, const N: usize, const M: usize> SkipInput for [[T; N]; M] {
-    type Scalar = T;
-}
-
-impl<T: crate::scalar::Scalar, const C: usize, const W: usize, const H: usize> SkipInput
-    for [[[T; C]; W]; H]
-{
-    type Scalar = T;
-}
-
 parameter_free!(
-    impl[X: SkipInput] for Skip<X>,
+    impl[X: ArrayOf] for Skip<X>,
     scalar X::Scalar,
     modules 0,
     "No module (PyTorch's `nn.Identity()` has no parameters and no key)."
 );
 
-impl<X: SkipInput> Layer for Skip<X> {
+impl<X: ArrayOf> Layer for Skip<X> {
     type Input = X;
     type Output = X;
     type Cache = ();
