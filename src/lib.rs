@@ -52,6 +52,7 @@ pub mod optim;
 pub mod parallel;
 mod params;
 pub mod prelude;
+pub mod quant;
 mod rng;
 mod scalar;
 pub mod shape_errors;
@@ -68,6 +69,8 @@ pub use chain_layer::{ChainCache, Follows, Meets};
 pub use ctx::TrainCtx;
 #[cfg(feature = "safetensors")]
 pub use io::safetensors;
+#[cfg(feature = "tflite")]
+pub use io::tflite;
 pub use kernel::ZeroBits;
 #[cfg(feature = "std")]
 pub use kernel::zeroed_box;

@@ -94,6 +94,27 @@ impl Zeros for f64 {
     }
 }
 
+impl Zeros for i8 {
+    #[inline(always)]
+    fn zeros() -> Self {
+        0
+    }
+}
+
+impl Zeros for i32 {
+    #[inline(always)]
+    fn zeros() -> Self {
+        0
+    }
+}
+
+impl<T: ?Sized> Zeros for core::marker::PhantomData<T> {
+    #[inline(always)]
+    fn zeros() -> Self {
+        core::marker::PhantomData
+    }
+}
+
 impl Zeros for () {
     #[inline(always)]
     fn zeros() -> Self {}

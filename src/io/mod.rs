@@ -58,6 +58,8 @@ pub mod format;
 pub mod rust_source;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
+#[cfg(feature = "tflite")]
+pub mod tflite;
 
 pub use checkpoint::Checkpoint;
 pub use error::{Dtype, Error, Name};

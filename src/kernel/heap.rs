@@ -125,6 +125,10 @@ unsafe impl ZeroBits for f64 {}
 unsafe impl ZeroBits for usize {}
 // SAFETY: 0 is a valid integer.
 unsafe impl ZeroBits for u64 {}
+// SAFETY: zero bits are the integer 0.
+unsafe impl ZeroBits for i8 {}
+// SAFETY: zero bits are the integer 0.
+unsafe impl ZeroBits for i32 {}
 // SAFETY: 0 is `false`.
 unsafe impl ZeroBits for bool {}
 // SAFETY: a zero-sized type has no bytes.

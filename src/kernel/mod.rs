@@ -14,6 +14,7 @@ mod dispatch;
 #[cfg(feature = "matrixmultiply")]
 mod gemm;
 mod heap;
+mod int8;
 pub(crate) mod math;
 #[cfg(feature = "std")]
 pub(crate) mod peak;
@@ -31,6 +32,7 @@ pub use heap::{ZeroBits, impl_zero_bits_without_unsafe, require_zero_bits};
 pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field};
 #[cfg(feature = "std")]
 pub(crate) use heap::{boxed_with, boxed_zeros};
+pub(crate) use int8::{int8_depthwise_tap, int8_matvec};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
 macro_rules! dispatch {

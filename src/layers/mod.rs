@@ -8,7 +8,7 @@ mod conv1d;
 mod conv1d_check;
 mod conv1d_stream;
 mod conv2d;
-mod conv2d_options;
+pub(crate) mod conv2d_options;
 mod dense;
 mod dropout;
 mod flatten;

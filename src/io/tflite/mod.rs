@@ -1,0 +1,44 @@
+//! TensorFlow Lite int8 models in and out (feature `tflite`): a bounds-checked reader for the
+//! `.tflite` flatbuffer that loads a model into a typed int8 network of [`crate::quant`]
+//! layers ([`load_into`]), or writes that network as Rust source with the weights baked in
+//! ([`to_rust`]).
+//!
+//! Supported: int8-in, int8-out models of one subgraph whose operators are `FULLY_CONNECTED`,
+//! `CONV_2D`, `DEPTHWISE_CONV_2D`, `MAX_POOL_2D`, `AVERAGE_POOL_2D`, `MEAN` over height and
+//! width, `ADD` (residual blocks) and `RESHAPE`, with fused `NONE`, `RELU` or `RELU6`; the
+//! `SHAPE`, `STRIDED_SLICE` and `PACK` that compute a `RESHAPE`'s shape from static shapes
+//! (Keras's `Flatten`) are evaluated at import and dropped. Anything else is refused with an
+//! error naming the operator, type or option.
+//!
+//! Every check runs before any write: on an `Err` the network is unchanged.
+
+mod error;
+mod flatbuffer;
+mod graph;
+mod load;
+mod rust_source;
+
+pub use error::Error;
+#[doc(hidden)]
+pub use graph::Graph;
+pub use load::{Cursor, FromTflite};
+pub use rust_source::to_rust;
+
+/// The largest `.tflite` file the importers read (256 MiB).
+pub const MAX_FILE_BYTES: usize = 256 << 20;
+
+/// Loads the int8 model in `bytes` into `net`, whose type must match the model operator by
+/// operator (sizes, kernel geometry, fused activations); quantization parameters, weights and
+/// biases are taken from the file, and the requantization multipliers computed as TensorFlow
+/// Lite computes them. Every check happens before any write: on an `Err` (naming the operator
+/// and what differs) `net` is untouched.
+pub fn load_into<L: FromTflite>(net: &mut L, bytes: &[u8]) -> Result<(), Error> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::new(format!(
+            "{} bytes is larger than the {MAX_FILE_BYTES} bytes read",
+            bytes.len()
+        )));
+    }
+    let graph = graph::Graph::parse(bytes)?;
+    load::load_network(net, &graph)
+}

@@ -1,0 +1,365 @@
+//! TensorFlow Lite's fixed-point requantization: a real multiplier `M` stored as a 31-bit
+//! significand and a power-of-two exponent, applied to an `i32` accumulator with the
+//! reference kernels' roundings (a saturating, rounding doubling high multiply, then a
+//! rounding right shift). Integers only: this is what runs between an int8 model's input and
+//! output.
+
+/// A real multiplier `M ≈ multiplier · 2^(shift − 31)` (TensorFlow Lite's
+/// `QuantizeMultiplier`), applied by [`apply`](QuantizedMultiplier::apply) exactly as its
+/// `MultiplyByQuantizedMultiplier`.
+///
+/// ```
+/// use constnet::quant::QuantizedMultiplier;
+/// let half = QuantizedMultiplier::from_real(0.5);
+/// assert_eq!((half.multiplier, half.shift), (1 << 30, 0));
+/// // gemmlowp's rounding doubling high multiply: 3.5 → 4, but −3.5 → −3.
+/// assert_eq!(half.apply(7), 4);
+/// assert_eq!(half.apply(-7), -3);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QuantizedMultiplier {
+    /// The significand in `[2^30, 2^31)` (or 0 for a zero multiplier).
+    pub multiplier: i32,
+    /// The power of two: positive shifts left before the multiply, negative shifts right after.
+    pub shift: i32,
+}
+
+impl QuantizedMultiplier {
+    /// A multiplier from its stored integers (as baked into generated source).
+    pub const fn new(multiplier: i32, shift: i32) -> Self {
+        QuantizedMultiplier { multiplier, shift }
+    }
+
+    /// TensorFlow Lite's `QuantizeMultiplier(double, ...)`: the significand of `real` rounded
+    /// to 31 bits (half away from zero), a significand that rounds up to `2^31` halved with the
+    /// exponent raised, exponents below −31 flushed to zero and above 30 saturated. Not finite
+    /// or negative multipliers give zero (the importers refuse them before asking).
+    pub fn from_real(real: f64) -> Self {
+        if real.is_nan() || real <= 0.0 || real.is_infinite() {
+            return QuantizedMultiplier::default();
+        }
+        let (fraction, mut shift) = frexp(real);
+        let mut fixed = libm_crate::round(fraction * (1u64 << 31) as f64) as i64;
+        if fixed == 1i64 << 31 {
+            fixed /= 2;
+            shift += 1;
+        }
+        if shift < -31 {
+            shift = 0;
+            fixed = 0;
+        }
+        if shift > 30 {
+            shift = 30;
+            fixed = (1i64 << 31) - 1;
+        }
+        QuantizedMultiplier {
+            multiplier: fixed as i32,
+            shift,
+        }
+    }
+
+    /// `round(x · M)` as TensorFlow Lite's reference kernels compute it:
+    /// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x · 2^left, multiplier), right)`.
+    #[inline(always)]
+    pub const fn apply(self, x: i32) -> i32 {
+        let left = if self.shift > 0 { self.shift } else { 0 };
+        let right = if self.shift > 0 { 0 } else { -self.shift };
+        rounding_divide_by_pot(
+            saturating_rounding_doubling_high_mul(
+                x.wrapping_mul(1i32.wrapping_shl(left as u32)),
+                self.multiplier,
+            ),
+            right,
+        )
+    }
+}
+
+/// A real scale kept as the `f64` it is (`significand · 2^exponent`, 53-bit significand), applied
+/// as LiteRT's reference FULLY_CONNECTED applies it: `round(f64(acc) · scale)` (the product
+/// rounded to `f64`, then to an integer half away from zero), emulated exactly with integers
+/// only.
+///
+/// ```
+/// use constnet::quant::ExactScale;
+/// let s = ExactScale::from_real(0.1);
+/// for acc in [-1000, -15, -5, 0, 5, 15, 12345] {
+///     assert_eq!(s.apply(acc), (acc as f64 * 0.1).round() as i32);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExactScale {
+    /// The significand (`0` for a zero scale).
+    pub significand: i64,
+    /// The power of two.
+    pub exponent: i32,
+}
+
+impl ExactScale {
+    /// The scale from its stored integers (as baked into generated source).
+    pub const fn new(significand: i64, exponent: i32) -> Self {
+        ExactScale {
+            significand,
+            exponent,
+        }
+    }
+
+    /// The exact value of a finite, non-negative `f64` (others give zero).
+    pub fn from_real(real: f64) -> Self {
+        if !(real.is_finite() && real > 0.0) {
+            return ExactScale::default();
+        }
+        let bits = real.to_bits();
+        let exponent_bits = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = (bits & ((1u64 << 52) - 1)) as i64;
+        if exponent_bits == 0 {
+            ExactScale::new(fraction, -1074)
+        } else {
+            ExactScale::new(fraction | (1i64 << 52), exponent_bits - 1075)
+        }
+    }
+
+    /// `round(f64(acc) · scale)`, saturated to `i32`, with integers only.
+    pub const fn apply(self, acc: i32) -> i32 {
+        if acc == 0 || self.significand == 0 {
+            return 0;
+        }
+        let negative = acc < 0;
+        // The exact product, then rounded to 53 significant bits, ties to even (the f64
+        // multiplication).
+        let mut magnitude = acc.unsigned_abs() as u128 * self.significand as u128;
+        let mut exponent = self.exponent;
+        let bits = 128 - magnitude.leading_zeros() as i32;
+        if bits > 53 {
+            let drop = bits - 53;
+            let kept = magnitude >> drop;
+            let rest = magnitude & ((1u128 << drop) - 1);
+            let half = 1u128 << (drop - 1);
+            let up = rest > half || (rest == half && kept & 1 == 1);
+            magnitude = kept + up as u128;
+            exponent += drop;
+        }
+        // Then to an integer, half away from zero.
+        let integer = if exponent >= 0 {
+            if exponent > 40 {
+                u128::MAX >> 1
+            } else {
+                magnitude << exponent
+            }
+        } else {
+            let shift = -exponent;
+            if shift > 120 {
+                0
+            } else {
+                let whole = magnitude >> shift;
+                let rest = magnitude & ((1u128 << shift) - 1);
+                whole + (rest >= (1u128 << (shift - 1))) as u128
+            }
+        };
+        let limit = if negative {
+            1u128 << 31
+        } else {
+            (1u128 << 31) - 1
+        };
+        let integer = if integer > limit { limit } else { integer } as i64;
+        (if negative { -integer } else { integer }) as i32
+    }
+}
+
+impl ExactScale {
+    /// The `f64` this is.
+    pub fn to_real(self) -> f64 {
+        self.significand as f64 * libm_crate::pow(2.0, self.exponent as f64)
+    }
+}
+
+/// How an int32 accumulator is brought to an output's scale: TensorFlow Lite's fixed-point
+/// multiplier (its convolutions, and TensorFlow Lite Micro's FULLY_CONNECTED), or the exact
+/// `f64` product LiteRT's reference FULLY_CONNECTED rounds (emulated with integers). The two
+/// differ by one unit on a small fraction of values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requantize {
+    /// [`QuantizedMultiplier::apply`].
+    FixedPoint(QuantizedMultiplier),
+    /// [`ExactScale::apply`].
+    Exact(ExactScale),
+}
+
+impl Default for Requantize {
+    fn default() -> Self {
+        Requantize::FixedPoint(QuantizedMultiplier::default())
+    }
+}
+
+impl Requantize {
+    /// The accumulator in the output's scale (before the output zero point).
+    #[inline(always)]
+    pub const fn apply(self, acc: i32) -> i32 {
+        match self {
+            Requantize::FixedPoint(m) => m.apply(acc),
+            Requantize::Exact(s) => s.apply(acc),
+        }
+    }
+
+    /// The fixed-point form (TensorFlow Lite Micro's): an exact scale's multiplier as
+    /// `QuantizeMultiplier` computes it from the same `f64`.
+    pub fn to_fixed_point(self) -> Self {
+        match self {
+            Requantize::Exact(s) => {
+                Requantize::FixedPoint(QuantizedMultiplier::from_real(s.to_real()))
+            }
+            fixed => fixed,
+        }
+    }
+}
+
+/// `(a · b · 2 + 2^31) >> 32` with gemmlowp's rounding (the nudge toward zero for negative
+/// products, division truncating toward zero) and the one overflowing case saturated.
+#[inline(always)]
+pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let product = a as i64 * b as i64;
+    let nudge: i64 = if product >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+    ((product + nudge) / (1i64 << 31)) as i32
+}
+
+/// `x / 2^exponent` rounded to nearest, ties away from zero (gemmlowp's
+/// `RoundingDivideByPOT`), for `exponent` in `0..=31`.
+#[inline(always)]
+pub const fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + if x < 0 { 1 } else { 0 };
+    (x >> exponent) + if remainder > threshold { 1 } else { 0 }
+}
+
+/// `(fraction, exponent)` with `x = fraction · 2^exponent`, `fraction` in `[0.5, 1)`, for a
+/// positive finite `x` (C's `frexp`).
+fn frexp(x: f64) -> (f64, i32) {
+    let bits = x.to_bits();
+    let exponent_bits = ((bits >> 52) & 0x7ff) as i32;
+    if exponent_bits == 0 {
+        // Subnormal: scale into the normal range first.
+        let (fraction, exponent) = frexp(x * (1u64 << 54) as f64);
+        return (fraction, exponent - 54);
+    }
+    let fraction = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    (fraction, exponent_bits - 1022)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference arithmetic written out in i64 (no saturation, no wrapping needed for
+    /// these inputs).
+    fn reference(x: i32, m: QuantizedMultiplier) -> i32 {
+        let left = m.shift.max(0);
+        let right = (-m.shift).max(0);
+        let scaled = x as i64 * (1i64 << left);
+        let product = scaled * m.multiplier as i64;
+        let nudge = if product >= 0 {
+            1i64 << 30
+        } else {
+            1 - (1i64 << 30)
+        };
+        let high = (product + nudge) / (1i64 << 31);
+        // Round half away from zero.
+        let divisor = 1i64 << right;
+        let q = high.div_euclid(divisor);
+        let r = high.rem_euclid(divisor);
+        let twice = 2 * r;
+        let up = if high < 0 {
+            twice > divisor
+        } else {
+            twice >= divisor
+        };
+        (q + up as i64) as i32
+    }
+
+    #[test]
+    fn multiplier_matches_frexp_rounding() {
+        assert_eq!(
+            QuantizedMultiplier::from_real(1.0),
+            QuantizedMultiplier::new(1 << 30, 1)
+        );
+        assert_eq!(
+            QuantizedMultiplier::from_real(0.75),
+            QuantizedMultiplier::new(3 << 29, 0)
+        );
+        // A significand that rounds up to 2^31 is halved.
+        let almost_one = 1.0 - 1e-12;
+        assert_eq!(
+            QuantizedMultiplier::from_real(almost_one),
+            QuantizedMultiplier::new(1 << 30, 1)
+        );
+        assert_eq!(QuantizedMultiplier::from_real(1e-12).multiplier, 0);
+        assert_eq!(
+            QuantizedMultiplier::from_real(0.0),
+            QuantizedMultiplier::default()
+        );
+        assert_eq!(
+            QuantizedMultiplier::from_real(f64::NAN),
+            QuantizedMultiplier::default()
+        );
+    }
+
+    #[test]
+    fn apply_matches_the_reference_arithmetic() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let real =
+                (next() % 1_000_000) as f64 / 1_000_000.0 * 2f64.powi((next() % 20) as i32 - 16);
+            let m = QuantizedMultiplier::from_real(real);
+            let x = (next() as i32) >> (next() % 16);
+            if m.shift > 0 && (x as i64).abs() > (i32::MAX as i64 >> m.shift) {
+                continue;
+            }
+            assert_eq!(m.apply(x), reference(x, m), "x {x} m {m:?}");
+        }
+    }
+
+    #[test]
+    fn exact_scale_matches_f64_arithmetic() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let scale = f64::from_bits(
+                next() % (0x3ff0_0000_0000_0000 - 0x3c00_0000_0000_0000) + 0x3c00_0000_0000_0000,
+            );
+            let acc = (next() as i32) >> (next() % 31);
+            let s = ExactScale::from_real(scale);
+            let expected = (acc as f64 * scale).round();
+            let expected = expected.clamp(i32::MIN as f64, i32::MAX as f64) as i32;
+            assert_eq!(s.apply(acc), expected, "acc {acc} scale {scale:e}");
+        }
+        // Ties: 2.5 → 3, -2.5 → -3.
+        assert_eq!(ExactScale::from_real(0.5).apply(5), 3);
+        assert_eq!(ExactScale::from_real(0.5).apply(-5), -3);
+    }
+
+    #[test]
+    fn rounding_divide_ties_away_from_zero() {
+        assert_eq!(rounding_divide_by_pot(5, 1), 3);
+        assert_eq!(rounding_divide_by_pot(-5, 1), -3);
+        assert_eq!(rounding_divide_by_pot(4, 1), 2);
+        assert_eq!(rounding_divide_by_pot(-6, 2), -2);
+        assert_eq!(rounding_divide_by_pot(i32::MIN, 31), -1);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! `Int8Dense`: TensorFlow Lite's int8 FULLY_CONNECTED.
+
+use super::{ExactScale, Int8Layer, Quantization, QuantizedMultiplier, Requantize, clamp_i8};
+use crate::zeros::{InPlace, Zeros};
+
+/// TensorFlow Lite's int8 `FULLY_CONNECTED`: `y = clamp(M_o · (Σ_i w[o][i] · (x[i] − z_x) +
+/// bias[o]) + z_y)` with int8 weights (zero point 0; one scale per output, which also holds a
+/// per-tensor scale), int32 bias, int32 accumulation and a [`Requantize`] per output.
+///
+/// Which requantization: LiteRT's reference kernel (the contract its converter's outputs are
+/// checked against) rounds `f64(acc) · M` ([`Requantize::Exact`], which
+/// [`from_scales`](Int8Dense::from_scales) and the `.tflite` importer choose), while TensorFlow
+/// Lite Micro uses the fixed-point multiplier of its convolutions
+/// ([`Requantize::FixedPoint`]; [`to_fixed_point`](Int8Dense::to_fixed_point) converts). Both
+/// are integer-only here.
+///
+/// ```
+/// use constnet::quant::{FusedActivation, Int8Dense, Int8Layer, Quantization, activation_range};
+/// let input = Quantization::new(0.5, -1);
+/// let output = Quantization::new(0.25, 3);
+/// // One output, weights (2, -1) with scale 0.5: y = 0.5·0.5·(2·(x0+1) − (x1+1)) / 0.25.
+/// let layer = Int8Dense::<2, 1>::from_scales(
+///     [[2, -1]], [0], input, &[0.5], output, activation_range(FusedActivation::None, output));
+/// assert_eq!(layer.forward(&[3, 1]), [3 + 6]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Int8Dense<const IN: usize, const OUT: usize> {
+    weights: [[i8; IN]; OUT],
+    bias: [i32; OUT],
+    requantize: [Requantize; OUT],
+    input: Quantization,
+    output: Quantization,
+    range: [i8; 2],
+    /// `bias[o] − z_x · Σ_i w[o][i]` (wrapping), so the product needs no offset.
+    folded_bias: [i32; OUT],
+}
+
+impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
+    /// The layer from its integers: `weights[o][i]` (TensorFlow Lite's `[OUT, IN]` order), the
+    /// int32 bias, one requantization per output, the input and output quantization and the
+    /// output clamp `[min, max]` (see [`activation_range`](super::activation_range)).
+    pub const fn new(
+        weights: [[i8; IN]; OUT],
+        bias: [i32; OUT],
+        requantize: [Requantize; OUT],
+        input: Quantization,
+        output: Quantization,
+        range: [i8; 2],
+    ) -> Self {
+        let folded_bias = fold_bias(weights.as_flattened(), &bias, input.zero_point);
+        Int8Dense {
+            weights,
+            bias,
+            requantize,
+            input,
+            output,
+            range,
+            folded_bias,
+        }
+    }
+
+    /// The layer with LiteRT's reference requantization from the weight scales (one per
+    /// output, or one for all): `input_scale · weight_scale / output_scale` in `f64`.
+    pub fn from_scales(
+        weights: [[i8; IN]; OUT],
+        bias: [i32; OUT],
+        input: Quantization,
+        weight_scales: &[f32],
+        output: Quantization,
+        range: [i8; 2],
+    ) -> Self {
+        let requantize = core::array::from_fn(|o| {
+            let scale = weight_scales[if weight_scales.len() == 1 { 0 } else { o }];
+            Requantize::Exact(ExactScale::from_real(
+                input.scale as f64 * scale as f64 / output.scale as f64,
+            ))
+        });
+        Self::new(weights, bias, requantize, input, output, range)
+    }
+
+    /// The same layer with TensorFlow Lite Micro's fixed-point requantization.
+    pub fn to_fixed_point(mut self) -> Self {
+        for r in &mut self.requantize {
+            *r = r.to_fixed_point();
+        }
+        self
+    }
+
+    /// `weights[o][i]`.
+    pub fn weights(&self) -> &[[i8; IN]; OUT] {
+        &self.weights
+    }
+
+    /// The int32 bias.
+    pub fn bias(&self) -> &[i32; OUT] {
+        &self.bias
+    }
+
+    /// The requantization of each output.
+    pub fn requantize(&self) -> &[Requantize; OUT] {
+        &self.requantize
+    }
+
+    /// The output clamp `[min, max]`.
+    pub fn range(&self) -> [i8; 2] {
+        self.range
+    }
+
+    /// Replaces every value (the importers' write, after every check passed).
+    pub(crate) fn set(
+        &mut self,
+        weights: impl Fn(usize, usize) -> i8,
+        bias: impl Fn(usize) -> i32,
+        requantize: impl Fn(usize) -> Requantize,
+        input: Quantization,
+        output: Quantization,
+        range: [i8; 2],
+    ) {
+        for (o, row) in self.weights.iter_mut().enumerate() {
+            for (i, w) in row.iter_mut().enumerate() {
+                *w = weights(o, i);
+            }
+            self.bias[o] = bias(o);
+            self.requantize[o] = requantize(o);
+        }
+        self.input = input;
+        self.output = output;
+        self.range = range;
+        self.folded_bias = fold_bias(self.weights.as_flattened(), &self.bias, input.zero_point);
+    }
+}
+
+/// `bias[o] − zero_point · Σ_k w[o][k]`, wrapping as the int32 accumulator does.
+/// `weights` holds `OUT` rows of equal length, one after the other.
+pub(crate) const fn fold_bias<const OUT: usize>(
+    weights: &[i8],
+    bias: &[i32; OUT],
+    zero_point: i32,
+) -> [i32; OUT] {
+    let mut folded = [0i32; OUT];
+    let row = match weights.len().checked_div(OUT) {
+        Some(row) => row,
+        None => 0,
+    };
+    let mut o = 0;
+    while o < OUT {
+        let mut sum = 0i32;
+        let mut k = 0;
+        while k < row {
+            sum = sum.wrapping_add(weights[o * row + k] as i32);
+            k += 1;
+        }
+        folded[o] = bias[o].wrapping_sub(zero_point.wrapping_mul(sum));
+        o += 1;
+    }
+    folded
+}
+
+/// The requantized, clamped int8 output of one accumulator.
+#[inline(always)]
+pub(crate) fn requantize(
+    acc: i32,
+    multiplier: QuantizedMultiplier,
+    zero_point: i32,
+    range: [i8; 2],
+) -> i8 {
+    clamp_output(multiplier.apply(acc), zero_point, range)
+}
+
+/// `v + zero_point`, saturated to int8, then clamped to `range`.
+#[inline(always)]
+pub(crate) fn clamp_output(v: i32, zero_point: i32, range: [i8; 2]) -> i8 {
+    let v = v.wrapping_add(zero_point);
+    let v = clamp_i8(v);
+    if v < range[0] {
+        range[0]
+    } else if v > range[1] {
+        range[1]
+    } else {
+        v
+    }
+}
+
+impl<const IN: usize, const OUT: usize> Zeros for Int8Dense<IN, OUT> {
+    fn zeros() -> Self {
+        Int8Dense {
+            weights: Zeros::zeros(),
+            bias: Zeros::zeros(),
+            requantize: Zeros::zeros(),
+            input: Quantization::default(),
+            output: Quantization::default(),
+            range: [-128, 127],
+            folded_bias: Zeros::zeros(),
+        }
+    }
+
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            Int8Dense {
+                weights: Zeros::zeros_in_place,
+                bias: Zeros::zeros_in_place,
+                requantize: Zeros::zeros_in_place,
+                input: Zeros::zeros_in_place,
+                output: Zeros::zeros_in_place,
+                range: super::quantization::full_range,
+                folded_bias: Zeros::zeros_in_place,
+            }
+        )
+    }
+}
+
+impl<const IN: usize, const OUT: usize> Int8Layer for Int8Dense<IN, OUT> {
+    type Input = [i8; IN];
+    type Output = [i8; OUT];
+    type Scratch = ();
+
+    fn input_quantization(&self) -> Quantization {
+        self.input
+    }
+
+    fn output_quantization(&self) -> Quantization {
+        self.output
+    }
+
+    #[inline]
+    fn forward_into(&self, x: &[i8; IN], y: &mut [i8; OUT], _: &mut ()) {
+        let mut acc = [0i32; OUT];
+        crate::kernel::int8_matvec(x, self.weights.as_flattened(), &mut acc);
+        for o in 0..OUT {
+            let total = acc[o].wrapping_add(self.folded_bias[o]);
+            y[o] = clamp_output(
+                self.requantize[o].apply(total),
+                self.output.zero_point,
+                self.range,
+            );
+        }
+    }
+}

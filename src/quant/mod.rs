@@ -1,0 +1,69 @@
+//! Int8 inference with TensorFlow Lite's integer arithmetic, exactly.
+//!
+//! The layers here are the int8 twins of the float ones, with the semantics of TensorFlow
+//! Lite's reference kernels (which TensorFlow Lite Micro runs): int8 activations with a scale
+//! and zero point ([`Quantization`]), int8 weights with zero point 0 (per output channel),
+//! int32 biases and accumulators, and requantization by a fixed-point multiplier
+//! ([`QuantizedMultiplier`]). Between an int8 input and an int8 output only integers are used,
+//! nothing is allocated, and everything works without `std`.
+//!
+//! | TensorFlow Lite operator | layer |
+//! |---|---|
+//! | `FULLY_CONNECTED` | [`Int8Dense`] |
+//! | `CONV_2D` | [`Int8Conv2d`] |
+//! | `DEPTHWISE_CONV_2D` | [`Int8DepthwiseConv2d`] |
+//! | `MAX_POOL_2D`, `AVERAGE_POOL_2D` | [`Int8MaxPool2d`], [`Int8AvgPool2d`] |
+//! | `MEAN` over height and width | [`Int8GlobalAvgPool2d`] |
+//! | `ADD` of a block and its shortcut | [`Int8Residual`] ([`Int8Add`], [`Int8Skip`]) |
+//! | `RESHAPE` | [`Int8Reshape`] |
+//! | `QUANTIZE`, `DEQUANTIZE` at the edges | [`Quantization::quantize`], [`Quantization::dequantize`] |
+//!
+//! Networks are [`Int8Chain`]s, named with [`int8_seq!`](crate::int8_seq); images are
+//! channels-last (`[[[i8; C]; W]; H]`), TensorFlow Lite's NHWC order, so a model's flattened
+//! input is the network's input as it lies in memory.
+
+mod fixed_point;
+mod int8_chain;
+mod int8_conv2d;
+mod int8_dense;
+mod int8_depthwise_conv2d;
+mod int8_global_avg_pool2d;
+mod int8_layer;
+mod int8_pool2d;
+mod int8_reshape;
+mod int8_residual;
+mod quantization;
+
+pub use fixed_point::{
+    ExactScale, QuantizedMultiplier, Requantize, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+};
+pub use int8_chain::{Int8Chain, Int8ChainScratch};
+pub use int8_conv2d::{Image, Int8Conv2d};
+pub use int8_dense::Int8Dense;
+pub use int8_depthwise_conv2d::Int8DepthwiseConv2d;
+pub use int8_global_avg_pool2d::{Int8GlobalAvgPool2d, MeanKernel};
+pub use int8_layer::{Int8Layer, QuantizationMismatch};
+pub use int8_pool2d::{Int8AvgPool2d, Int8MaxPool2d, Int8Pool2d, Int8PoolKind};
+pub use int8_reshape::{Int8Reshape, Int8Tensor};
+pub use int8_residual::{Int8Add, Int8Residual, Int8ResidualScratch, Int8Skip};
+pub(crate) use quantization::clamp_i8;
+pub use quantization::{FusedActivation, Quantization, activation_range};
+
+impl crate::zeros::Zeros for Quantization {
+    fn zeros() -> Self {
+        Quantization::default()
+    }
+}
+
+impl crate::zeros::Zeros for Requantize {
+    fn zeros() -> Self {
+        Requantize::default()
+    }
+}
+
+impl crate::zeros::Zeros for QuantizedMultiplier {
+    fn zeros() -> Self {
+        QuantizedMultiplier::default()
+    }
+}
