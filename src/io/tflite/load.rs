@@ -32,7 +32,7 @@ pub trait FromTflite: Int8Layer {
     ) -> Result<(), Error>;
 }
 
-fn tensor<'g, 'a>(
+pub(super) fn tensor<'g, 'a>(
     graph: &'g Graph<'a>,
     o: &Operator,
     input: usize,
@@ -44,13 +44,17 @@ fn tensor<'g, 'a>(
     }
 }
 
-fn dims(shape: &[i32]) -> String {
+pub(super) fn dims(shape: &[i32]) -> String {
     format!("{shape:?}")
 }
 
 /// An int8 activation tensor of `values` values laid out as `expected` (leading ones may be
 /// dropped or added), with one scale and zero point.
-fn activation(t: &Tensor<'_>, expected: &[usize], what: &str) -> Result<Quantization, Error> {
+pub(super) fn activation(
+    t: &Tensor<'_>,
+    expected: &[usize],
+    what: &str,
+) -> Result<Quantization, Error> {
     if t.dtype != INT8 {
         return Err(Error::new(format!(
             "{what} is {}, not int8",
@@ -86,7 +90,7 @@ fn activation(t: &Tensor<'_>, expected: &[usize], what: &str) -> Result<Quantiza
 
 /// Constant int8 weights of shape `expected`, zero points 0, one scale per `channels` (or
 /// one for all) along `dimension`.
-fn weights<'a>(
+pub(super) fn weights<'a>(
     t: &Tensor<'a>,
     expected: &[usize],
     channels: usize,
@@ -140,7 +144,7 @@ fn weights<'a>(
 }
 
 /// The int32 bias of `channels` values (all zero when the operator has none).
-fn bias(graph: &Graph<'_>, o: &Operator, channels: usize) -> Result<Vec<i32>, Error> {
+pub(super) fn bias(graph: &Graph<'_>, o: &Operator, channels: usize) -> Result<Vec<i32>, Error> {
     match o.inputs.get(2) {
         Some(&t) if t >= 0 => {
             let t = &graph.tensors[t as usize];
@@ -178,7 +182,7 @@ fn bias(graph: &Graph<'_>, o: &Operator, channels: usize) -> Result<Vec<i32>, Er
     }
 }
 
-fn fused(o: &Operator) -> Result<FusedActivation, Error> {
+pub(super) fn fused(o: &Operator) -> Result<FusedActivation, Error> {
     match o.options.activation {
         0 => Ok(FusedActivation::None),
         1 => Ok(FusedActivation::Relu),
@@ -199,7 +203,7 @@ fn fused(o: &Operator) -> Result<FusedActivation, Error> {
 /// The multipliers `input_scale · weight_scale / output_scale`: per channel in `f64`
 /// (TensorFlow Lite's `PopulateConvolutionQuantizationParams`), or for one weight scale the
 /// `f32` product first (its `GetQuantizedConvolutionMultipler`).
-fn multipliers(
+pub(super) fn multipliers(
     input: Quantization,
     scales: &[f32],
     output: Quantization,
@@ -299,7 +303,7 @@ impl Cursor {
     }
 }
 
-fn output_of<'g, 'a>(graph: &'g Graph<'a>, o: &Operator) -> &'g Tensor<'a> {
+pub(super) fn output_of<'g, 'a>(graph: &'g Graph<'a>, o: &Operator) -> &'g Tensor<'a> {
     &graph.tensors[o.outputs[0] as usize]
 }
 
@@ -728,6 +732,33 @@ impl<A: FromTflite, B: FromTflite + Int8Layer<Input = A::Output>> FromTflite for
 /// Checks the whole graph against the network, then writes: the network is untouched on
 /// any error.
 pub(crate) fn load_network<L: FromTflite>(net: &mut L, graph: &Graph<'_>) -> Result<(), Error> {
+    check_edges(graph)?;
+    let mut cursor = Cursor {
+        tensor: graph.inputs[0],
+        used: vec![false; graph.operators.len()],
+    };
+    net.load_graph(graph, &mut cursor, false)?;
+    if let Some(i) = cursor.used.iter().position(|u| !u) {
+        return Err(Error::new(format!(
+            "{} is left over: the network has fewer layers than the file",
+            graph.operators[i].describe()
+        )));
+    }
+    if cursor.tensor != graph.outputs[0] {
+        return Err(Error::new(format!(
+            "the network ends at tensor {}, the model's output is tensor {}",
+            cursor.tensor, graph.outputs[0]
+        )));
+    }
+    let mut cursor = Cursor {
+        tensor: graph.inputs[0],
+        used: vec![false; graph.operators.len()],
+    };
+    net.load_graph(graph, &mut cursor, true)
+}
+
+/// One int8 input, one int8 output, only supported operators.
+pub(super) fn check_edges(graph: &Graph<'_>) -> Result<(), Error> {
     if graph.inputs.len() != 1 || graph.outputs.len() != 1 {
         return Err(Error::new(format!(
             "{} inputs and {} outputs; constnet's networks have one of each",
@@ -759,26 +790,5 @@ pub(crate) fn load_network<L: FromTflite>(net: &mut L, graph: &Graph<'_>) -> Res
             return Err(Error::new(format!("{} is not supported", o.describe())));
         }
     }
-    let mut cursor = Cursor {
-        tensor: graph.inputs[0],
-        used: vec![false; graph.operators.len()],
-    };
-    net.load_graph(graph, &mut cursor, false)?;
-    if let Some(i) = cursor.used.iter().position(|u| !u) {
-        return Err(Error::new(format!(
-            "{} is left over: the network has fewer layers than the file",
-            graph.operators[i].describe()
-        )));
-    }
-    if cursor.tensor != graph.outputs[0] {
-        return Err(Error::new(format!(
-            "the network ends at tensor {}, the model's output is tensor {}",
-            cursor.tensor, graph.outputs[0]
-        )));
-    }
-    let mut cursor = Cursor {
-        tensor: graph.inputs[0],
-        used: vec![false; graph.operators.len()],
-    };
-    net.load_graph(graph, &mut cursor, true)
+    Ok(())
 }
