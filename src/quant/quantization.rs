@@ -25,9 +25,9 @@ impl Quantization {
     }
 
     /// TensorFlow Lite's QUANTIZE for int8: `zero_point + round(x / scale)` (half away from
-    /// zero, in `f32`), saturated to `[-128, 127]`; a NaN gives the zero point (TensorFlow
-    /// Lite's cast of a NaN is undefined; constnet's edge layers refuse NaN inputs instead:
-    /// see [`Quantize`](super::Quantize)).
+    /// zero, in `f32`), saturated to `[-128, 127]`. A NaN has no int8 value: it gives the zero
+    /// point (TensorFlow Lite's cast of a NaN is undefined), so check inputs with `is_nan` first
+    /// where a NaN can occur.
     pub fn quantize(self, x: f32) -> i8 {
         let q = libm_crate::roundf(x / self.scale);
         if q.is_nan() {
