@@ -6,9 +6,10 @@
 /// ```
 /// use constnet::quant::Quantization;
 /// let q = Quantization::new(0.5, -10);
-/// assert_eq!(q.quantize(1.0), -8);
+/// assert_eq!(q.quantize(1.0), Some(-8));
 /// assert_eq!(q.dequantize(-8), 1.0);
-/// assert_eq!(q.quantize(1000.0), 127); // saturates
+/// assert_eq!(q.quantize(1000.0), Some(127)); // saturates
+/// assert_eq!(q.quantize(f32::NAN), None); // a NaN has no int8 value
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Quantization {
@@ -25,16 +26,15 @@ impl Quantization {
     }
 
     /// TensorFlow Lite's QUANTIZE for int8: `zero_point + round(x / scale)` (half away from
-    /// zero, in `f32`), saturated to `[-128, 127]`. A NaN has no int8 value: it gives the zero
-    /// point (TensorFlow Lite's cast of a NaN is undefined), so check inputs with `is_nan` first
-    /// where a NaN can occur.
-    pub fn quantize(self, x: f32) -> i8 {
+    /// zero, in `f32`), saturated to `[-128, 127]`; `None` for a NaN, which has no int8 value
+    /// (TensorFlow Lite's cast of a NaN is undefined: constnet never turns one into a number).
+    pub fn quantize(self, x: f32) -> Option<i8> {
         let q = libm_crate::roundf(x / self.scale);
         if q.is_nan() {
-            return clamp_i8(self.zero_point);
+            return None;
         }
         let q = q.clamp(-1.0e9, 1.0e9);
-        clamp_i8(self.zero_point.saturating_add(q as i32))
+        Some(clamp_i8(self.zero_point.saturating_add(q as i32)))
     }
 
     /// TensorFlow Lite's DEQUANTIZE: `scale · (q − zero_point)` in `f32`.
