@@ -109,3 +109,138 @@ fn depthwise_cnn_reproduces_tflite_reference_exactly() {
 fn residual_cnn_reproduces_tflite_reference_exactly() {
     reproduces::<ResNet>("digits_resnet_int8");
 }
+
+#[test]
+fn a_mismatched_network_gets_an_error_naming_the_operator_and_is_untouched() {
+    // The MLP file into a network with 16 hidden units.
+    type Narrow = int8_seq![Int8Dense<64, 16>, Int8Dense<16, 10>];
+    let mut net: Box<Narrow> = Box::new(Narrow::zeros());
+    let before = net.clone();
+    let err = tflite::load_into(&mut *net, &fixture("digits_mlp_64_32_10_int8")).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("operator 0 (FULLY_CONNECTED): the weights have shape [32, 64]"),
+        "{err}"
+    );
+    assert_eq!(net, before);
+
+    // The CNN file into the MLP: the first operator is a CONV_2D.
+    let mut mlp: Box<Mlp> = Box::new(Mlp::zeros());
+    let err = tflite::load_into(&mut *mlp, &fixture("digits_cnn_dw_int8")).unwrap_err();
+    assert!(
+        err.to_string().contains("FULLY_CONNECTED")
+            && err.to_string().contains("operator 0 (CONV_2D)"),
+        "{err}"
+    );
+
+    // A network one layer short: the last operator is left over; nothing written.
+    type Short = int8_seq![
+        Int8Conv2d<1, 8, 3, 3, 8, 8, 8, 8, Same>,
+        Int8DepthwiseConv2d<8, 8, 3, 3, 8, 8, 8, 8, Same>,
+        Int8Conv2d<8, 16, 1, 1, 8, 8, 8, 8, Valid>,
+        Int8MaxPool2d<16, 2, 2, 8, 8, 4, 4, Valid<2, 2>>,
+        Int8Conv2d<16, 16, 3, 3, 4, 4, 1, 1, Valid<2, 2>>,
+        Int8GlobalAvgPool2d<16, 1, 1>,
+    ];
+    let mut short: Box<Short> = Box::new(Short::zeros());
+    let before = short.clone();
+    let err = tflite::load_into(&mut *short, &fixture("digits_cnn_dw_int8")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("operator 6 (FULLY_CONNECTED) is left over"),
+        "{err}"
+    );
+    assert_eq!(short, before);
+
+    // SAME in the file, VALID in the network.
+    type WrongPadding = int8_seq![
+        Int8Conv2d<1, 8, 3, 3, 8, 8, 6, 6, Valid>,
+        Int8DepthwiseConv2d<8, 8, 3, 3, 6, 6, 6, 6, Same>,
+    ];
+    let mut wrong: Box<WrongPadding> = Box::new(WrongPadding::zeros());
+    let err = tflite::load_into(&mut *wrong, &fixture("digits_cnn_dw_int8")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("operator 0 (CONV_2D): padding Same"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_that_are_not_models_are_refused() {
+    let mut net: Box<Mlp> = Box::new(Mlp::zeros());
+    assert!(
+        tflite::load_into(&mut *net, b"")
+            .unwrap_err()
+            .to_string()
+            .contains("too short")
+    );
+    assert!(
+        tflite::load_into(&mut *net, b"\x10\0\0\0PK\x03\x04....")
+            .unwrap_err()
+            .to_string()
+            .contains("TFL3")
+    );
+    assert!(tflite::to_rust(b"", "A", "B").is_err());
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Loads `bytes` into a fresh MLP: `Ok` gives the file's values (the loaded network
+    /// equals a second load of the same bytes), `Err` leaves the network as it was.
+    fn load_checks(bytes: &[u8]) {
+        let mut net: Box<Mlp> = Box::new(Mlp::zeros());
+        tflite::load_into(&mut *net, &fixture("digits_mlp_64_32_10_int8")).unwrap();
+        let before = net.clone();
+        match tflite::load_into(&mut *net, bytes) {
+            Ok(()) => {
+                let mut again: Box<Mlp> = Box::new(Mlp::zeros());
+                tflite::load_into(&mut *again, bytes).unwrap();
+                assert_eq!(net, again);
+            }
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                assert_eq!(net, before);
+            }
+        }
+        let _ = tflite::to_rust(bytes, "NET", "Net");
+    }
+
+    proptest! {
+        #[test]
+        fn truncated_files_never_panic(cut in 0usize..5288) {
+            let bytes = fixture("digits_mlp_64_32_10_int8");
+            load_checks(&bytes[..cut.min(bytes.len())]);
+        }
+
+        #[test]
+        fn bit_flips_never_panic(flips in proptest::collection::vec((0usize..9176, 0u8..8), 1..6)) {
+            for name in ["digits_mlp_64_32_10_int8", "digits_cnn_dw_int8"] {
+                let mut bytes = fixture(name);
+                for &(at, bit) in &flips {
+                    let at = at % bytes.len();
+                    bytes[at] ^= 1 << bit;
+                }
+                load_checks(&bytes);
+            }
+        }
+
+        #[test]
+        fn lying_offsets_never_panic(at in 0usize..5288, value in any::<u32>()) {
+            let mut bytes = fixture("digits_mlp_64_32_10_int8");
+            let at = (at & !3).min(bytes.len() - 4);
+            bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            load_checks(&bytes);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if bytes.len() >= 8 {
+                bytes[4..8].copy_from_slice(b"TFL3");
+            }
+            load_checks(&bytes);
+        }
+    }
+}
