@@ -19,9 +19,12 @@ use std::time::{Duration, Instant};
 mod naive;
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
+#[path = "../benches/workloads/int8.rs"]
+mod workloads_int8;
 
 use constnet::Layer;
 use constnet::loss::Loss;
+use constnet::quant::Int8Layer;
 use naive::{Forward, Model};
 use workloads::{BIG_BATCH, Batch256, M_FLOPS_PER_SAMPLE, Workload};
 
@@ -207,6 +210,41 @@ fn main() {
         ("S", measure_workload(&mut s)),
         ("M", measure_workload(&mut m)),
     ];
+
+    // M in int8 (TensorFlow Lite's arithmetic) beside M in f32, timed in the same rounds.
+    let m_int8 = workloads_int8::m_int8(7);
+    let int8_inputs = workloads_int8::m_int8_inputs(64, 9);
+    let int8_seconds = {
+        let (mut a, mut b) = (0usize, 0usize);
+        let mut y = [0i8; 10];
+        let mut scratch =
+            constnet::quant::boxed_zeros::<<workloads_int8::MInt8 as Int8Layer>::Scratch>();
+        let m = &m;
+        measure(&mut [
+            &mut |n| {
+                for _ in 0..n {
+                    a += 1;
+                    m_int8.forward_into(black_box(&int8_inputs[a % 64]), &mut y, &mut scratch);
+                    black_box(&y);
+                }
+            },
+            &mut |n| {
+                for _ in 0..n {
+                    b += 1;
+                    black_box(m.constnet_forward(b));
+                }
+            },
+        ])
+    };
+    println!("M int8 latency_ns: {:.1}", int8_seconds[0] * 1e9);
+    println!(
+        "M f32 latency_ns (same rounds): {:.1}",
+        int8_seconds[1] * 1e9
+    );
+    println!(
+        "M int8_speedup_over_f32: {:.2}",
+        int8_seconds[1] / int8_seconds[0]
+    );
 
     let mut batch = Batch256::new();
     let (mut a, mut b) = (0usize, 0usize);

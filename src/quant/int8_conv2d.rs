@@ -152,6 +152,7 @@ impl<
 
     /// Replaces every value (the importers' write, after every check passed); `weights` is
     /// read in `OHWI` order.
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(
         &mut self,
         weights: impl Fn(usize) -> i8,

@@ -107,6 +107,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
     }
 
     /// Replaces every value (the importers' write, after every check passed).
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(
         &mut self,
         weights: impl Fn(usize, usize) -> i8,

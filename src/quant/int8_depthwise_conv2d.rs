@@ -145,6 +145,7 @@ impl<
 
     /// Replaces every value (the importers' write); `weights` is read in `[KH, KW, C_OUT]`
     /// order.
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(
         &mut self,
         weights: impl Fn(usize) -> i8,

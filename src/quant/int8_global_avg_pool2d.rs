@@ -76,6 +76,8 @@ impl<const C: usize, const H: usize, const W: usize> Int8GlobalAvgPool2d<C, H, W
         self.multiplier
     }
 
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(&mut self, other: Self) {
         *self = other;
     }

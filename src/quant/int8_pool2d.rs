@@ -116,6 +116,8 @@ impl<
         self.range
     }
 
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(&mut self, quantization: Quantization, range: [i8; 2]) {
         self.quantization = quantization;
         self.range = range;

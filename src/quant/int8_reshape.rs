@@ -76,6 +76,8 @@ impl<X: Int8Tensor, const N: usize> Int8Reshape<X, N> {
         }
     }
 
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(&mut self, quantization: Quantization) {
         self.quantization = quantization;
     }

@@ -107,6 +107,8 @@ impl<X> Int8Skip<X> {
         }
     }
 
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
+    #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(&mut self, quantization: Quantization) {
         self.quantization = quantization;
     }
