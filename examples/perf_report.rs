@@ -15,16 +15,15 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "../benches/workloads/mlperf_int8.rs"]
+mod mlperf_int8;
 #[path = "../benches/naive/mod.rs"]
 mod naive;
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
-#[path = "../benches/workloads/int8.rs"]
-mod workloads_int8;
 
 use constnet::Layer;
 use constnet::loss::Loss;
-use constnet::quant::Int8Layer;
 use naive::{Forward, Model};
 use workloads::{BIG_BATCH, Batch256, M_FLOPS_PER_SAMPLE, Workload};
 
@@ -211,40 +210,7 @@ fn main() {
         ("M", measure_workload(&mut m)),
     ];
 
-    // M in int8 (TensorFlow Lite's arithmetic) beside M in f32, timed in the same rounds.
-    let m_int8 = workloads_int8::m_int8(7);
-    let int8_inputs = workloads_int8::m_int8_inputs(64, 9);
-    let int8_seconds = {
-        let (mut a, mut b) = (0usize, 0usize);
-        let mut y = [0i8; 10];
-        let mut scratch =
-            constnet::quant::boxed_zeros::<<workloads_int8::MInt8 as Int8Layer>::Scratch>();
-        let m = &m;
-        measure(&mut [
-            &mut |n| {
-                for _ in 0..n {
-                    a += 1;
-                    m_int8.forward_into(black_box(&int8_inputs[a % 64]), &mut y, &mut scratch);
-                    black_box(&y);
-                }
-            },
-            &mut |n| {
-                for _ in 0..n {
-                    b += 1;
-                    black_box(m.constnet_forward(b));
-                }
-            },
-        ])
-    };
-    println!("M int8 latency_ns: {:.1}", int8_seconds[0] * 1e9);
-    println!(
-        "M f32 latency_ns (same rounds): {:.1}",
-        int8_seconds[1] * 1e9
-    );
-    println!(
-        "M int8_speedup_over_f32: {:.2}",
-        int8_seconds[1] / int8_seconds[0]
-    );
+    m_int8_figures(&m);
 
     let mut batch = Batch256::new();
     let (mut a, mut b) = (0usize, 0usize);
@@ -483,6 +449,89 @@ fn mlperf_figures() {
     one("RESNET8", resnet8());
     one("VWW", vww());
     one("AD", ad());
+    mlperf_int8_figures();
+}
+
+/// M in int8 (`benches/data/mlperf_int8/M_int8.tflite`, TensorFlow Lite's arithmetic, exact)
+/// beside constnet's f32 M, timed in the same rounds.
+#[cfg(feature = "tflite")]
+fn m_int8_figures(m: &workloads::WorkloadM) {
+    use constnet::quant::{Int8Layer, boxed_zeros};
+    let net = mlperf_int8::load::<mlperf_int8::MInt8>("M");
+    let inputs: Vec<[i8; 784]> = (0..64u32)
+        .map(|k| {
+            core::array::from_fn(|i| {
+                (k.wrapping_mul(2654435761).wrapping_add(i as u32 * 40503) >> 7) as i8
+            })
+        })
+        .collect();
+    let (mut a, mut b) = (0usize, 0usize);
+    let mut y = [0i8; 10];
+    let mut scratch = boxed_zeros::<<mlperf_int8::MInt8 as Int8Layer>::Scratch>();
+    let seconds = measure(&mut [
+        &mut |n| {
+            for _ in 0..n {
+                a += 1;
+                net.forward_into(black_box(&inputs[a % 64]), &mut y, &mut scratch);
+                black_box(&y);
+            }
+        },
+        &mut |n| {
+            for _ in 0..n {
+                b += 1;
+                black_box(m.constnet_forward(b));
+            }
+        },
+    ]);
+    println!("M int8 latency_ns: {:.1}", seconds[0] * 1e9);
+    println!("M f32 latency_ns (same rounds): {:.1}", seconds[1] * 1e9);
+    println!("M int8_speedup_over_f32: {:.2}", seconds[1] / seconds[0]);
+}
+
+#[cfg(not(feature = "tflite"))]
+fn m_int8_figures(_: &workloads::WorkloadM) {
+    println!("M int8: build with --features tflite to load and time the int8 models");
+}
+
+/// The MLPerf Tiny models in int8 (`benches/data/mlperf_int8/`), batch 1, one thread: latency
+/// and GOP/s (2 × multiply-adds).
+#[cfg(feature = "tflite")]
+fn mlperf_int8_figures() {
+    use constnet::quant::{Int8Tensor, boxed_zeros};
+    use mlperf_int8::*;
+    fn one<L: constnet::tflite::FromTflite>(name: &str, file: &str, macs: usize)
+    where
+        L::Input: Int8Tensor,
+    {
+        let net = load::<L>(file);
+        let mut x = boxed_zeros::<L::Input>();
+        for (i, v) in x.values_mut().iter_mut().enumerate() {
+            *v = (i as u32).wrapping_mul(2654435761).rotate_right(11) as i8;
+        }
+        let mut y = boxed_zeros::<L::Output>();
+        let mut scratch = boxed_zeros::<L::Scratch>();
+        let seconds = measure(&mut [&mut |n| {
+            for _ in 0..n {
+                net.forward_into(black_box(&x), &mut y, &mut scratch);
+                black_box(&y);
+            }
+        }]);
+        println!("{name} int8 latency_us: {:.1}", seconds[0] * 1e6);
+        println!(
+            "{name} int8 gops: {:.2}",
+            2.0 * macs as f64 / seconds[0] / 1e9
+        );
+    }
+    use workloads::mlperf::{ad, kws, resnet8, vww};
+    one::<KwsInt8>("KWS", "kws", kws().macs);
+    one::<ResNet8Int8>("RESNET8", "resnet8", resnet8().macs);
+    one::<VwwInt8>("VWW", "vww", vww().macs);
+    one::<AdInt8>("AD", "ad", ad().macs);
+}
+
+#[cfg(not(feature = "tflite"))]
+fn mlperf_int8_figures() {
+    println!("MLPerf int8: build with --features tflite to load and time the int8 models");
 }
 
 /// The sequence figures: streaming ns per sample (GRU8, LSTM16, LSTM32, CONV) beside the naive

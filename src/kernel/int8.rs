@@ -137,7 +137,7 @@ pub(crate) mod avx2 {
 
 /// The AVX-512 VNNI kernel: `vpdpbusd` multiplies unsigned by signed bytes and sums four
 /// products into each int32 lane without saturating, so `x + 128` (unsigned) times `w`, less
-/// `128 · Σ w` (summed by the same instruction against ones), is `Σ x · w` exactly.
+/// `128 · Σ w` (the row sums the layer keeps), is `Σ x · w` exactly.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod vnni {
     use core::arch::x86_64::*;
@@ -155,7 +155,7 @@ pub(crate) mod vnni {
     /// See `matvec_body`: four rows at a time (eight independent accumulations, so the
     /// instruction's latency is hidden), 64 inputs per step, the tail masked.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    pub(crate) fn matvec(x: &[i8], w: &[i8], acc: &mut [i32]) {
+    pub(crate) fn matvec(x: &[i8], w: &[i8], sums: &[i32], acc: &mut [i32]) {
         let k = x.len();
         let steps = k.div_ceil(64);
         let rest = k % 64;
@@ -167,43 +167,40 @@ pub(crate) mod vnni {
             }
         };
         let flip = _mm512_set1_epi8(-128);
-        let ones = _mm512_set1_epi8(1);
         let rows = acc.len();
-        let finish = |sum: __m512i, weights: __m512i| -> i32 {
-            _mm512_reduce_add_epi32(sum)
-                .wrapping_sub(_mm512_reduce_add_epi32(weights).wrapping_mul(128))
+        let finish = |sum: __m512i, r: usize| -> i32 {
+            _mm512_reduce_add_epi32(sum).wrapping_sub(sums[r].wrapping_mul(128))
         };
         let mut r = 0;
         while r + 4 <= rows {
             let row = |i: usize| &w[(r + i) * k..(r + i + 1) * k];
             let (w0, w1, w2, w3) = (row(0), row(1), row(2), row(3));
-            let mut sums = [_mm512_setzero_si512(); 4];
-            let mut weights = [_mm512_setzero_si512(); 4];
+            let mut totals = [_mm512_setzero_si512(); 4];
             for j in 0..steps {
                 let mask = mask_of(j);
                 // Masked-off bytes of x become 128 after the flip, but their weights are 0.
                 let xv = _mm512_xor_si512(load(x, 64 * j, mask), flip);
                 for (i, wr) in [w0, w1, w2, w3].into_iter().enumerate() {
-                    let wv = load(wr, 64 * j, mask);
-                    sums[i] = _mm512_dpbusd_epi32(sums[i], xv, wv);
-                    weights[i] = _mm512_dpbusd_epi32(weights[i], ones, wv);
+                    totals[i] = _mm512_dpbusd_epi32(totals[i], xv, load(wr, 64 * j, mask));
                 }
             }
-            for i in 0..4 {
-                acc[r + i] = finish(sums[i], weights[i]);
+            for (i, &total) in totals.iter().enumerate() {
+                acc[r + i] = finish(total, r + i);
             }
             r += 4;
         }
         while r < rows {
             let wr = &w[r * k..(r + 1) * k];
-            let (mut sum, mut weights) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+            let mut total = _mm512_setzero_si512();
             for j in 0..steps {
                 let mask = mask_of(j);
-                let wv = load(wr, 64 * j, mask);
-                sum = _mm512_dpbusd_epi32(sum, _mm512_xor_si512(load(x, 64 * j, mask), flip), wv);
-                weights = _mm512_dpbusd_epi32(weights, ones, wv);
+                total = _mm512_dpbusd_epi32(
+                    total,
+                    _mm512_xor_si512(load(x, 64 * j, mask), flip),
+                    load(wr, 64 * j, mask),
+                );
             }
-            acc[r] = finish(sum, weights);
+            acc[r] = finish(total, r);
             r += 1;
         }
     }
@@ -219,17 +216,19 @@ fn use_vnni() -> bool {
         && std::is_x86_feature_detected!("avx512bw")
 }
 
-/// `acc[r] = Σ_k w[r·K + k] · x[k]` (`K = x.len()`, `w.len() ≥ acc.len() · K`).
+/// `acc[r] = Σ_k w[r·K + k] · x[k]` (`K = x.len()`, `w.len() ≥ acc.len() · K`); `sums[r]` is
+/// row `r`'s `Σ_k w[r·K + k]` (wrapping).
 #[inline]
-pub(crate) fn int8_matvec(x: &[i8], w: &[i8], acc: &mut [i32]) {
+pub(crate) fn int8_matvec(x: &[i8], w: &[i8], sums: &[i32], acc: &mut [i32]) {
     assert!(
         w.len() >= acc.len() * x.len(),
         "int8_matvec: too few weights"
     );
+    assert!(sums.len() >= acc.len(), "int8_matvec: too few row sums");
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if use_vnni() {
         // SAFETY: the CPU has AVX-512F, BW and VNNI (checked by `use_vnni`).
-        unsafe { vnni::matvec(x, w, acc) };
+        unsafe { vnni::matvec(x, w, sums, acc) };
         return;
     }
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -277,6 +276,12 @@ mod tests {
                         .collect();
                     let mut expected = vec![0; rows];
                     super::portable::matvec(&x, &w, &mut expected);
+                    let sums: Vec<i32> = w
+                        .chunks(k.max(1))
+                        .take(rows)
+                        .map(|r| r.iter().map(|&v| v as i32).sum())
+                        .collect();
+                    let sums = if k == 0 { vec![0; rows] } else { sums };
                     #[cfg(all(feature = "std", target_arch = "x86_64"))]
                     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
                     {
@@ -291,11 +296,11 @@ mod tests {
                     {
                         let mut got = vec![0; rows];
                         // SAFETY: the CPU has AVX-512F, BW and VNNI (checked just above).
-                        unsafe { super::vnni::matvec(&x, &w, &mut got) };
+                        unsafe { super::vnni::matvec(&x, &w, &sums, &mut got) };
                         assert_eq!(got, expected, "vnni k {k} rows {rows}");
                     }
                     let mut got = vec![0; rows];
-                    super::int8_matvec(&x, &w, &mut got);
+                    super::int8_matvec(&x, &w, &sums, &mut got);
                     assert_eq!(got, expected, "dispatched k {k} rows {rows}");
                 }
             }

@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::int8_dense::{fold_bias, requantize};
+use super::int8_dense::{fold_bias, requantize, row_sums};
 use super::{Int8Layer, Quantization, QuantizedMultiplier};
 use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
 use crate::zeros::{InPlace, Zeros};
@@ -44,6 +44,8 @@ pub struct Int8Conv2d<
     range: [i8; 2],
     /// `bias[o] − z_x · Σ w[o]` (padding reads as the zero point, so it adds nothing).
     folded_bias: [i32; C_OUT],
+    /// `Σ w[o]`, which the VNNI kernel needs.
+    weight_sums: [i32; C_OUT],
     options: PhantomData<O>,
 }
 
@@ -82,11 +84,8 @@ impl<
         range: [i8; 2],
     ) -> Self {
         let () = Self::SHAPE;
-        let folded_bias = fold_bias(
-            weights.as_flattened().as_flattened().as_flattened(),
-            &bias,
-            input.zero_point,
-        );
+        let weight_sums = row_sums(weights.as_flattened().as_flattened().as_flattened());
+        let folded_bias = fold_bias(&weight_sums, &bias, input.zero_point);
         Int8Conv2d {
             weights,
             bias,
@@ -95,6 +94,7 @@ impl<
             output,
             range,
             folded_bias,
+            weight_sums,
             options: PhantomData,
         }
     }
@@ -177,11 +177,8 @@ impl<
         self.input = input;
         self.output = output;
         self.range = range;
-        self.folded_bias = fold_bias(
-            self.weights.as_flattened().as_flattened().as_flattened(),
-            &self.bias,
-            input.zero_point,
-        );
+        self.weight_sums = row_sums(self.weights.as_flattened().as_flattened().as_flattened());
+        self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
     }
 }
 
@@ -206,6 +203,7 @@ impl<
             output: Quantization::default(),
             range: [-128, 127],
             folded_bias: Zeros::zeros(),
+            weight_sums: Zeros::zeros(),
             options: PhantomData,
         }
     }
@@ -221,6 +219,7 @@ impl<
                 output: Zeros::zeros_in_place,
                 range: super::quantization::full_range,
                 folded_bias: Zeros::zeros_in_place,
+                weight_sums: Zeros::zeros_in_place,
                 options: Zeros::zeros_in_place,
             }
         )
@@ -292,7 +291,7 @@ impl<
                     }
                     patch.as_flattened().as_flattened()
                 };
-                crate::kernel::int8_matvec(pixel, weights, &mut acc);
+                crate::kernel::int8_matvec(pixel, weights, &self.weight_sums, &mut acc);
                 for o in 0..C_OUT {
                     let total = acc[o].wrapping_add(self.folded_bias[o]);
                     out[o] = requantize(

@@ -33,6 +33,8 @@ pub struct Int8Dense<const IN: usize, const OUT: usize> {
     range: [i8; 2],
     /// `bias[o] − z_x · Σ_i w[o][i]` (wrapping), so the product needs no offset.
     folded_bias: [i32; OUT],
+    /// `Σ_i w[o][i]`, which the VNNI kernel needs.
+    weight_sums: [i32; OUT],
 }
 
 impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
@@ -47,7 +49,8 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
         output: Quantization,
         range: [i8; 2],
     ) -> Self {
-        let folded_bias = fold_bias(weights.as_flattened(), &bias, input.zero_point);
+        let weight_sums = row_sums(weights.as_flattened());
+        let folded_bias = fold_bias(&weight_sums, &bias, input.zero_point);
         Int8Dense {
             weights,
             bias,
@@ -56,6 +59,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
             output,
             range,
             folded_bias,
+            weight_sums,
         }
     }
 
@@ -127,18 +131,14 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
         self.input = input;
         self.output = output;
         self.range = range;
-        self.folded_bias = fold_bias(self.weights.as_flattened(), &self.bias, input.zero_point);
+        self.weight_sums = row_sums(self.weights.as_flattened());
+        self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
     }
 }
 
-/// `bias[o] − zero_point · Σ_k w[o][k]`, wrapping as the int32 accumulator does.
-/// `weights` holds `OUT` rows of equal length, one after the other.
-pub(crate) const fn fold_bias<const OUT: usize>(
-    weights: &[i8],
-    bias: &[i32; OUT],
-    zero_point: i32,
-) -> [i32; OUT] {
-    let mut folded = [0i32; OUT];
+/// `Σ_k w[o][k]` of each of the `OUT` rows of equal length in `weights`, wrapping.
+pub(crate) const fn row_sums<const OUT: usize>(weights: &[i8]) -> [i32; OUT] {
+    let mut sums = [0i32; OUT];
     let row = match weights.len().checked_div(OUT) {
         Some(row) => row,
         None => 0,
@@ -151,7 +151,22 @@ pub(crate) const fn fold_bias<const OUT: usize>(
             sum = sum.wrapping_add(weights[o * row + k] as i32);
             k += 1;
         }
-        folded[o] = bias[o].wrapping_sub(zero_point.wrapping_mul(sum));
+        sums[o] = sum;
+        o += 1;
+    }
+    sums
+}
+
+/// `bias[o] − zero_point · sums[o]`, wrapping as the int32 accumulator does.
+pub(crate) const fn fold_bias<const OUT: usize>(
+    sums: &[i32; OUT],
+    bias: &[i32; OUT],
+    zero_point: i32,
+) -> [i32; OUT] {
+    let mut folded = [0i32; OUT];
+    let mut o = 0;
+    while o < OUT {
+        folded[o] = bias[o].wrapping_sub(zero_point.wrapping_mul(sums[o]));
         o += 1;
     }
     folded
@@ -192,6 +207,7 @@ impl<const IN: usize, const OUT: usize> Zeros for Int8Dense<IN, OUT> {
             output: Quantization::default(),
             range: [-128, 127],
             folded_bias: Zeros::zeros(),
+            weight_sums: Zeros::zeros(),
         }
     }
 
@@ -206,6 +222,7 @@ impl<const IN: usize, const OUT: usize> Zeros for Int8Dense<IN, OUT> {
                 output: Zeros::zeros_in_place,
                 range: super::quantization::full_range,
                 folded_bias: Zeros::zeros_in_place,
+                weight_sums: Zeros::zeros_in_place,
             }
         )
     }
@@ -227,7 +244,7 @@ impl<const IN: usize, const OUT: usize> Int8Layer for Int8Dense<IN, OUT> {
     #[inline]
     fn forward_into(&self, x: &[i8; IN], y: &mut [i8; OUT], _: &mut ()) {
         let mut acc = [0i32; OUT];
-        crate::kernel::int8_matvec(x, self.weights.as_flattened(), &mut acc);
+        crate::kernel::int8_matvec(x, self.weights.as_flattened(), &self.weight_sums, &mut acc);
         for o in 0..OUT {
             let total = acc[o].wrapping_add(self.folded_bias[o]);
             y[o] = clamp_output(

@@ -70,7 +70,7 @@ impl crate::zeros::Zeros for QuantizedMultiplier {
 
 /// `T`'s zero value in a new box, built in place (nothing of `T`'s size on the stack): a
 /// large network's [`Scratch`](Int8Layer::Scratch), or the network itself before
-/// [`tflite::load_into`](crate::tflite) fills it.
+/// `tflite::load_into` (feature `tflite`) fills it.
 #[cfg(feature = "std")]
 pub fn boxed_zeros<T: crate::zeros::Zeros>() -> Box<T> {
     crate::kernel::boxed_zeros()

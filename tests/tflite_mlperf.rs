@@ -1,0 +1,69 @@
+//! The MLPerf Tiny models and M, int8 files converted by TensorFlow Lite (random weights, from
+//! the project's peer benchmarks), loaded into constnet's typed int8 networks: each output
+//! equals LiteRT's reference kernels on seeded random inputs (`benches/data/mlperf_int8/`,
+//! written by `tests/python/mlperf_int8_expected.py`). Covers KWS's 10×4 stride-2 SAME
+//! convolution and depthwise blocks, ResNet-8's projection shortcuts, MobileNetV1's strided
+//! depthwise convolutions and the autoencoder's ten fully connected layers.
+#![cfg(feature = "tflite")]
+
+#[path = "../benches/workloads/mlperf_int8.rs"]
+mod mlperf_int8;
+
+use constnet::quant::{Int8Tensor, boxed_zeros};
+use mlperf_int8::*;
+
+fn check<L>(name: &str)
+where
+    L: constnet::tflite::FromTflite,
+    L::Input: Int8Tensor,
+    L::Output: Int8Tensor,
+{
+    let net = load::<L>(name);
+    net.check(0).unwrap();
+    let text = std::fs::read_to_string(format!("{DIR}/{name}_int8.expected.txt")).unwrap();
+    let mut x = boxed_zeros::<L::Input>();
+    let mut y = boxed_zeros::<L::Output>();
+    let mut scratch = boxed_zeros::<L::Scratch>();
+    let mut rows = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (input, output) = line.split_once('|').unwrap();
+        let input: Vec<i8> = input
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let expected: Vec<i8> = output
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        x.values_mut().copy_from_slice(&input);
+        net.forward_into(&x, &mut y, &mut scratch);
+        assert_eq!(y.values(), &expected[..], "{name} row {rows}");
+        rows += 1;
+    }
+    assert_eq!(rows, 3);
+}
+
+#[test]
+fn m_int8_equals_tflite_reference() {
+    check::<MInt8>("M");
+}
+
+#[test]
+fn ad_int8_equals_tflite_reference() {
+    check::<AdInt8>("ad");
+}
+
+#[test]
+fn kws_int8_equals_tflite_reference() {
+    check::<KwsInt8>("kws");
+}
+
+#[test]
+fn resnet8_int8_equals_tflite_reference() {
+    check::<ResNet8Int8>("resnet8");
+}
+
+#[test]
+fn vww_int8_equals_tflite_reference() {
+    check::<VwwInt8>("vww");
+}
