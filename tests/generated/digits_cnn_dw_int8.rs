@@ -21,13 +21,16 @@ constnet::quant::Int8Chain::new(constnet::quant::Int8GlobalAvgPool2d::with_multi
 constnet::quant::Int8Dense::new([[-14, 66, -7, 45, -127, -7, -78, -81, 11, -23, -112, 70, -3, 93, -13, -17], [-44, -27, -58, -37, 6, 72, 92, 11, 18, 13, 62, -96, -15, -127, 85, 26], [31, -4, 57, 47, -106, -8, -127, 7, -54, 42, 56, -112, -46, -27, 72, -10], [42, -29, 31, 30, 1, -88, -95, 60, 53, -40, 127, -16, -61, 3, -117, 17], [54, -30, 30, -124, 65, 29, 13, 49, 19, 15, -127, -10, -28, -26, 14, 11], [-127, -58, -69, 85, 47, 59, 20, -3, 15, 2, -64, -9, -18, 92, -17, 11], [-79, 32, -11, 12, 63, -127, 54, -11, -11, 6, -45, 34, 25, 19, 70, 39], [108, -59, -71, -127, -101, -6, 7, -4, 48, 39, -40, -109, -70, -19, 20, 44], [47, -8, 15, 42, 17, -114, 84, -82, -7, 19, -19, -127, -61, 74, -23, 21], [-16, -38, 51, -99, -38, 47, 89, -52, -19, 18, -3, -30, -7, 62, -127, 49]], [-7, -143, -13, 57, -155, 63, -114, 211, -144, 192], [constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7811414332547095, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7035838974989678, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(5025138500704331, -60)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(8299340740973419, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(5221701078516924, -60)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7645181044200511, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(4539595082137726, -60)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(8746087522992128, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(6342429468171920, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(4617704594624680, -60))], constnet::quant::Quantization::new(0.16069353_f32, -128), constnet::quant::Quantization::new(0.2872718_f32, 11), [-128, 127])))))));
 
 /// Runs `net` on `input` (the model's int8 input, row-major NHWC) into `output`; panics on
-/// wrong lengths. Boxes its scratch: `Cnn`'s own `forward_into` allocates nothing.
+/// wrong lengths. Its buffers (input, output and the intermediate tensors) are on the stack and
+/// nothing is allocated, so it also runs without `std`; `Cnn`'s own `forward_into`
+/// takes caller-owned buffers for large models.
 #[allow(dead_code)]
 pub fn forward_flat(net: &Cnn, input: &[i8], output: &mut [i8]) {
     use constnet::quant::{Int8Layer, Int8Tensor};
-    let mut x = constnet::quant::boxed_zeros::<<Cnn as Int8Layer>::Input>();
-    let mut y = constnet::quant::boxed_zeros::<<Cnn as Int8Layer>::Output>();
-    let mut scratch = constnet::quant::boxed_zeros::<<Cnn as Int8Layer>::Scratch>();
+    use constnet::Zeros;
+    let mut x = <Cnn as Int8Layer>::Input::zeros();
+    let mut y = <Cnn as Int8Layer>::Output::zeros();
+    let mut scratch = <Cnn as Int8Layer>::Scratch::zeros();
     assert_eq!(input.len(), x.values().len(), "forward_flat: input length");
     assert_eq!(output.len(), y.values().len(), "forward_flat: output length");
     x.values_mut().copy_from_slice(input);

@@ -11,13 +11,16 @@ pub static MLP: Mlp = constnet::quant::Int8Chain::new(constnet::quant::Int8Dense
 constnet::quant::Int8Dense::new([[25, 21, -60, -6, -16, -127, -41, 14, 2, -60, 52, -29, -95, 24, 73, 1, -80, -81, -22, 35, -49, 25, 2, 6, 36, -18, 37, -7, -67, 28, 20, -59], [-14, -90, 60, 29, -12, -84, 11, -17, -78, -28, -70, -77, 11, 85, -67, -21, 5, 11, -14, -17, 7, 10, 19, 6, -5, 7, 27, 22, 40, -79, 14, -127], [-60, -46, 13, 47, 18, -5, -127, -22, 13, -70, 70, -26, -52, -15, 1, -25, -8, 57, 10, -25, 38, -19, -18, 3, 18, -83, -65, -8, 42, 25, -2, -104], [-106, -37, -115, -107, -35, 116, -126, 26, -16, 99, -76, 21, 2, -5, -16, 1, 30, -19, -68, -127, 23, 34, 29, 80, -57, -66, -70, -11, 69, 68, 6, -76], [82, -44, 24, 9, -8, 12, -72, 22, -27, 66, -14, -22, -17, -38, 12, -29, -11, -24, 51, 55, -127, -18, -22, -76, -100, 55, 16, 14, -58, -104, -18, 13], [-106, 94, -44, 5, -17, -93, -56, 13, 58, 2, -63, 13, 89, 40, -108, -27, -127, -79, -86, 87, 42, 40, 32, -18, 67, 33, -27, 19, -37, -40, 36, 97], [-5, -55, -79, 56, 20, -21, 68, 8, -62, -55, -127, -95, 43, -80, 35, 34, -62, -127, 82, -32, 67, -42, 30, -116, 50, 65, -17, 18, -57, 31, 24, -64], [15, 46, 48, -127, -37, -29, 16, 2, 91, 94, -30, -110, -102, -59, 32, -13, -27, 63, -87, -50, 2, -101, 31, 20, -82, -12, 23, -37, -16, -55, 7, 6], [-16, -117, -65, -41, -62, 117, 61, 1, -39, -127, -80, 42, -11, -121, -20, 16, 61, 16, 78, -95, -77, 100, 54, -48, 27, -66, 49, -33, 19, -66, 15, 21], [-100, 71, -23, -127, -29, -69, 102, -8, -59, -41, 77, 115, -22, 9, -19, -33, 60, -112, -77, 30, -87, -14, -11, 39, -104, -5, 9, -18, 14, 5, 19, 39]], [89, 16, -147, 395, -52, -241, 265, 14, 212, -394], [constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(4779244870855529, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(5431403560509113, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(5455418911327224, -61)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7386821368491214, -62)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(8772355655875534, -62)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7105034054177255, -62)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7233722582618889, -62)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(7712187440981242, -62)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(5103258720983947, -62)), constnet::quant::Requantize::Exact(constnet::quant::ExactScale::new(6597299516378121, -62))], constnet::quant::Quantization::new(0.025825275_f32, -128), constnet::quant::Quantization::new(0.14998633_f32, 34), [-128, 127]));
 
 /// Runs `net` on `input` (the model's int8 input, row-major NHWC) into `output`; panics on
-/// wrong lengths. Boxes its scratch: `Mlp`'s own `forward_into` allocates nothing.
+/// wrong lengths. Its buffers (input, output and the intermediate tensors) are on the stack and
+/// nothing is allocated, so it also runs without `std`; `Mlp`'s own `forward_into`
+/// takes caller-owned buffers for large models.
 #[allow(dead_code)]
 pub fn forward_flat(net: &Mlp, input: &[i8], output: &mut [i8]) {
     use constnet::quant::{Int8Layer, Int8Tensor};
-    let mut x = constnet::quant::boxed_zeros::<<Mlp as Int8Layer>::Input>();
-    let mut y = constnet::quant::boxed_zeros::<<Mlp as Int8Layer>::Output>();
-    let mut scratch = constnet::quant::boxed_zeros::<<Mlp as Int8Layer>::Scratch>();
+    use constnet::Zeros;
+    let mut x = <Mlp as Int8Layer>::Input::zeros();
+    let mut y = <Mlp as Int8Layer>::Output::zeros();
+    let mut scratch = <Mlp as Int8Layer>::Scratch::zeros();
     assert_eq!(input.len(), x.values().len(), "forward_flat: input length");
     assert_eq!(output.len(), y.values().len(), "forward_flat: output length");
     x.values_mut().copy_from_slice(input);

@@ -469,9 +469,10 @@ impl Writer<'_, '_> {
 /// {type_name} = …;` (weights and requantization integers baked in, built by `const fn`s, so
 /// the network lives in read-only memory) and `pub fn forward_flat(net: &{type_name}, input:
 /// &[i8], output: &mut [i8])`, which runs the network on the tensors flattened in TensorFlow
-/// Lite's row-major (NHWC) order and panics on wrong lengths (a tool's entry point: it boxes
-/// its scratch; the network's own [`forward_into`](crate::quant::Int8Layer::forward_into) is
-/// the allocation-free path).
+/// Lite's row-major (NHWC) order and panics on wrong lengths (a tool's entry point; it keeps
+/// its buffers on the stack and allocates nothing, so it also runs without `std`; for large
+/// models the network's own [`forward_into`](crate::quant::Int8Layer::forward_into) takes
+/// caller-owned buffers).
 ///
 /// The same checks as [`load_into`](super::load_into) apply; the generated type loads the
 /// same file with `load_into`.
@@ -530,13 +531,16 @@ pub fn to_rust(bytes: &[u8], static_name: &str, type_name: &str) -> Result<Strin
     let _ = write!(
         out,
         "/// Runs `net` on `input` (the model's int8 input, row-major NHWC) into `output`; panics on
-/// wrong lengths. Boxes its scratch: `{type_name}`'s own `forward_into` allocates nothing.
+/// wrong lengths. Its buffers (input, output and the intermediate tensors) are on the stack and
+/// nothing is allocated, so it also runs without `std`; `{type_name}`'s own `forward_into`
+/// takes caller-owned buffers for large models.
 #[allow(dead_code)]
 pub fn forward_flat(net: &{type_name}, input: &[i8], output: &mut [i8]) {{
     use constnet::quant::{{Int8Layer, Int8Tensor}};
-    let mut x = constnet::quant::boxed_zeros::<<{type_name} as Int8Layer>::Input>();
-    let mut y = constnet::quant::boxed_zeros::<<{type_name} as Int8Layer>::Output>();
-    let mut scratch = constnet::quant::boxed_zeros::<<{type_name} as Int8Layer>::Scratch>();
+    use constnet::Zeros;
+    let mut x = <{type_name} as Int8Layer>::Input::zeros();
+    let mut y = <{type_name} as Int8Layer>::Output::zeros();
+    let mut scratch = <{type_name} as Int8Layer>::Scratch::zeros();
     assert_eq!(input.len(), x.values().len(), \"forward_flat: input length\");
     assert_eq!(output.len(), y.values().len(), \"forward_flat: output length\");
     x.values_mut().copy_from_slice(input);

@@ -8,10 +8,22 @@ use constnet::loss::Mse;
 use constnet::loss::{CrossEntropy, Loss};
 use constnet::optim::{Adam, AdamConfig, Optimizer};
 use constnet::{
-    Conv1d, Conv1dStream, Dense, GruSequence, GruState, Layer, Relu, Tanh, TrainCtx, Zeros, io, seq,
+    Conv1d, Conv1dStream, Conv2d, Dense, Flatten, GruSequence, GruState, Layer, MaxPool2d, Padded, Relu, Tanh,
+    TrainCtx, Zeros, io, seq,
 };
 
 type IrisNet = seq![Dense<4, 16, Relu>, Dense<16, 3>];
+
+// The int8 digits CNN written by `tflite::to_rust` (TensorFlow Lite's integer arithmetic).
+#[allow(dead_code)]
+mod cnn {
+    include!("../../generated/digits_cnn_dw_int8.rs");
+}
+
+/// The first test row of `tests/fixtures/tflite/digits_cnn_dw_int8.expected.txt` and the
+/// output of TensorFlow Lite's reference kernels for it.
+const DIGIT: [i8; 64] = [-128, -128, -112, 95, 127, 127, 111, -112, -128, -128, 47, 95, -1, 79, 47, -128, -128, -128, 111, -32, -128, 95, -80, -128, -128, -128, -48, -112, -48, 79, -112, -128, -128, -128, -128, 79, 127, 127, 15, -128, -128, -128, -96, 127, 111, 15, -112, -128, -128, -128, -128, 47, 15, -128, -128, -128, -128, -128, -80, 127, -96, -128, -128, -128];
+const DIGIT_LOGITS: [i8; 10] = [-8, 3, 30, 11, 48, -54, -70, 89, 31, 17];
 
 // The network baked into the binary by `examples/10_export.rs`, and the same weights in
 // constnet's own format.
@@ -30,7 +42,9 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// differs from the baked one; 3: a training step with Adam did not lower the loss; 4: the
 /// trained network did not round-trip through a stack buffer; 5: streaming a GRU state
 /// through silence left it nonzero or not finite; 6: a BPTT step with Adam on a GRU + Dense
-/// did not lower the loss.
+/// did not lower the loss; 7: a causal convolution streamed differently from its window; 8:
+/// the int8 digits CNN (generated from a TensorFlow Lite file) differed from TensorFlow
+/// Lite's output.
 #[unsafe(no_mangle)]
 pub extern "C" fn constnet_no_std_check(seed: u64) -> u32 {
     // Load from a byte slice, and compare with the baked network by inference.
@@ -127,5 +141,41 @@ fn convolution(seed: u64) -> u32 {
             return 7;
         }
     }
+    int8_digits()
+}
+
+/// The int8 digits CNN on a test row equals TensorFlow Lite's output (code 8).
+fn int8_digits() -> u32 {
+    let mut logits = [0i8; 10];
+    cnn::forward_flat(&cnn::CNN, &DIGIT, &mut logits);
+    if logits != DIGIT_LOGITS {
+        return 8;
+    }
     0
+}
+
+/// The int8 digits CNN alone (for the code-size figure): the sum of its logits on a row
+/// derived from `seed`.
+#[unsafe(no_mangle)]
+pub extern "C" fn constnet_int8_digits(seed: u64) -> i32 {
+    let input: [i8; 64] = core::array::from_fn(|i| (seed as i8).wrapping_add(DIGIT[i]));
+    let mut logits = [0i8; 10];
+    cnn::forward_flat(&cnn::CNN, &input, &mut logits);
+    logits.iter().map(|&v| v as i32).sum()
+}
+
+/// The f32 digits CNN of `examples/11_digits_cnn.rs` alone (for the code-size figure: its
+/// forward code, the weights zero and opaque to the optimizer), the sum of its logits.
+#[unsafe(no_mangle)]
+pub extern "C" fn constnet_f32_digits(seed: u64) -> f32 {
+    type Cnn = seq![
+        Conv2d<1, 16, 3, 3, 8, 8, 8, 8, Relu, f32, Padded<1, 1>>,
+        MaxPool2d<16, 2, 2, 8, 8, 4, 4>,
+        Flatten<[[[f32; 16]; 4]; 4], 256>,
+        Dense<256, 10>
+    ];
+    let net = core::hint::black_box(Cnn::zeros());
+    let input: [[[f32; 1]; 8]; 8] =
+        core::array::from_fn(|i| core::array::from_fn(|j| [(seed as f32) * DIGIT[8 * i + j] as f32]));
+    net.forward(&input).iter().sum()
 }
