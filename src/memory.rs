@@ -43,6 +43,19 @@
 //! | `BatchCache<1>` | 24872 | 1410520 | 2175528 | 4734472 | 14944 |
 //! | `BatchCache<32>` | 795904 | 45136640 | 69616896 | 151503104 | 478208 |
 //!
+//! Int8 networks ([`crate::quant`], `tests/memory.rs` recomputes this table too): the digits
+//! CNN generated from `tests/fixtures/tflite/digits_cnn_dw_int8.tflite`, and M and the MLPerf
+//! Tiny models as loaded from their int8 TensorFlow Lite files (`benches/workloads/mlperf_int8.rs`).
+//! A layer keeps its int8 weights, int32 bias and, per output channel, its requantization and
+//! two derived int32 sums; the `Scratch` holds every tensor between layers (boxed or `static`
+//! for the large ones: nothing else is needed to run).
+//!
+//! | bytes | digits CNN (dw) | M | KWS | RESNET8 | VWW | AD |
+//! |---|---:|---:|---:|---:|---:|---:|
+//! | int8 model | 4192 | 106648 | 33216 | 84848 | 258544 | 324624 |
+//! | `Scratch` (tensors between layers) | 2336 | 128 | 72064 | 131136 | 231808 | 1032 |
+//! | input + output | 74 | 794 | 502 | 3082 | 27650 | 1280 |
+//!
 //! A convolution's cache keeps each sample's input image, pre-activations and outputs, and a
 //! chain keeps the activations between layers once more, so a training batch of images is
 //! tens to hundreds of MB: build it with [`zeroed_box`](crate::zeroed_box) or

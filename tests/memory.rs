@@ -146,3 +146,59 @@ fn streaming_states_are_their_scalars() {
     assert_eq!(size_of::<constnet::GruState<8>>(), 32);
     assert_eq!(size_of::<constnet::LstmState<16>>(), 2 * 16 * 4);
 }
+
+/// The int8 networks of the benchmarks (`tflite::to_rust`'s types).
+#[allow(dead_code)]
+#[path = "../benches/workloads/mlperf_int8.rs"]
+mod mlperf_int8;
+
+/// The int8 digits CNN generated from `tests/fixtures/tflite/digits_cnn_dw_int8.tflite`.
+#[allow(dead_code)]
+mod digits_int8 {
+    include!("generated/digits_cnn_dw_int8.rs");
+}
+
+fn int8_sizes<N: constnet::quant::Int8Layer>() -> Vec<usize> {
+    vec![
+        size_of::<N>(),
+        size_of::<N::Scratch>(),
+        size_of::<N::Input>() + size_of::<N::Output>(),
+    ]
+}
+
+fn int8_table() -> String {
+    let columns = [
+        int8_sizes::<digits_int8::Cnn>(),
+        int8_sizes::<mlperf_int8::MInt8>(),
+        int8_sizes::<mlperf_int8::KwsInt8>(),
+        int8_sizes::<mlperf_int8::ResNet8Int8>(),
+        int8_sizes::<mlperf_int8::VwwInt8>(),
+        int8_sizes::<mlperf_int8::AdInt8>(),
+    ];
+    let rows = [
+        "int8 model",
+        "`Scratch` (tensors between layers)",
+        "input + output",
+    ];
+    let mut out = String::from(
+        "//! | bytes | digits CNN (dw) | M | KWS | RESNET8 | VWW | AD |\n//! |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (i, row) in rows.iter().enumerate() {
+        out += &format!("//! | {row} |");
+        for c in &columns {
+            out += &format!(" {} |", c[i]);
+        }
+        out += "\n";
+    }
+    out
+}
+
+#[test]
+fn the_int8_memory_table_is_current() {
+    let docs = include_str!("../src/memory.rs");
+    let want = int8_table();
+    assert!(
+        docs.contains(&want),
+        "src/memory.rs has a stale int8 table; the current one is:\n{want}"
+    );
+}

@@ -6,19 +6,20 @@ use super::int8_conv2d::Image;
 use super::{Int8Layer, Quantization, QuantizedMultiplier, clamp_i8};
 use crate::zeros::Zeros;
 
-/// Which of TensorFlow Lite's reference MEAN kernels an [`Int8GlobalAvgPool2d`] reproduces;
-/// the converter's `keep_dims` and the tensors' quantization choose it.
+/// Which of TensorFlow Lite's integer MEAN kernels an [`Int8GlobalAvgPool2d`] reproduces.
+/// LiteRT's reference kernels (the contract the importer follows) always use
+/// [`Rescaled`](MeanKernel::Rescaled); the other two are the special cases of older
+/// TensorFlow Lite reference code, which other runtimes derived from it may still take.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MeanKernel {
-    /// Input and output share their quantization (and `keep_dims` is false): the sum of the
-    /// raw values divided by the count, truncated toward zero.
+    /// The sum minus the zero points, requantized by `input_scale / output_scale` with the
+    /// `1 / count` folded into the multiplier (LiteRT's `QuantizedMeanOrSum`).
     #[default]
-    SameQuantization,
-    /// `keep_dims` is false and the quantizations differ: the sum minus the zero points,
-    /// requantized by `input_scale / output_scale` with the `1 / count` folded into the
-    /// multiplier.
     Rescaled,
-    /// `keep_dims` is true (the 4-D kernel): the sum minus the zero points, requantized by
+    /// Input and output share their quantization: the sum of the raw values divided by the
+    /// count, truncated toward zero.
+    SameQuantization,
+    /// The 4-D `keep_dims` kernel: the sum minus the zero points, requantized by
     /// `input_scale / output_scale`, then divided by the count with rounding half away from
     /// zero.
     KeepDims,
@@ -30,8 +31,10 @@ pub enum MeanKernel {
 /// ```
 /// use constnet::quant::{Int8GlobalAvgPool2d, Int8Layer, MeanKernel, Quantization};
 /// let q = Quantization::new(0.1, 0);
-/// let pool = Int8GlobalAvgPool2d::<1, 2, 2>::new(q, q, MeanKernel::SameQuantization);
-/// assert_eq!(pool.forward(&[[[1], [-4]], [[7], [3]]]), [1]); // 7 / 4 truncated
+/// let pool = Int8GlobalAvgPool2d::<1, 2, 2>::new(q, q, MeanKernel::Rescaled);
+/// assert_eq!(pool.forward(&[[[1], [-4]], [[7], [3]]]), [2]); // 7 / 4 rounded
+/// let older = Int8GlobalAvgPool2d::<1, 2, 2>::new(q, q, MeanKernel::SameQuantization);
+/// assert_eq!(older.forward(&[[[1], [-4]], [[7], [3]]]), [1]); // 7 / 4 truncated
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Int8GlobalAvgPool2d<const C: usize, const H: usize, const W: usize> {

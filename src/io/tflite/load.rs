@@ -544,13 +544,9 @@ impl<const C: usize, const H: usize, const W: usize> FromTflite for Int8GlobalAv
             let input =
                 activation(tensor(graph, o, 0, "input")?, &[H, W, C], "the input").map_err(at)?;
             let output = activation(output_of(graph, o), &[C], "the output").map_err(at)?;
-            let kernel = if o.options.keep_dims {
-                MeanKernel::KeepDims
-            } else if input.same_as(output) {
-                MeanKernel::SameQuantization
-            } else {
-                MeanKernel::Rescaled
-            };
+            // LiteRT's reference MEAN requantizes with 1 / count folded into the multiplier,
+            // whatever keep_dims and the quantizations.
+            let kernel = MeanKernel::Rescaled;
             Ok(Int8GlobalAvgPool2d::new(input, output, kernel))
         })?;
         if write {

@@ -275,7 +275,15 @@ impl Writer<'_, '_> {
         let graph = self.graph;
         let o = &graph.operators[i];
         let at = |e: Error| e.at(&o.describe());
-        let flow = Flow::of(&graph.tensors[t as usize].shape).map_err(at)?;
+        let mut flow = Flow::of(&graph.tensors[t as usize].shape).map_err(at)?;
+        // A MEAN's output is a vector in constnet, whatever keep_dims leaves in the file.
+        if graph
+            .operators
+            .iter()
+            .any(|p| p.code == op::MEAN && p.outputs[0] == t)
+        {
+            flow = Flow::Vector(flow.len());
+        }
         let out_tensor = output_of(graph, o);
         let out = Flow::of(&out_tensor.shape).map_err(at)?;
         let own = |s: &[i32]| s.iter().map(|&d| d as usize).collect::<Vec<_>>();
@@ -423,13 +431,9 @@ impl Writer<'_, '_> {
                         "mean over axes {axes:?}; constnet's is over [1, 2]"
                     ))));
                 }
-                let kernel = if o.options.keep_dims {
-                    MeanKernel::KeepDims
-                } else if input.same_as(output) {
-                    MeanKernel::SameQuantization
-                } else {
-                    MeanKernel::Rescaled
-                };
+                // LiteRT's reference MEAN requantizes with 1 / count folded into the multiplier,
+                // whatever keep_dims and the quantizations.
+                let kernel = MeanKernel::Rescaled;
                 let m = QuantizedMultiplier::from_real(input.scale as f64 / output.scale as f64);
                 (
                     format!("constnet::quant::Int8GlobalAvgPool2d<{c}, {h}, {w_}>"),

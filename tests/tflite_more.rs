@@ -1,0 +1,205 @@
+//! Small int8 models made by `tests/python/make_int8_models.py` (TensorFlow 2.21's converter)
+//! to exercise what the digits models do not: MEAN with `keep_dims` and with rescaling,
+//! SAME pools whose windows leave the image, a depthwise multiplier of 2 and dilated
+//! depthwise and regular convolutions, strided SAME convolutions on even sizes, a 5×3
+//! kernel, a ResNet projection block, per-tensor FULLY_CONNECTED. Their Rust source (written
+//! by `tflite::to_rust`, in `generated/more/`) reproduces LiteRT's reference kernels exactly,
+//! equals what `load_into` builds, and is what `to_rust` writes today.
+
+#[allow(dead_code)]
+mod avgpool_same {
+    include!("generated/more/avgpool_same.rs");
+}
+#[allow(dead_code)]
+mod conv_strided_dilated {
+    include!("generated/more/conv_strided_dilated.rs");
+}
+#[allow(dead_code)]
+mod dense_per_tensor {
+    include!("generated/more/dense_per_tensor.rs");
+}
+#[allow(dead_code)]
+mod depthwise_multiplier {
+    include!("generated/more/depthwise_multiplier.rs");
+}
+#[allow(dead_code)]
+mod mean_keepdims {
+    include!("generated/more/mean_keepdims.rs");
+}
+#[allow(dead_code)]
+mod mean_rescaled {
+    include!("generated/more/mean_rescaled.rs");
+}
+#[allow(dead_code)]
+mod residual_projection {
+    include!("generated/more/residual_projection.rs");
+}
+
+fn rows(name: &str) -> Vec<(Vec<i8>, Vec<i8>)> {
+    let path = format!(
+        "{}/tests/fixtures/tflite/more/{name}.expected.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let numbers = |s: &str| {
+        s.split_whitespace()
+            .map(|v| v.parse::<i8>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (input, output) = l.split_once('|').unwrap();
+            (numbers(input), numbers(output))
+        })
+        .collect()
+}
+
+fn reproduces(name: &str, forward: impl Fn(&[i8], &mut [i8])) {
+    let rows = rows(name);
+    assert_eq!(rows.len(), 50);
+    for (i, (input, expected)) in rows.iter().enumerate() {
+        let mut output = vec![0i8; expected.len()];
+        forward(input, &mut output);
+        assert_eq!(&output, expected, "{name} row {i}");
+    }
+}
+
+#[test]
+fn avgpool_same_equals_tflite_reference() {
+    reproduces("avgpool_same", |x, y| {
+        avgpool_same::forward_flat(&avgpool_same::AVGPOOL_SAME, x, y)
+    });
+}
+
+#[test]
+fn conv_strided_dilated_equals_tflite_reference() {
+    reproduces("conv_strided_dilated", |x, y| {
+        conv_strided_dilated::forward_flat(&conv_strided_dilated::CONV_STRIDED_DILATED, x, y)
+    });
+}
+
+#[test]
+fn dense_per_tensor_equals_tflite_reference() {
+    reproduces("dense_per_tensor", |x, y| {
+        dense_per_tensor::forward_flat(&dense_per_tensor::DENSE_PER_TENSOR, x, y)
+    });
+}
+
+#[test]
+fn depthwise_multiplier_equals_tflite_reference() {
+    reproduces("depthwise_multiplier", |x, y| {
+        depthwise_multiplier::forward_flat(&depthwise_multiplier::DEPTHWISE_MULTIPLIER, x, y)
+    });
+}
+
+#[test]
+fn mean_keepdims_equals_tflite_reference() {
+    reproduces("mean_keepdims", |x, y| {
+        mean_keepdims::forward_flat(&mean_keepdims::MEAN_KEEPDIMS, x, y)
+    });
+}
+
+#[test]
+fn mean_rescaled_equals_tflite_reference() {
+    reproduces("mean_rescaled", |x, y| {
+        mean_rescaled::forward_flat(&mean_rescaled::MEAN_RESCALED, x, y)
+    });
+}
+
+#[test]
+fn residual_projection_equals_tflite_reference() {
+    reproduces("residual_projection", |x, y| {
+        residual_projection::forward_flat(&residual_projection::RESIDUAL_PROJECTION, x, y)
+    });
+}
+
+#[cfg(feature = "tflite")]
+mod with_importer {
+    use constnet::quant::boxed_zeros;
+    use constnet::tflite;
+
+    fn bytes(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/fixtures/tflite/more/{name}.tflite",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn generated_statics_equal_the_loaded_networks() {
+        let mut net = boxed_zeros::<super::avgpool_same::AvgpoolSame>();
+        tflite::load_into(&mut *net, &bytes("avgpool_same")).unwrap();
+        assert_eq!(*net, super::avgpool_same::AVGPOOL_SAME, "avgpool_same");
+        let mut net = boxed_zeros::<super::conv_strided_dilated::ConvStridedDilated>();
+        tflite::load_into(&mut *net, &bytes("conv_strided_dilated")).unwrap();
+        assert_eq!(
+            *net,
+            super::conv_strided_dilated::CONV_STRIDED_DILATED,
+            "conv_strided_dilated"
+        );
+        let mut net = boxed_zeros::<super::dense_per_tensor::DensePerTensor>();
+        tflite::load_into(&mut *net, &bytes("dense_per_tensor")).unwrap();
+        assert_eq!(
+            *net,
+            super::dense_per_tensor::DENSE_PER_TENSOR,
+            "dense_per_tensor"
+        );
+        let mut net = boxed_zeros::<super::depthwise_multiplier::DepthwiseMultiplier>();
+        tflite::load_into(&mut *net, &bytes("depthwise_multiplier")).unwrap();
+        assert_eq!(
+            *net,
+            super::depthwise_multiplier::DEPTHWISE_MULTIPLIER,
+            "depthwise_multiplier"
+        );
+        let mut net = boxed_zeros::<super::mean_keepdims::MeanKeepdims>();
+        tflite::load_into(&mut *net, &bytes("mean_keepdims")).unwrap();
+        assert_eq!(*net, super::mean_keepdims::MEAN_KEEPDIMS, "mean_keepdims");
+        let mut net = boxed_zeros::<super::mean_rescaled::MeanRescaled>();
+        tflite::load_into(&mut *net, &bytes("mean_rescaled")).unwrap();
+        assert_eq!(*net, super::mean_rescaled::MEAN_RESCALED, "mean_rescaled");
+        let mut net = boxed_zeros::<super::residual_projection::ResidualProjection>();
+        tflite::load_into(&mut *net, &bytes("residual_projection")).unwrap();
+        assert_eq!(
+            *net,
+            super::residual_projection::RESIDUAL_PROJECTION,
+            "residual_projection"
+        );
+    }
+
+    #[test]
+    fn generated_sources_are_what_to_rust_writes() {
+        for (name, static_name, type_name) in [
+            ("avgpool_same", "AVGPOOL_SAME", "AvgpoolSame"),
+            (
+                "conv_strided_dilated",
+                "CONV_STRIDED_DILATED",
+                "ConvStridedDilated",
+            ),
+            ("dense_per_tensor", "DENSE_PER_TENSOR", "DensePerTensor"),
+            (
+                "depthwise_multiplier",
+                "DEPTHWISE_MULTIPLIER",
+                "DepthwiseMultiplier",
+            ),
+            ("mean_keepdims", "MEAN_KEEPDIMS", "MeanKeepdims"),
+            ("mean_rescaled", "MEAN_RESCALED", "MeanRescaled"),
+            (
+                "residual_projection",
+                "RESIDUAL_PROJECTION",
+                "ResidualProjection",
+            ),
+        ] {
+            let fresh = tflite::to_rust(&bytes(name), static_name, type_name).unwrap();
+            let path = format!(
+                "{}/tests/generated/more/{name}.rs",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            assert!(
+                fresh == std::fs::read_to_string(&path).unwrap(),
+                "{path} is stale: regenerate with `cargo run --features tflite --example 13_tflite_to_rust -- tests/fixtures/tflite/more/{name}.tflite {static_name} {type_name}`"
+            );
+        }
+    }
+}
