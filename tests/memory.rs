@@ -148,7 +148,6 @@ fn streaming_states_are_their_scalars() {
 }
 
 /// The int8 networks of the benchmarks (`tflite::to_rust`'s types).
-#[allow(dead_code)]
 #[path = "../benches/workloads/mlperf_int8.rs"]
 mod mlperf_int8;
 
