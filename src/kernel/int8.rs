@@ -55,6 +55,7 @@ pub(crate) mod avx2 {
 
     /// The sum of the eight int32 lanes.
     #[target_feature(enable = "avx2")]
+    #[inline]
     fn sum_lanes(v: __m256i) -> i32 {
         let pair = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
         let pair = _mm_add_epi32(pair, _mm_shuffle_epi32::<0b01_00_11_10>(pair));
@@ -64,6 +65,7 @@ pub(crate) mod avx2 {
 
     /// 16 int8 at `p`, widened to int16.
     #[target_feature(enable = "avx2")]
+    #[inline]
     fn widen(v: &[i8; 16]) -> __m256i {
         // SAFETY: `v` is 16 readable bytes; the load is unaligned.
         _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(v.as_ptr().cast()) })
@@ -145,6 +147,7 @@ pub(crate) mod vnni {
     /// 64 bytes of `x` from `at` (the tail masked, masked-off bytes zero), as unsigned
     /// `x + 128`, and the mask of the bytes read.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[inline]
     fn load(v: &[i8], at: usize, mask: __mmask64) -> __m512i {
         // SAFETY: the mask selects bytes at .. at + 64 that are within `v` (the callers pass
         // a full mask only for a whole 64-byte step, and the tail mask for the rest); masked
@@ -210,7 +213,7 @@ pub(crate) mod vnni {
 /// VNNI and BW.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
-fn use_vnni() -> bool {
+pub(crate) fn use_vnni() -> bool {
     super::dispatch::simd_level() == super::dispatch::SimdLevel::Avx512
         && std::is_x86_feature_detected!("avx512vnni")
         && std::is_x86_feature_detected!("avx512bw")

@@ -15,6 +15,7 @@ mod dispatch;
 mod gemm;
 mod heap;
 mod int8;
+mod int8_packed;
 pub(crate) mod math;
 #[cfg(feature = "std")]
 pub(crate) mod peak;
@@ -33,6 +34,7 @@ pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field
 #[cfg(feature = "std")]
 pub(crate) use heap::{boxed_with, boxed_zeros};
 pub(crate) use int8::{int8_depthwise_tap, int8_matvec};
+pub(crate) use int8_packed::{int8_packed_product, packable, packed_index};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
 macro_rules! dispatch {

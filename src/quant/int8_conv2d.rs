@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::int8_dense::{fold_bias, requantize, row_sums};
+use super::int8_dense::{fold_bias, row_sums};
 use super::{Int8Layer, Quantization, QuantizedMultiplier};
 use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
 use crate::zeros::{InPlace, Zeros};
@@ -72,6 +72,32 @@ impl<
         );
     };
 
+    /// The length of a filter (`KH·KW·C_IN`).
+    const K: usize = KH * KW * C_IN;
+
+    /// Whether the weights are kept in the packed order of the VNNI kernel (16 output
+    /// channels × 4 filter values per 64-byte block): when `C_OUT % 16 == 0` and `K % 4 == 0`.
+    const PACKED: bool = crate::kernel::packable(C_OUT, Self::K);
+
+    /// Where weight `(o, k)` (`k` in `OHWI` order within the filter) is kept.
+    const fn at(o: usize, k: usize) -> usize {
+        if Self::PACKED {
+            crate::kernel::packed_index(o, k, Self::K)
+        } else {
+            o * Self::K + k
+        }
+    }
+
+    /// Weight `(o, u, v, c)`.
+    pub fn weight(&self, o: usize, u: usize, v: usize, c: usize) -> i8 {
+        assert!(
+            o < C_OUT && u < KH && v < KW && c < C_IN,
+            "Int8Conv2d::weight: index outside the filter"
+        );
+        self.weights.as_flattened().as_flattened().as_flattened()
+            [Self::at(o, (u * KW + v) * C_IN + c)]
+    }
+
     /// The layer from its integers: `weights[o][u][v][c]` (TensorFlow Lite's `OHWI`), the
     /// int32 bias, one multiplier per output channel, the input and output quantization and
     /// the output clamp `[min, max]`.
@@ -86,6 +112,29 @@ impl<
         let () = Self::SHAPE;
         let weight_sums = row_sums(weights.as_flattened().as_flattened().as_flattened());
         let folded_bias = fold_bias(&weight_sums, &bias, input.zero_point);
+        let weights = if Self::PACKED {
+            let mut stored = [[[[0i8; C_IN]; KW]; KH]; C_OUT];
+            let mut o = 0;
+            while o < C_OUT {
+                let mut k = 0;
+                while k < Self::K {
+                    let at = Self::at(o, k);
+                    let (c, v, u) = (k % C_IN, (k / C_IN) % KW, k / (C_IN * KW));
+                    let (c2, v2, u2, o2) = (
+                        at % C_IN,
+                        (at / C_IN) % KW,
+                        (at / (C_IN * KW)) % KH,
+                        at / Self::K,
+                    );
+                    stored[o2][u2][v2][c2] = weights[o][u][v][c];
+                    k += 1;
+                }
+                o += 1;
+            }
+            stored
+        } else {
+            weights
+        };
         Int8Conv2d {
             weights,
             bias,
@@ -130,9 +179,14 @@ impl<
         Self::new(weights, bias, multipliers, input, output, range)
     }
 
-    /// `weights[o][u][v][c]`.
-    pub fn weights(&self) -> &[[[[i8; C_IN]; KW]; KH]; C_OUT] {
-        &self.weights
+    /// All weights, `weights[o][u][v][c]` (TensorFlow Lite's `OHWI`), copied out of the
+    /// kernel's order.
+    pub fn weights(&self) -> [[[[i8; C_IN]; KW]; KH]; C_OUT] {
+        core::array::from_fn(|o| {
+            core::array::from_fn(|u| {
+                core::array::from_fn(|v| core::array::from_fn(|c| self.weight(o, u, v, c)))
+            })
+        })
     }
 
     /// The int32 bias.
@@ -167,17 +221,20 @@ impl<
             .as_flattened_mut()
             .as_flattened_mut()
             .as_flattened_mut();
-        for (k, w) in flat.iter_mut().enumerate() {
-            *w = weights(k);
-        }
         for o in 0..C_OUT {
+            let mut sum = 0i32;
+            for k in 0..Self::K {
+                let w = weights(o * Self::K + k);
+                flat[Self::at(o, k)] = w;
+                sum = sum.wrapping_add(w as i32);
+            }
+            self.weight_sums[o] = sum;
             self.bias[o] = bias(o);
             self.multipliers[o] = multipliers(o);
         }
         self.input = input;
         self.output = output;
         self.range = range;
-        self.weight_sums = row_sums(self.weights.as_flattened().as_flattened().as_flattened());
         self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
     }
 }
@@ -263,45 +320,93 @@ impl<
         let [dh, dw] = O::DILATION;
         let zero = super::clamp_i8(self.input.zero_point);
         let weights = self.weights.as_flattened().as_flattened().as_flattened();
-        let mut patch = [[[zero; C_IN]; KW]; KH];
-        let mut acc = [0i32; C_OUT];
-        for (oy, out_row) in y.iter_mut().enumerate() {
-            let y0 = window_start(oy, sh, rows.before);
-            for (ox, out) in out_row.iter_mut().enumerate() {
-                let x0 = window_start(ox, sw, columns.before);
-                let pixel: &[i8] = if KH == 1
-                    && KW == 1
-                    && y0 >= 0
-                    && x0 >= 0
-                    && (y0 as usize) < H
-                    && (x0 as usize) < W
-                {
-                    &x[y0 as usize][x0 as usize]
-                } else {
-                    for (u, patch_row) in patch.iter_mut().enumerate() {
-                        let iy = y0 + (u * dh) as isize;
-                        for (v, tap) in patch_row.iter_mut().enumerate() {
-                            let ix = x0 + (v * dw) as isize;
-                            *tap = if iy >= 0 && ix >= 0 && (iy as usize) < H && (ix as usize) < W {
-                                x[iy as usize][ix as usize]
-                            } else {
-                                [zero; C_IN]
-                            };
-                        }
-                    }
-                    patch.as_flattened().as_flattened()
-                };
-                crate::kernel::int8_matvec(pixel, weights, &self.weight_sums, &mut acc);
-                for o in 0..C_OUT {
-                    let total = acc[o].wrapping_add(self.folded_bias[o]);
-                    out[o] = requantize(
-                        total,
-                        self.multipliers[o],
-                        self.output.zero_point,
-                        self.range,
-                    );
+        // The filter window at output pixel `(oy, ox)`: the input pixel itself for an
+        // unpadded 1×1 filter, else gathered into `patch` (padding reads as the zero point).
+        let window = |oy: usize, ox: usize, patch: &mut [[[i8; C_IN]; KW]; KH]| -> bool {
+            let (y0, x0) = (
+                window_start(oy, sh, rows.before),
+                window_start(ox, sw, columns.before),
+            );
+            if KH == 1 && KW == 1 && y0 >= 0 && x0 >= 0 && (y0 as usize) < H && (x0 as usize) < W {
+                return false;
+            }
+            for (u, patch_row) in patch.iter_mut().enumerate() {
+                let iy = y0 + (u * dh) as isize;
+                for (v, tap) in patch_row.iter_mut().enumerate() {
+                    let ix = x0 + (v * dw) as isize;
+                    *tap = if iy >= 0 && ix >= 0 && (iy as usize) < H && (ix as usize) < W {
+                        x[iy as usize][ix as usize]
+                    } else {
+                        [zero; C_IN]
+                    };
                 }
             }
+            true
+        };
+        let direct = |oy: usize, ox: usize| -> &[i8] {
+            &x[window_start(oy, sh, rows.before) as usize]
+                [window_start(ox, sw, columns.before) as usize]
+        };
+        let finish = |acc: &[i32], out: &mut [i8; C_OUT]| {
+            super::fixed_point::requantize_channels(
+                acc,
+                &self.folded_bias,
+                &self.multipliers,
+                self.output.zero_point,
+                self.range,
+                out,
+            );
+        };
+        let outputs = y.as_flattened_mut();
+        let mut patches = [[[[zero; C_IN]; KW]; KH]; 4];
+        let mut acc = [[0i32; C_OUT]; 4];
+        let mut pixel = 0;
+        if Self::PACKED {
+            // Four output pixels per pass share each load of the weights.
+            while pixel + 4 <= H_OUT * W_OUT {
+                let mut gathered = [false; 4];
+                for (p, (patch, g)) in patches.iter_mut().zip(gathered.iter_mut()).enumerate() {
+                    *g = window((pixel + p) / W_OUT, (pixel + p) % W_OUT, patch);
+                }
+                let input = |p: usize| -> &[i8] {
+                    if gathered[p] {
+                        patches[p].as_flattened().as_flattened()
+                    } else {
+                        direct((pixel + p) / W_OUT, (pixel + p) % W_OUT)
+                    }
+                };
+                crate::kernel::int8_packed_product(
+                    [input(0), input(1), input(2), input(3)],
+                    weights,
+                    &self.weight_sums,
+                    acc.as_flattened_mut(),
+                );
+                for p in 0..4 {
+                    finish(&acc[p], &mut outputs[pixel + p]);
+                }
+                pixel += 4;
+            }
+        }
+        while pixel < H_OUT * W_OUT {
+            let (oy, ox) = (pixel / W_OUT, pixel % W_OUT);
+            let gathered = window(oy, ox, &mut patches[0]);
+            let input: &[i8] = if gathered {
+                patches[0].as_flattened().as_flattened()
+            } else {
+                direct(oy, ox)
+            };
+            if Self::PACKED {
+                crate::kernel::int8_packed_product(
+                    [input],
+                    weights,
+                    &self.weight_sums,
+                    &mut acc[0],
+                );
+            } else {
+                crate::kernel::int8_matvec(input, weights, &self.weight_sums, &mut acc[0]);
+            }
+            finish(&acc[0], &mut outputs[pixel]);
+            pixel += 1;
         }
     }
 }

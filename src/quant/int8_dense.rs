@@ -1,6 +1,6 @@
 //! `Int8Dense`: TensorFlow Lite's int8 FULLY_CONNECTED.
 
-use super::{ExactScale, Int8Layer, Quantization, QuantizedMultiplier, Requantize, clamp_i8};
+use super::{ExactScale, Int8Layer, Quantization, Requantize, clamp_i8};
 use crate::zeros::{InPlace, Zeros};
 
 /// TensorFlow Lite's int8 `FULLY_CONNECTED`: `y = clamp(M_o · (Σ_i w[o][i] · (x[i] − z_x) +
@@ -38,6 +38,19 @@ pub struct Int8Dense<const IN: usize, const OUT: usize> {
 }
 
 impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
+    /// Whether the weights are kept in the packed order of the VNNI kernel (16 outputs × 4
+    /// inputs per 64-byte block): when `OUT % 16 == 0` and `IN % 4 == 0`.
+    const PACKED: bool = crate::kernel::packable(OUT, IN);
+
+    /// Where weight `(o, i)` is kept.
+    const fn at(o: usize, i: usize) -> usize {
+        if Self::PACKED {
+            crate::kernel::packed_index(o, i, IN)
+        } else {
+            o * IN + i
+        }
+    }
+
     /// The layer from its integers: `weights[o][i]` (TensorFlow Lite's `[OUT, IN]` order), the
     /// int32 bias, one requantization per output, the input and output quantization and the
     /// output clamp `[min, max]` (see [`activation_range`](super::activation_range)).
@@ -51,6 +64,22 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
     ) -> Self {
         let weight_sums = row_sums(weights.as_flattened());
         let folded_bias = fold_bias(&weight_sums, &bias, input.zero_point);
+        let weights = if Self::PACKED {
+            let mut stored = [[0i8; IN]; OUT];
+            let mut o = 0;
+            while o < OUT {
+                let mut i = 0;
+                while i < IN {
+                    let k = Self::at(o, i);
+                    stored[k / IN][k % IN] = weights[o][i];
+                    i += 1;
+                }
+                o += 1;
+            }
+            stored
+        } else {
+            weights
+        };
         Int8Dense {
             weights,
             bias,
@@ -90,9 +119,19 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
         self
     }
 
-    /// `weights[o][i]`.
-    pub fn weights(&self) -> &[[i8; IN]; OUT] {
-        &self.weights
+    /// Weight `(o, i)` (output `o`, input `i`).
+    pub fn weight(&self, o: usize, i: usize) -> i8 {
+        assert!(
+            o < OUT && i < IN,
+            "Int8Dense::weight: ({o}, {i}) outside {OUT}×{IN}"
+        );
+        self.weights.as_flattened()[Self::at(o, i)]
+    }
+
+    /// All weights, `weights[o][i]` (TensorFlow Lite's `[OUT, IN]` order), copied out of the
+    /// kernel's order.
+    pub fn weights(&self) -> [[i8; IN]; OUT] {
+        core::array::from_fn(|o| core::array::from_fn(|i| self.weight(o, i)))
     }
 
     /// The int32 bias.
@@ -121,17 +160,21 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
         output: Quantization,
         range: [i8; 2],
     ) {
-        for (o, row) in self.weights.iter_mut().enumerate() {
-            for (i, w) in row.iter_mut().enumerate() {
-                *w = weights(o, i);
+        let flat = self.weights.as_flattened_mut();
+        for o in 0..OUT {
+            let mut sum = 0i32;
+            for i in 0..IN {
+                let w = weights(o, i);
+                flat[Self::at(o, i)] = w;
+                sum = sum.wrapping_add(w as i32);
             }
+            self.weight_sums[o] = sum;
             self.bias[o] = bias(o);
             self.requantize[o] = requantize(o);
         }
         self.input = input;
         self.output = output;
         self.range = range;
-        self.weight_sums = row_sums(self.weights.as_flattened());
         self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
     }
 }
@@ -170,17 +213,6 @@ pub(crate) const fn fold_bias<const OUT: usize>(
         o += 1;
     }
     folded
-}
-
-/// The requantized, clamped int8 output of one accumulator.
-#[inline(always)]
-pub(crate) fn requantize(
-    acc: i32,
-    multiplier: QuantizedMultiplier,
-    zero_point: i32,
-    range: [i8; 2],
-) -> i8 {
-    clamp_output(multiplier.apply(acc), zero_point, range)
 }
 
 /// `v + zero_point`, saturated to int8, then clamped to `range`.
@@ -244,7 +276,16 @@ impl<const IN: usize, const OUT: usize> Int8Layer for Int8Dense<IN, OUT> {
     #[inline]
     fn forward_into(&self, x: &[i8; IN], y: &mut [i8; OUT], _: &mut ()) {
         let mut acc = [0i32; OUT];
-        crate::kernel::int8_matvec(x, self.weights.as_flattened(), &self.weight_sums, &mut acc);
+        if Self::PACKED {
+            crate::kernel::int8_packed_product(
+                [x],
+                self.weights.as_flattened(),
+                &self.weight_sums,
+                &mut acc,
+            );
+        } else {
+            crate::kernel::int8_matvec(x, self.weights.as_flattened(), &self.weight_sums, &mut acc);
+        }
         for o in 0..OUT {
             let total = acc[o].wrapping_add(self.folded_bias[o]);
             y[o] = clamp_output(

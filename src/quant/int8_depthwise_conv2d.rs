@@ -3,7 +3,6 @@
 use core::marker::PhantomData;
 
 use super::int8_conv2d::{Image, window_start};
-use super::int8_dense::requantize;
 use super::{Int8Layer, Quantization, QuantizedMultiplier};
 use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
 use crate::zeros::{InPlace, Zeros};
@@ -253,7 +252,7 @@ impl<
             let y0 = window_start(oy, sh, rows.before);
             for (ox, out) in out_row.iter_mut().enumerate() {
                 let x0 = window_start(ox, sw, columns.before);
-                acc.copy_from_slice(&self.folded_bias);
+                acc.fill(0);
                 for (u, weight_row) in self.weights.iter().enumerate() {
                     let iy = y0 + (u * dh) as isize;
                     for (v, taps) in weight_row.iter().enumerate() {
@@ -267,14 +266,14 @@ impl<
                         crate::kernel::int8_depthwise_tap(pixel, taps, &mut acc);
                     }
                 }
-                for o in 0..C_OUT {
-                    out[o] = requantize(
-                        acc[o],
-                        self.multipliers[o],
-                        self.output.zero_point,
-                        self.range,
-                    );
-                }
+                super::fixed_point::requantize_channels(
+                    &acc,
+                    &self.folded_bias,
+                    &self.multipliers,
+                    self.output.zero_point,
+                    self.range,
+                    out,
+                );
             }
         }
     }

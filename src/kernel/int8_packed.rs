@@ -1,0 +1,336 @@
+//! Packed int8 products: weights of `rows` outputs × `K` inputs stored in blocks of 16
+//! outputs and quads of 4 inputs (`[rows / 16][K / 4][16][4]`), so one 64-byte load holds a
+//! quad of inputs for 16 outputs: the operand of AVX-512 VNNI's `vpdpbusd`, which then
+//! accumulates 16 outputs at once with no horizontal sums. Layers whose sizes allow it
+//! (`rows % 16 == 0`, `K % 4 == 0`) keep their weights in this order; the results are exact
+//! in every build (wrapping int32 sums of int8 products).
+
+/// Whether `rows × k` weights are kept packed.
+pub(crate) const fn packable(rows: usize, k: usize) -> bool {
+    rows > 0 && k > 0 && rows.is_multiple_of(16) && k.is_multiple_of(4)
+}
+
+/// Where weight `(o, i)` of `rows × k` packed weights is.
+#[inline(always)]
+pub(crate) const fn packed_index(o: usize, i: usize, k: usize) -> usize {
+    (o / 16) * 16 * k + (i / 4) * 64 + (o % 16) * 4 + i % 4
+}
+
+/// The portable body: `acc[p · rows + o] = Σ_i w[o][i] · xs[p][i]`.
+#[inline(always)]
+fn product_body<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
+    let k = xs[0].len();
+    let rows = acc.len() / P;
+    for block in 0..rows / 16 {
+        let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
+        for (p, x) in xs.iter().enumerate() {
+            let mut lanes = [0i32; 16];
+            for (quad, w) in weights.chunks_exact(64).enumerate() {
+                let xq = &x[4 * quad..4 * quad + 4];
+                for (lane, wl) in lanes.iter_mut().zip(w.chunks_exact(4)) {
+                    let mut s = 0i32;
+                    for j in 0..4 {
+                        s += wl[j] as i32 * xq[j] as i32;
+                    }
+                    *lane = lane.wrapping_add(s);
+                }
+            }
+            acc[p * rows + block * 16..p * rows + block * 16 + 16].copy_from_slice(&lanes);
+        }
+    }
+}
+
+/// The portable kernel.
+pub(crate) mod portable {
+    /// See `product_body`.
+    pub(crate) fn product<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
+        super::product_body(xs, packed, acc);
+    }
+}
+
+/// The AVX2 kernel: each 16-byte quarter of a 64-byte block (4 outputs × 4 inputs) widened
+/// to int16 and multiplied by the input quad (`vpmaddwd`), the two halves of each output
+/// summed at the end.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod avx2 {
+    use core::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn widen(bytes: &[i8]) -> __m256i {
+        debug_assert!(bytes.len() >= 16);
+        // SAFETY: `bytes` has at least 16 readable bytes (a quarter of a 64-byte block).
+        _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
+    }
+
+    /// Four int8 as int16, repeated: `[x0, x1, x2, x3] × 4`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn quad(x: &[i8]) -> __m256i {
+        let q = u64::from_le_bytes([x[0] as u8, 0, x[1] as u8, 0, x[2] as u8, 0, x[3] as u8, 0]);
+        // Sign-extend each byte to its 16-bit slot.
+        let v = _mm256_set1_epi64x(q as i64);
+        _mm256_srai_epi16::<8>(_mm256_slli_epi16::<8>(v))
+    }
+
+    /// See `product_body`.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn product<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
+        let k = xs[0].len();
+        let rows = acc.len() / P;
+        for block in 0..rows / 16 {
+            let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
+            // Per pixel, per quarter of the block: 8 lanes holding two half-sums per output.
+            let mut sums = [[_mm256_setzero_si256(); 4]; P];
+            for (q, w) in weights.chunks_exact(64).enumerate() {
+                let quarters = [
+                    widen(&w[0..16]),
+                    widen(&w[16..32]),
+                    widen(&w[32..48]),
+                    widen(&w[48..64]),
+                ];
+                for (p, x) in xs.iter().enumerate() {
+                    let xq = quad(&x[4 * q..4 * q + 4]);
+                    for (s, &wq) in sums[p].iter_mut().zip(&quarters) {
+                        *s = _mm256_add_epi32(*s, _mm256_madd_epi16(wq, xq));
+                    }
+                }
+            }
+            for (p, s) in sums.iter().enumerate() {
+                // hadd pairs: [o0 o1 | o4 o5 | o2 o3 | o6 o7] order within 128-bit halves.
+                let low = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(s[0], s[1]));
+                let high = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(s[2], s[3]));
+                let out = &mut acc[p * rows + block * 16..p * rows + block * 16 + 16];
+                // SAFETY: `out` has 16 writable i32 (two stores of 8, unaligned).
+                unsafe {
+                    _mm256_storeu_si256(out.as_mut_ptr().cast(), low);
+                    _mm256_storeu_si256(out.as_mut_ptr().add(8).cast(), high);
+                }
+            }
+        }
+    }
+}
+
+/// The AVX-512 VNNI kernel: per 64-byte block, one `vpdpbusd` per pixel adds a quad of inputs
+/// (as unsigned `x + 128`, broadcast) times 16 outputs' weights; `128 · Σ w` (the layer's row
+/// sums) is subtracted at the end.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod vnni {
+    use core::arch::x86_64::*;
+
+    /// Quad `q` of `x` as unsigned bytes `x + 128`, in every 32-bit lane.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn quad(x: &[i8], q: usize) -> __m512i {
+        let bytes = [
+            x[4 * q] as u8,
+            x[4 * q + 1] as u8,
+            x[4 * q + 2] as u8,
+            x[4 * q + 3] as u8,
+        ];
+        _mm512_set1_epi32((u32::from_le_bytes(bytes) ^ 0x8080_8080) as i32)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn load(w: &[i8]) -> __m512i {
+        debug_assert!(w.len() >= 64);
+        // SAFETY: `w` has at least 64 readable bytes; the load is unaligned.
+        unsafe { _mm512_loadu_si512(w.as_ptr().cast()) }
+    }
+
+    /// See `product_body`; `sums[o]` is row `o`'s `Σ_i w[o][i]`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub(crate) fn product<const P: usize>(
+        xs: [&[i8]; P],
+        packed: &[i8],
+        sums: &[i32],
+        acc: &mut [i32],
+    ) {
+        let k = xs[0].len();
+        let rows = acc.len() / P;
+        let quads = k / 4;
+        for block in 0..rows / 16 {
+            let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
+            let mut totals = [_mm512_setzero_si512(); P];
+            if P == 1 {
+                // One pixel: four chains over the quads hide the instruction's latency.
+                let mut chains = [_mm512_setzero_si512(); 4];
+                let mut q = 0;
+                while q + 4 <= quads {
+                    for (c, chain) in chains.iter_mut().enumerate() {
+                        *chain = _mm512_dpbusd_epi32(
+                            *chain,
+                            quad(xs[0], q + c),
+                            load(&weights[64 * (q + c)..]),
+                        );
+                    }
+                    q += 4;
+                }
+                while q < quads {
+                    chains[0] =
+                        _mm512_dpbusd_epi32(chains[0], quad(xs[0], q), load(&weights[64 * q..]));
+                    q += 1;
+                }
+                totals[0] = _mm512_add_epi32(
+                    _mm512_add_epi32(chains[0], chains[1]),
+                    _mm512_add_epi32(chains[2], chains[3]),
+                );
+            } else {
+                for q in 0..quads {
+                    let w = load(&weights[64 * q..]);
+                    for (p, total) in totals.iter_mut().enumerate() {
+                        *total = _mm512_dpbusd_epi32(*total, quad(xs[p], q), w);
+                    }
+                }
+            }
+            // SAFETY: `sums` has `rows` entries (checked by the caller), so 16 from block·16.
+            let correction = _mm512_slli_epi32::<7>(unsafe {
+                _mm512_loadu_si512(sums[block * 16..].as_ptr().cast())
+            });
+            for (p, &total) in totals.iter().enumerate() {
+                let out = &mut acc[p * rows + block * 16..p * rows + block * 16 + 16];
+                // SAFETY: `out` has 16 writable i32; the store is unaligned.
+                unsafe {
+                    _mm512_storeu_si512(
+                        out.as_mut_ptr().cast(),
+                        _mm512_sub_epi32(total, correction),
+                    )
+                };
+            }
+        }
+    }
+}
+
+/// `acc[p · rows + o] = Σ_i w[o][i] · xs[p][i]` for `P` inputs of equal length `K`, the
+/// `rows × K` weights packed; `sums[o]` is row `o`'s weight sum.
+#[inline]
+pub(crate) fn int8_packed_product<const P: usize>(
+    xs: [&[i8]; P],
+    packed: &[i8],
+    sums: &[i32],
+    acc: &mut [i32],
+) {
+    let k = xs[0].len();
+    let rows = acc.len() / P;
+    assert!(
+        P > 0
+            && acc.len() == P * rows
+            && packable(rows, k)
+            && packed.len() >= rows * k
+            && sums.len() >= rows,
+        "int8_packed_product: sizes"
+    );
+    assert!(
+        xs.iter().all(|x| x.len() == k),
+        "int8_packed_product: inputs of unequal length"
+    );
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::int8::use_vnni() {
+        // SAFETY: the CPU has AVX-512F, BW and VNNI (checked by `use_vnni`).
+        unsafe { vnni::product(xs, packed, sums, acc) };
+        return;
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::dispatch::use_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked by `use_avx2_fma`).
+        unsafe { avx2::product(xs, packed, acc) };
+        return;
+    }
+    let _ = sums;
+    portable::product(xs, packed, acc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(w: &[i8], rows: usize, k: usize) -> Vec<i8> {
+        let mut packed = vec![0; rows * k];
+        for o in 0..rows {
+            for i in 0..k {
+                packed[packed_index(o, i, k)] = w[o * k + i];
+            }
+        }
+        packed
+    }
+
+    /// Every kernel equals the plain loop over unpacked rows, for 1 and 4 inputs, on random
+    /// and extreme (−128) values.
+    #[test]
+    fn kernels_equal_the_plain_loop() {
+        let mut state = 0x0bad_cafe_1234_5678u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as i8
+        };
+        for (rows, k) in [
+            (16, 4),
+            (16, 8),
+            (32, 12),
+            (48, 64),
+            (128, 784),
+            (64, 576),
+            (16, 1156),
+        ] {
+            for extreme in [false, true] {
+                let w: Vec<i8> = (0..rows * k)
+                    .map(|_| if extreme { -128 } else { next() })
+                    .collect();
+                let xs: Vec<Vec<i8>> = (0..4)
+                    .map(|_| {
+                        (0..k)
+                            .map(|_| if extreme { -128 } else { next() })
+                            .collect()
+                    })
+                    .collect();
+                let packed = pack(&w, rows, k);
+                let sums: Vec<i32> = w
+                    .chunks(k)
+                    .map(|r| r.iter().map(|&v| v as i32).sum())
+                    .collect();
+                let mut expected = vec![0i32; 4 * rows];
+                for p in 0..4 {
+                    for o in 0..rows {
+                        expected[p * rows + o] = (0..k).fold(0i32, |s, i| {
+                            s.wrapping_add(w[o * k + i] as i32 * xs[p][i] as i32)
+                        });
+                    }
+                }
+                let four = [&xs[0][..], &xs[1][..], &xs[2][..], &xs[3][..]];
+                let mut got = vec![0i32; 4 * rows];
+                portable::product(four, &packed, &mut got);
+                assert_eq!(got, expected, "portable {rows}x{k}");
+                let mut one = vec![0i32; rows];
+                portable::product([&xs[0][..]], &packed, &mut one);
+                assert_eq!(one, expected[..rows], "portable one {rows}x{k}");
+                #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                {
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                        unsafe { avx2::product(four, &packed, &mut got) };
+                        assert_eq!(got, expected, "avx2 {rows}x{k}");
+                        // SAFETY: as above.
+                        unsafe { avx2::product([&xs[0][..]], &packed, &mut one) };
+                        assert_eq!(one, expected[..rows], "avx2 one {rows}x{k}");
+                    }
+                    if std::is_x86_feature_detected!("avx512vnni")
+                        && std::is_x86_feature_detected!("avx512bw")
+                    {
+                        // SAFETY: the CPU has AVX-512F, BW and VNNI (checked just above).
+                        unsafe { vnni::product(four, &packed, &sums, &mut got) };
+                        assert_eq!(got, expected, "vnni {rows}x{k}");
+                        // SAFETY: as above.
+                        unsafe { vnni::product([&xs[0][..]], &packed, &sums, &mut one) };
+                        assert_eq!(one, expected[..rows], "vnni one {rows}x{k}");
+                    }
+                }
+                int8_packed_product(four, &packed, &sums, &mut got);
+                assert_eq!(got, expected, "dispatched {rows}x{k}");
+            }
+        }
+    }
+}
