@@ -11,11 +11,13 @@
 pub(crate) mod adam;
 mod dense;
 mod dispatch;
+mod fixed_point;
 #[cfg(feature = "matrixmultiply")]
 mod gemm;
 mod heap;
 mod int8;
 mod int8_packed;
+mod int8_requantize;
 pub(crate) mod math;
 #[cfg(feature = "std")]
 pub(crate) mod peak;
@@ -26,6 +28,9 @@ use crate::scalar::Scalar;
 mod x86;
 
 pub use dispatch::{SimdLevel, simd_level};
+pub use fixed_point::{
+    QuantizedMultiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+};
 #[cfg(feature = "std")]
 pub use heap::zeroed_box;
 #[allow(deprecated)]
@@ -35,6 +40,7 @@ pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field
 pub(crate) use heap::{boxed_with, boxed_zeros};
 pub(crate) use int8::{int8_depthwise_tap, int8_matvec};
 pub(crate) use int8_packed::{int8_packed_product, packable, packed_index};
+pub(crate) use int8_requantize::{AddParams, int8_add, int8_requantize};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
 macro_rules! dispatch {

@@ -229,11 +229,21 @@ where
             .forward_into(x, &mut scratch.body, &mut scratch.body_scratch);
         self.shortcut
             .forward_into(x, &mut scratch.shortcut, &mut scratch.shortcut_scratch);
-        let body = scratch.body.values();
-        let shortcut = scratch.shortcut.values();
-        for ((out, &s), &b) in y.values_mut().iter_mut().zip(shortcut).zip(body) {
-            *out = self.add.add(s, b);
-        }
+        let params = crate::kernel::AddParams {
+            first_zero: self.add.first.zero_point,
+            first: self.add.first_multiplier,
+            second_zero: self.add.second.zero_point,
+            second: self.add.second_multiplier,
+            output: self.add.output_multiplier,
+            output_zero: self.add.output.zero_point,
+            range: self.add.range,
+        };
+        crate::kernel::int8_add(
+            scratch.shortcut.values(),
+            scratch.body.values(),
+            &params,
+            y.values_mut(),
+        );
     }
 
     fn check(&self, first: usize) -> Result<(), QuantizationMismatch> {

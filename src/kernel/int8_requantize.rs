@@ -1,0 +1,432 @@
+//! Requantization kernels: a layer's int32 accumulators to int8 outputs
+//! (`clamp(M_o(acc[o] + bias[o]) + zero_point)`, one multiplier per channel), and the int8
+//! ADD of two tensors with their own rescaling, 16 values per AVX-512 step; exact (the same
+//! integers as [`QuantizedMultiplier::apply`], tested).
+
+use super::fixed_point::{QuantizedMultiplier, apply_branch_free};
+
+/// The integers of an int8 ADD (see `quant::Int8Add`): each operand `x` becomes
+/// `M_i((x − z_i) · 2^20)`, the sum `clamp(M_out(sum) + z_out)`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AddParams {
+    pub first_zero: i32,
+    pub first: QuantizedMultiplier,
+    pub second_zero: i32,
+    pub second: QuantizedMultiplier,
+    pub output: QuantizedMultiplier,
+    pub output_zero: i32,
+    pub range: [i8; 2],
+}
+
+/// TensorFlow Lite's `left_shift` for int8 ADD.
+const ADD_LEFT_SHIFT: u32 = 20;
+
+#[inline(always)]
+fn requantize_body(
+    acc: &[i32],
+    bias: &[i32],
+    multipliers: &[QuantizedMultiplier],
+    zero: i32,
+    range: [i8; 2],
+    out: &mut [i8],
+) {
+    let (low, high) = (range[0] as i32, range[1] as i32);
+    let n = out.len();
+    let (acc, bias, multipliers) = (&acc[..n], &bias[..n], &multipliers[..n]);
+    for o in 0..n {
+        let m = multipliers[o];
+        let v = apply_branch_free(acc[o].wrapping_add(bias[o]), m.multiplier, m.shift)
+            .wrapping_add(zero);
+        out[o] = v.clamp(low, high) as i8;
+    }
+}
+
+#[inline(always)]
+fn add_body(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
+    let (low, high) = (p.range[0] as i32, p.range[1] as i32);
+    let n = out.len();
+    let (first, second) = (&first[..n], &second[..n]);
+    for i in 0..n {
+        let a = (first[i] as i32 - p.first_zero).wrapping_shl(ADD_LEFT_SHIFT);
+        let b = (second[i] as i32 - p.second_zero).wrapping_shl(ADD_LEFT_SHIFT);
+        let sum = apply_branch_free(a, p.first.multiplier, p.first.shift)
+            .wrapping_add(apply_branch_free(b, p.second.multiplier, p.second.shift));
+        let v =
+            apply_branch_free(sum, p.output.multiplier, p.output.shift).wrapping_add(p.output_zero);
+        out[i] = v.clamp(low, high) as i8;
+    }
+}
+
+/// The portable kernels.
+pub(crate) mod portable {
+    use super::*;
+
+    /// See `requantize_body`.
+    pub(crate) fn requantize(
+        acc: &[i32],
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        zero: i32,
+        range: [i8; 2],
+        out: &mut [i8],
+    ) {
+        requantize_body(acc, bias, m, zero, range, out);
+    }
+
+    /// See `add_body`.
+    pub(crate) fn add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
+        add_body(first, second, p, out);
+    }
+}
+
+/// The bodies compiled with AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod avx2 {
+    use super::*;
+
+    /// See `requantize_body`.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn requantize(
+        acc: &[i32],
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        zero: i32,
+        range: [i8; 2],
+        out: &mut [i8],
+    ) {
+        requantize_body(acc, bias, m, zero, range, out);
+    }
+
+    /// See `add_body`.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
+        add_body(first, second, p, out);
+    }
+}
+
+/// AVX-512: 16 values per step, the tail masked.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) mod avx512 {
+    use super::*;
+    use core::arch::x86_64::*;
+
+    /// `MultiplyByQuantizedMultiplier` on 16 lanes (`m`, `s`: each lane's multiplier and
+    /// shift).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn multiply(x: __m512i, m: __m512i, s: __m512i) -> __m512i {
+        let zero = _mm512_setzero_si512();
+        let one = _mm512_set1_epi32(1);
+        let left = _mm512_max_epi32(s, zero);
+        let right = _mm512_min_epi32(
+            _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
+            _mm512_set1_epi32(31),
+        );
+        let a = _mm512_sllv_epi32(x, left);
+        // The 64-bit products of the even and the odd lanes.
+        let even = _mm512_mul_epi32(a, m);
+        let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(a), _mm512_srli_epi64::<32>(m));
+        let nudge_up = _mm512_set1_epi64(1 << 30);
+        let nudge_down = _mm512_set1_epi64(1 - (1 << 30));
+        let low_mask = _mm512_set1_epi64((1 << 31) - 1);
+        let high = |p: __m512i| {
+            let negative = _mm512_cmplt_epi64_mask(p, zero);
+            let sum = _mm512_add_epi64(p, _mm512_mask_blend_epi64(negative, nudge_up, nudge_down));
+            // Division by 2^31 truncating toward zero.
+            _mm512_srai_epi64::<31>(_mm512_add_epi64(
+                sum,
+                _mm512_and_si512(_mm512_srai_epi64::<63>(sum), low_mask),
+            ))
+        };
+        let mut h = _mm512_mask_blend_epi32(0xAAAA, high(even), _mm512_slli_epi64::<32>(high(odd)));
+        let min = _mm512_set1_epi32(i32::MIN);
+        let saturate = _mm512_cmpeq_epi32_mask(a, min) & _mm512_cmpeq_epi32_mask(m, min);
+        h = _mm512_mask_mov_epi32(h, saturate, _mm512_set1_epi32(i32::MAX));
+        // Rounding division by 2^right, ties away from zero.
+        let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+        let remainder = _mm512_and_si512(h, mask);
+        let threshold = _mm512_sub_epi32(_mm512_srai_epi32::<1>(mask), _mm512_srai_epi32::<31>(h));
+        let shifted = _mm512_srav_epi32(h, right);
+        _mm512_mask_add_epi32(
+            shifted,
+            _mm512_cmpgt_epi32_mask(remainder, threshold),
+            shifted,
+            one,
+        )
+    }
+
+    /// `count` (≤ 16) lanes of `v` (already within int8) stored as bytes.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn store(out: &mut [i8], v: __m512i) {
+        let mask: __mmask16 = if out.len() >= 16 {
+            0xffff
+        } else {
+            (1u16 << out.len()) - 1
+        };
+        // SAFETY: the mask writes only the first `min(out.len(), 16)` bytes of `out`.
+        unsafe { _mm_mask_storeu_epi8(out.as_mut_ptr(), mask, _mm512_cvtepi32_epi8(v)) };
+    }
+
+    /// See `requantize_body`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub(crate) fn requantize(
+        acc: &[i32],
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        zero: i32,
+        range: [i8; 2],
+        out: &mut [i8],
+    ) {
+        let n = out.len();
+        assert!(
+            acc.len() >= n && bias.len() >= n && m.len() >= n,
+            "requantize: sizes"
+        );
+        let (zero, low, high) = (
+            _mm512_set1_epi32(zero),
+            _mm512_set1_epi32(range[0] as i32),
+            _mm512_set1_epi32(range[1] as i32),
+        );
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        let pairs = m.as_ptr().cast::<i32>();
+        let mut o = 0;
+        while o < n {
+            let count = (n - o).min(16);
+            let lanes: __mmask16 = if count == 16 {
+                0xffff
+            } else {
+                (1u16 << count) - 1
+            };
+            let first_pairs: __mmask16 = if count >= 8 {
+                0xffff
+            } else {
+                (1u16 << (2 * count)) - 1
+            };
+            let second_pairs: __mmask16 = if count > 8 {
+                ((1u32 << (2 * (count - 8))) - 1) as u16
+            } else {
+                0
+            };
+            // SAFETY: the masks read only entries o .. o + count of `acc`, `bias` and `m`
+            // (all at least n long); `QuantizedMultiplier` is `repr(C)` of two `i32`, so `m`
+            // is 2·len `i32` (multiplier, shift) in a row.
+            let (x, p0, p1) = unsafe {
+                let x = _mm512_add_epi32(
+                    _mm512_maskz_loadu_epi32(lanes, acc.as_ptr().add(o)),
+                    _mm512_maskz_loadu_epi32(lanes, bias.as_ptr().add(o)),
+                );
+                (
+                    x,
+                    _mm512_maskz_loadu_epi32(first_pairs, pairs.add(2 * o)),
+                    _mm512_maskz_loadu_epi32(second_pairs, pairs.add(2 * o + 16)),
+                )
+            };
+            let multiplier = _mm512_permutex2var_epi32(p0, even, p1);
+            let shift = _mm512_permutex2var_epi32(p0, odd, p1);
+            let v = _mm512_add_epi32(multiply(x, multiplier, shift), zero);
+            store(
+                &mut out[o..],
+                _mm512_min_epi32(_mm512_max_epi32(v, low), high),
+            );
+            o += 16;
+        }
+    }
+
+    /// See `add_body`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub(crate) fn add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
+        let n = out.len();
+        assert!(first.len() >= n && second.len() >= n, "add: sizes");
+        let broadcast =
+            |m: QuantizedMultiplier| (_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
+        let ((m1, s1), (m2, s2), (mo, so)) =
+            (broadcast(p.first), broadcast(p.second), broadcast(p.output));
+        let (z1, z2, zo) = (
+            _mm512_set1_epi32(p.first_zero),
+            _mm512_set1_epi32(p.second_zero),
+            _mm512_set1_epi32(p.output_zero),
+        );
+        let (low, high) = (
+            _mm512_set1_epi32(p.range[0] as i32),
+            _mm512_set1_epi32(p.range[1] as i32),
+        );
+        let mut i = 0;
+        while i < n {
+            let count = (n - i).min(16);
+            let lanes: __mmask16 = if count == 16 {
+                0xffff
+            } else {
+                (1u16 << count) - 1
+            };
+            // SAFETY: the mask reads only bytes i .. i + count of both operands (at least n
+            // long).
+            let (a, b) = unsafe {
+                (
+                    _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, first.as_ptr().add(i))),
+                    _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, second.as_ptr().add(i))),
+                )
+            };
+            let a = _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(a, z1));
+            let b = _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(b, z2));
+            let sum = _mm512_add_epi32(multiply(a, m1, s1), multiply(b, m2, s2));
+            let v = _mm512_add_epi32(multiply(sum, mo, so), zo);
+            store(
+                &mut out[i..],
+                _mm512_min_epi32(_mm512_max_epi32(v, low), high),
+            );
+            i += 16;
+        }
+    }
+}
+
+/// Whether the AVX-512 requantization may run (the AVX-512 level, with BW and VL).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+fn use_avx512() -> bool {
+    super::dispatch::simd_level() == super::dispatch::SimdLevel::Avx512
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vl")
+}
+
+/// `out[o] = clamp(M_o(acc[o] + bias[o]) + zero)` for `o < out.len()`.
+#[inline]
+pub(crate) fn int8_requantize(
+    acc: &[i32],
+    bias: &[i32],
+    m: &[QuantizedMultiplier],
+    zero: i32,
+    range: [i8; 2],
+    out: &mut [i8],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if use_avx512() {
+            // SAFETY: the CPU has AVX-512F, BW and VL (checked by `use_avx512`).
+            return unsafe { avx512::requantize(acc, bias, m, zero, range, out) };
+        }
+        if super::dispatch::use_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (checked by `use_avx2_fma`).
+            return unsafe { avx2::requantize(acc, bias, m, zero, range, out) };
+        }
+    }
+    portable::requantize(acc, bias, m, zero, range, out);
+}
+
+/// The int8 ADD of `first` and `second` into `out` (`out.len()` values).
+#[inline]
+pub(crate) fn int8_add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if use_avx512() {
+            // SAFETY: the CPU has AVX-512F, BW and VL (checked by `use_avx512`).
+            return unsafe { avx512::add(first, second, p, out) };
+        }
+        if super::dispatch::use_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (checked by `use_avx2_fma`).
+            return unsafe { avx2::add(first, second, p, out) };
+        }
+    }
+    portable::add(first, second, p, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random() -> impl FnMut() -> u64 {
+        let mut state = 0xfeed_beef_0123_4567u64;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    /// Every build of both kernels equals `QuantizedMultiplier::apply` written out, for
+    /// lengths around the vector width and multipliers and shifts over their whole range.
+    #[test]
+    fn kernels_equal_the_scalar_arithmetic() {
+        let mut next = random();
+        for n in [1, 5, 15, 16, 17, 31, 33, 64, 100] {
+            for _ in 0..50 {
+                let acc: Vec<i32> = (0..n).map(|_| (next() as i32) >> (next() % 24)).collect();
+                let bias: Vec<i32> = (0..n).map(|_| (next() as i32) >> 12).collect();
+                let m: Vec<QuantizedMultiplier> = (0..n)
+                    .map(|_| {
+                        QuantizedMultiplier::new(
+                            (next() as i32) & i32::MAX,
+                            (next() % 36) as i32 - 31,
+                        )
+                    })
+                    .collect();
+                let zero = (next() % 256) as i32 - 128;
+                let range = [-100, 120];
+                let expected: Vec<i8> = (0..n)
+                    .map(|o| {
+                        let v = m[o].apply(acc[o].wrapping_add(bias[o])).wrapping_add(zero);
+                        v.clamp(-100, 120) as i8
+                    })
+                    .collect();
+                let mut got = vec![0i8; n];
+                portable::requantize(&acc, &bias, &m, zero, range, &mut got);
+                assert_eq!(got, expected, "portable n {n}");
+                #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                {
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                        unsafe { avx2::requantize(&acc, &bias, &m, zero, range, &mut got) };
+                        assert_eq!(got, expected, "avx2 n {n}");
+                    }
+                    if std::is_x86_feature_detected!("avx512bw")
+                        && std::is_x86_feature_detected!("avx512vl")
+                    {
+                        // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
+                        unsafe { avx512::requantize(&acc, &bias, &m, zero, range, &mut got) };
+                        assert_eq!(got, expected, "avx512 n {n}");
+                    }
+                }
+                let a: Vec<i8> = (0..n).map(|_| next() as i8).collect();
+                let b: Vec<i8> = (0..n).map(|_| next() as i8).collect();
+                let p = AddParams {
+                    first_zero: (next() % 256) as i32 - 128,
+                    first: QuantizedMultiplier::from_real((next() % 1000) as f64 / 2000.0 + 0.001),
+                    second_zero: (next() % 256) as i32 - 128,
+                    second: QuantizedMultiplier::from_real((next() % 1000) as f64 / 2000.0 + 0.001),
+                    output: QuantizedMultiplier::from_real((next() % 1000) as f64 / 1e9 + 1e-8),
+                    output_zero: (next() % 256) as i32 - 128,
+                    range: [-128, 127],
+                };
+                let expected: Vec<i8> = (0..n)
+                    .map(|i| {
+                        let x = (a[i] as i32 - p.first_zero) * (1 << 20);
+                        let y = (b[i] as i32 - p.second_zero) * (1 << 20);
+                        let s = p.first.apply(x).wrapping_add(p.second.apply(y));
+                        (p.output.apply(s) + p.output_zero).clamp(-128, 127) as i8
+                    })
+                    .collect();
+                portable::add(&a, &b, &p, &mut got);
+                assert_eq!(got, expected, "portable add n {n}");
+                #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                {
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                        unsafe { avx2::add(&a, &b, &p, &mut got) };
+                        assert_eq!(got, expected, "avx2 add n {n}");
+                    }
+                    if std::is_x86_feature_detected!("avx512bw")
+                        && std::is_x86_feature_detected!("avx512vl")
+                    {
+                        // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
+                        unsafe { avx512::add(&a, &b, &p, &mut got) };
+                        assert_eq!(got, expected, "avx512 add n {n}");
+                    }
+                }
+            }
+        }
+    }
+}
