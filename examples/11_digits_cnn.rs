@@ -5,6 +5,9 @@
 //! and Adam through `constnet::fit::Fit` (batches of 32, early stopping on the validation
 //! loss, the best epoch kept).
 //!
+//! The data, the network and its training are in `common/digits_cnn.rs`, which
+//! `14_quantize` and `tests/ptq.rs` train too.
+//!
 //! Ends with `test_accuracy` (a fraction; the example fails below 0.983, 354 of the 360 test
 //! rows), `train_seconds` (the training steps alone) and `train_us_per_step`.
 //!
@@ -14,65 +17,28 @@ mod common;
 
 use std::process::ExitCode;
 
-use constnet::fit::{self, DataSet, EarlyStopping, Fit};
-use constnet::init::{self, Init};
-use constnet::loss::CrossEntropy;
-use constnet::optim::{Adam, AdamConfig};
-use constnet::{Conv2d, Dense, Flatten, MaxPool2d, Padded, Params, Relu, seq};
+use constnet::Params;
+use constnet::fit;
 
 use common::digits;
+use common::digits_cnn::{self, CNN_NAME, Cnn, Images};
 use common::progress::EpochBar;
 
-/// One 8×8 digit, channels-last with one channel.
-type Image = [[[f32; 1]; 8]; 8];
-
-type Cnn = seq![
-    Conv2d<1, 16, 3, 3, 8, 8, 8, 8, Relu, f32, Padded<1, 1>>,
-    MaxPool2d<16, 2, 2, 8, 8, 4, 4>,
-    Flatten<[[[f32; 16]; 4]; 4], 256>,
-    Dense<256, 10>
-];
-
 const MINIMUM_ACCURACY: f64 = 0.983;
-const BATCH: usize = 32;
-
-fn images(rows: &[[f32; 64]]) -> Vec<Image> {
-    rows.iter()
-        .map(|row| core::array::from_fn(|i| core::array::from_fn(|j| [row[8 * i + j]])))
-        .collect()
-}
 
 fn run() -> Result<f64, String> {
     let data = digits::load()?;
-    let (train_x, validation_x, test_x) = (
-        images(&data.train_x),
-        images(&data.validation_x),
-        images(&data.test_x),
-    );
+    let images = Images::of(&data);
     println!(
         "digits as 8×8 images: {} training, {} validation, {} test",
-        train_x.len(),
-        validation_x.len(),
-        test_x.len()
+        images.train.len(),
+        images.validation.len(),
+        images.test.len()
     );
-    println!(
-        "network: Conv2d 3×3 1→16 (padding 1, ReLU) -> MaxPool2d 2×2 -> Flatten -> Dense<256, 10>, {} parameters",
-        Cnn::PARAM_COUNT
-    );
-    let mut net: Box<Cnn> = init::boxed(Init::PyTorchDefault, 1);
-    let mut adam = Adam::<Cnn>::boxed(AdamConfig::new().lr(3e-3));
-    let history = Fit::<BATCH>::new(40)
-        .seed(2)
-        .early_stopping(EarlyStopping::new(8))
-        .run_with(
-            &mut *net,
-            &mut *adam,
-            &CrossEntropy,
-            DataSet::new(&train_x, &data.train_y),
-            Some(DataSet::new(&validation_x, &data.validation_y)),
-            &mut EpochBar::new(),
-        )
-        .map_err(|e| e.to_string())?;
+    println!("network: {CNN_NAME}, {} parameters", Cnn::PARAM_COUNT);
+    let (net, history) =
+        digits_cnn::train(&data, &images, digits_cnn::EPOCHS, &mut EpochBar::new())
+            .map_err(|e| e.to_string())?;
     for record in &history.epochs {
         println!(
             "epoch {:2}: train loss {:.4} {}, validation loss {:.4} {}",
@@ -86,7 +52,7 @@ fn run() -> Result<f64, String> {
     if let Some(epoch) = history.restored_epoch {
         println!("kept epoch {epoch} (lowest validation loss)");
     }
-    let accuracy = fit::accuracy(&*net, &test_x, &data.test_y);
+    let accuracy = fit::accuracy(&*net, &images.test, &data.test_y);
     println!("test_accuracy: {accuracy:.4}");
     println!("train_seconds: {:.3}", history.train_seconds());
     println!(

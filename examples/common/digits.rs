@@ -10,7 +10,7 @@ use constnet::fit::{Callback, DataSet, EarlyStopping, Fit, FitError, History};
 use constnet::init::{self, Init};
 use constnet::loss::CrossEntropy;
 use constnet::optim::{Adam, AdamConfig};
-use constnet::{Dense, Tanh, seq};
+use constnet::{Dense, Layer, Params, Relu, Tanh, seq};
 
 use super::csv_data::{data_path, load_labelled};
 
@@ -29,6 +29,10 @@ pub const MINIMUM_ACCURACY: f64 = 0.97;
 /// 64 pixels → 32 tanh units → 10 logits (cross-entropy on class indices).
 pub type Net = seq![Dense<64, 32, Tanh>, Dense<32, 10>];
 pub const NET_NAME: &str = "Dense<64, 32, Tanh> -> Dense<32, 10>";
+
+/// The same network with ReLU, which has an int8 form (`tests/ptq.rs` quantizes it; tanh has
+/// none).
+pub type ReluNet = seq![Dense<64, 32, Relu>, Dense<32, 10>];
 
 /// What a run can change without changing the types.
 #[derive(Clone, Copy, Debug)]
@@ -98,8 +102,21 @@ pub fn train<C: Callback<Net> + ?Sized>(
     settings: &Settings,
     callback: &mut C,
 ) -> Result<(Net, History), FitError> {
-    let mut net: Net = init::seeded(Init::PyTorchDefault, settings.init_seed);
-    let mut adam = Adam::<Net>::new(AdamConfig::new().lr(settings.learning_rate));
+    train_as(data, settings, callback)
+}
+
+/// [`train`] for another network of the same input and output, such as [`ReluNet`].
+pub fn train_as<M, C>(
+    data: &Data,
+    settings: &Settings,
+    callback: &mut C,
+) -> Result<(M, History), FitError>
+where
+    M: Layer<Input = [f32; PIXELS], Output = [f32; CLASSES]> + Params<Scalar = f32> + Copy,
+    C: Callback<M> + ?Sized,
+{
+    let mut net: M = init::seeded(Init::PyTorchDefault, settings.init_seed);
+    let mut adam = Adam::<M>::new(AdamConfig::new().lr(settings.learning_rate));
     let history = Fit::<BATCH>::new(settings.epochs)
         .seed(settings.fit_seed)
         .early_stopping(EarlyStopping::new(settings.patience))

@@ -21,6 +21,11 @@
 //! Networks are [`Int8Chain`]s, named with [`int8_seq!`](crate::int8_seq); images are
 //! channels-last (`[[[i8; C]; W]; H]`), TensorFlow Lite's NHWC order, so a model's flattened
 //! input is the network's input as it lies in memory.
+//!
+//! With `std`, a trained `f32` network becomes one of these by post-training quantization
+//! with TensorFlow Lite's scheme: `quantize(&net, &calibration)` returns the boxed
+//! `<Net as Quantize>::Int8` (calibrated int8 activations, per-channel int8 weights, BatchNorm
+//! and ReLU layers folded in), and `to_rust` writes an int8 network as Rust source.
 
 mod fixed_point;
 mod int8_chain;
@@ -32,7 +37,11 @@ mod int8_layer;
 mod int8_pool2d;
 mod int8_reshape;
 mod int8_residual;
+#[cfg(feature = "std")]
+mod ptq;
 mod quantization;
+#[cfg(feature = "std")]
+mod rust_source;
 
 pub use fixed_point::{
     ExactScale, QuantizedMultiplier, Requantize, rounding_divide_by_pot,
@@ -47,8 +56,12 @@ pub use int8_layer::{Int8Layer, QuantizationMismatch};
 pub use int8_pool2d::{Int8AvgPool2d, Int8MaxPool2d, Int8Pool2d, Int8PoolKind};
 pub use int8_reshape::{Int8Reshape, Int8Tensor};
 pub use int8_residual::{Int8Add, Int8Residual, Int8ResidualScratch, Int8Skip};
+#[cfg(feature = "std")]
+pub use ptq::{F32Tensor, Folded, Fusable, Quantize, QuantizeError, Then, quantize};
 pub(crate) use quantization::clamp_i8;
 pub use quantization::{FusedActivation, Quantization, activation_range};
+#[cfg(feature = "std")]
+pub use rust_source::to_rust;
 
 impl crate::zeros::Zeros for Quantization {
     fn zeros() -> Self {
