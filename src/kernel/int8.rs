@@ -19,9 +19,9 @@ fn matvec_body(x: &[i8], w: &[i8], acc: &mut [i32]) {
 }
 
 /// `acc[o] += taps[o] · pixel[o / M]` with `M = taps.len() / pixel.len()` (a depthwise
-/// convolution's tap).
+/// convolution's tap), inlined into the caller (a `SimdTask` compiles it for the CPU).
 #[inline(always)]
-fn depthwise_tap_body(pixel: &[i8], taps: &[i8], acc: &mut [i32]) {
+pub(crate) fn depthwise_tap_body(pixel: &[i8], taps: &[i8], acc: &mut [i32]) {
     if pixel.len() == taps.len() {
         for ((a, &t), &p) in acc.iter_mut().zip(taps).zip(pixel) {
             *a = a.wrapping_add(t as i32 * p as i32);
@@ -39,11 +39,6 @@ pub(crate) mod portable {
     /// See `matvec_body`.
     pub(crate) fn matvec(x: &[i8], w: &[i8], acc: &mut [i32]) {
         super::matvec_body(x, w, acc);
-    }
-
-    /// See `depthwise_tap_body`.
-    pub(crate) fn depthwise_tap(pixel: &[i8], taps: &[i8], acc: &mut [i32]) {
-        super::depthwise_tap_body(pixel, taps, acc);
     }
 }
 
@@ -128,12 +123,6 @@ pub(crate) mod avx2 {
             acc[r] = sum_lanes(s).wrapping_add(tail(row));
             r += 1;
         }
-    }
-
-    /// See `depthwise_tap_body`.
-    #[target_feature(enable = "avx2,fma")]
-    pub(crate) fn depthwise_tap(pixel: &[i8], taps: &[i8], acc: &mut [i32]) {
-        super::depthwise_tap_body(pixel, taps, acc);
     }
 }
 
@@ -241,18 +230,6 @@ pub(crate) fn int8_matvec(x: &[i8], w: &[i8], sums: &[i32], acc: &mut [i32]) {
         return;
     }
     portable::matvec(x, w, acc);
-}
-
-/// `acc[o] += taps[o] · pixel[o / M]`, `M = taps.len() / pixel.len()`.
-#[inline]
-pub(crate) fn int8_depthwise_tap(pixel: &[i8], taps: &[i8], acc: &mut [i32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if super::dispatch::use_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA (checked by `use_avx2_fma`).
-        unsafe { avx2::depthwise_tap(pixel, taps, acc) };
-        return;
-    }
-    portable::depthwise_tap(pixel, taps, acc);
 }
 
 #[cfg(test)]

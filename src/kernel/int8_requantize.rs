@@ -21,6 +21,7 @@ pub(crate) struct AddParams {
 /// TensorFlow Lite's `left_shift` for int8 ADD.
 const ADD_LEFT_SHIFT: u32 = 20;
 
+/// `acc` and `out` hold rows of `bias.len()` channels (as many rows as `out` has).
 #[inline(always)]
 fn requantize_body(
     acc: &[i32],
@@ -31,13 +32,15 @@ fn requantize_body(
     out: &mut [i8],
 ) {
     let (low, high) = (range[0] as i32, range[1] as i32);
-    let n = out.len();
-    let (acc, bias, multipliers) = (&acc[..n], &bias[..n], &multipliers[..n]);
-    for o in 0..n {
-        let m = multipliers[o];
-        let v = apply_branch_free(acc[o].wrapping_add(bias[o]), m.multiplier, m.shift)
-            .wrapping_add(zero);
-        out[o] = v.clamp(low, high) as i8;
+    let c = bias.len();
+    let multipliers = &multipliers[..c];
+    for (acc, out) in acc.chunks_exact(c).zip(out.chunks_exact_mut(c)) {
+        for o in 0..c {
+            let m = multipliers[o];
+            let v = apply_branch_free(acc[o].wrapping_add(bias[o]), m.multiplier, m.shift)
+                .wrapping_add(zero);
+            out[o] = v.clamp(low, high) as i8;
+        }
     }
 }
 
@@ -168,7 +171,8 @@ pub(crate) mod avx512 {
         unsafe { _mm_mask_storeu_epi8(out.as_mut_ptr(), mask, _mm512_cvtepi32_epi8(v)) };
     }
 
-    /// See `requantize_body`.
+    /// See `requantize_body`: per block of 16 channels, the bias and multipliers are loaded
+    /// once for all rows.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(crate) fn requantize(
         acc: &[i32],
@@ -178,11 +182,12 @@ pub(crate) mod avx512 {
         range: [i8; 2],
         out: &mut [i8],
     ) {
-        let n = out.len();
+        let c = bias.len();
         assert!(
-            acc.len() >= n && bias.len() >= n && m.len() >= n,
+            c > 0 && m.len() >= c && out.len().is_multiple_of(c) && acc.len() >= out.len(),
             "requantize: sizes"
         );
+        let rows = out.len() / c;
         let (zero, low, high) = (
             _mm512_set1_epi32(zero),
             _mm512_set1_epi32(range[0] as i32),
@@ -192,8 +197,8 @@ pub(crate) mod avx512 {
         let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         let pairs = m.as_ptr().cast::<i32>();
         let mut o = 0;
-        while o < n {
-            let count = (n - o).min(16);
+        while o < c {
+            let count = (c - o).min(16);
             let lanes: __mmask16 = if count == 16 {
                 0xffff
             } else {
@@ -209,27 +214,31 @@ pub(crate) mod avx512 {
             } else {
                 0
             };
-            // SAFETY: the masks read only entries o .. o + count of `acc`, `bias` and `m`
-            // (all at least n long); `QuantizedMultiplier` is `repr(C)` of two `i32`, so `m`
-            // is 2·len `i32` (multiplier, shift) in a row.
-            let (x, p0, p1) = unsafe {
-                let x = _mm512_add_epi32(
-                    _mm512_maskz_loadu_epi32(lanes, acc.as_ptr().add(o)),
-                    _mm512_maskz_loadu_epi32(lanes, bias.as_ptr().add(o)),
-                );
+            // SAFETY: the masks read only entries o .. o + count of `bias` and `m` (both at
+            // least c long); `QuantizedMultiplier` is `repr(C)` of two `i32`, so `m` is
+            // 2·len `i32` (multiplier, shift) in a row.
+            let (b, p0, p1) = unsafe {
                 (
-                    x,
+                    _mm512_maskz_loadu_epi32(lanes, bias.as_ptr().add(o)),
                     _mm512_maskz_loadu_epi32(first_pairs, pairs.add(2 * o)),
                     _mm512_maskz_loadu_epi32(second_pairs, pairs.add(2 * o + 16)),
                 )
             };
             let multiplier = _mm512_permutex2var_epi32(p0, even, p1);
             let shift = _mm512_permutex2var_epi32(p0, odd, p1);
-            let v = _mm512_add_epi32(multiply(x, multiplier, shift), zero);
-            store(
-                &mut out[o..],
-                _mm512_min_epi32(_mm512_max_epi32(v, low), high),
-            );
+            for row in 0..rows {
+                let at = row * c + o;
+                // SAFETY: entries at .. at + count of `acc` are in bounds (acc.len() ≥ rows·c).
+                let x = _mm512_add_epi32(
+                    unsafe { _mm512_maskz_loadu_epi32(lanes, acc.as_ptr().add(at)) },
+                    b,
+                );
+                let v = _mm512_add_epi32(multiply(x, multiplier, shift), zero);
+                store(
+                    &mut out[at..at + count],
+                    _mm512_min_epi32(_mm512_max_epi32(v, low), high),
+                );
+            }
             o += 16;
         }
     }
@@ -290,7 +299,8 @@ fn use_avx512() -> bool {
         && std::is_x86_feature_detected!("avx512vl")
 }
 
-/// `out[o] = clamp(M_o(acc[o] + bias[o]) + zero)` for `o < out.len()`.
+/// `out[r·C + o] = clamp(M_o(acc[r·C + o] + bias[o]) + zero)` for the rows `r` of `out`
+/// (`C = bias.len()` channels each).
 #[inline]
 pub(crate) fn int8_requantize(
     acc: &[i32],
@@ -388,6 +398,32 @@ mod tests {
                         unsafe { avx512::requantize(&acc, &bias, &m, zero, range, &mut got) };
                         assert_eq!(got, expected, "avx512 n {n}");
                     }
+                }
+                // Three rows of n channels at once.
+                let rows_acc: Vec<i32> = (0..3 * n)
+                    .map(|_| (next() as i32) >> (next() % 24))
+                    .collect();
+                let rows_expected: Vec<i8> = (0..3 * n)
+                    .map(|i| {
+                        let o = i % n;
+                        let v = m[o]
+                            .apply(rows_acc[i].wrapping_add(bias[o]))
+                            .wrapping_add(zero);
+                        v.clamp(-100, 120) as i8
+                    })
+                    .collect();
+                let mut rows_got = vec![0i8; 3 * n];
+                portable::requantize(&rows_acc, &bias, &m, zero, range, &mut rows_got);
+                assert_eq!(rows_got, rows_expected, "portable rows n {n}");
+                int8_requantize(&rows_acc, &bias, &m, zero, range, &mut rows_got);
+                assert_eq!(rows_got, rows_expected, "dispatched rows n {n}");
+                #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                if std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512vl")
+                {
+                    // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
+                    unsafe { avx512::requantize(&rows_acc, &bias, &m, zero, range, &mut rows_got) };
+                    assert_eq!(rows_got, rows_expected, "avx512 rows n {n}");
                 }
                 let a: Vec<i8> = (0..n).map(|_| next() as i8).collect();
                 let b: Vec<i8> = (0..n).map(|_| next() as i8).collect();

@@ -38,7 +38,7 @@ pub use heap::{ZeroBits, impl_zero_bits_without_unsafe, require_zero_bits};
 pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field};
 #[cfg(feature = "std")]
 pub(crate) use heap::{boxed_with, boxed_zeros};
-pub(crate) use int8::{int8_depthwise_tap, int8_matvec};
+pub(crate) use int8::{depthwise_tap_body as depthwise_tap_inline, int8_matvec};
 pub(crate) use int8_packed::{int8_packed_product, packable, packed_index};
 pub(crate) use int8_requantize::{AddParams, int8_add, int8_requantize};
 

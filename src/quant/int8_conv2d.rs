@@ -347,66 +347,70 @@ impl<
             &x[window_start(oy, sh, rows.before) as usize]
                 [window_start(ox, sw, columns.before) as usize]
         };
-        let finish = |acc: &[i32], out: &mut [i8; C_OUT]| {
-            super::fixed_point::requantize_channels(
-                acc,
-                &self.folded_bias,
-                &self.multipliers,
-                self.output.zero_point,
-                self.range,
-                out,
-            );
-        };
-        let outputs = y.as_flattened_mut();
+        // Up to 16 output pixels of a row at a time: their accumulators, then one
+        // requantization pass over all of them.
+        const SPAN: usize = 16;
+        let mut acc = [[0i32; C_OUT]; SPAN];
         let mut patches = [[[[zero; C_IN]; KW]; KH]; 4];
-        let mut acc = [[0i32; C_OUT]; 4];
-        let mut pixel = 0;
-        if Self::PACKED {
-            // Four output pixels per pass share each load of the weights.
-            while pixel + 4 <= H_OUT * W_OUT {
-                let mut gathered = [false; 4];
-                for (p, (patch, g)) in patches.iter_mut().zip(gathered.iter_mut()).enumerate() {
-                    *g = window((pixel + p) / W_OUT, (pixel + p) % W_OUT, patch);
-                }
-                let input = |p: usize| -> &[i8] {
-                    if gathered[p] {
-                        patches[p].as_flattened().as_flattened()
-                    } else {
-                        direct((pixel + p) / W_OUT, (pixel + p) % W_OUT)
+        for (oy, out_row) in y.iter_mut().enumerate() {
+            let mut start = 0;
+            while start < W_OUT {
+                let span = (W_OUT - start).min(SPAN);
+                let mut p = 0;
+                if Self::PACKED {
+                    // Four output pixels per pass share each load of the weights.
+                    while p + 4 <= span {
+                        let mut gathered = [false; 4];
+                        for (q, (patch, g)) in
+                            patches.iter_mut().zip(gathered.iter_mut()).enumerate()
+                        {
+                            *g = window(oy, start + p + q, patch);
+                        }
+                        let input = |q: usize| -> &[i8] {
+                            if gathered[q] {
+                                patches[q].as_flattened().as_flattened()
+                            } else {
+                                direct(oy, start + p + q)
+                            }
+                        };
+                        crate::kernel::int8_packed_product(
+                            [input(0), input(1), input(2), input(3)],
+                            weights,
+                            &self.weight_sums,
+                            acc[p..p + 4].as_flattened_mut(),
+                        );
+                        p += 4;
                     }
-                };
-                crate::kernel::int8_packed_product(
-                    [input(0), input(1), input(2), input(3)],
-                    weights,
-                    &self.weight_sums,
-                    acc.as_flattened_mut(),
-                );
-                for p in 0..4 {
-                    finish(&acc[p], &mut outputs[pixel + p]);
                 }
-                pixel += 4;
-            }
-        }
-        while pixel < H_OUT * W_OUT {
-            let (oy, ox) = (pixel / W_OUT, pixel % W_OUT);
-            let gathered = window(oy, ox, &mut patches[0]);
-            let input: &[i8] = if gathered {
-                patches[0].as_flattened().as_flattened()
-            } else {
-                direct(oy, ox)
-            };
-            if Self::PACKED {
-                crate::kernel::int8_packed_product(
-                    [input],
-                    weights,
-                    &self.weight_sums,
-                    &mut acc[0],
+                while p < span {
+                    let gathered = window(oy, start + p, &mut patches[0]);
+                    let input: &[i8] = if gathered {
+                        patches[0].as_flattened().as_flattened()
+                    } else {
+                        direct(oy, start + p)
+                    };
+                    if Self::PACKED {
+                        crate::kernel::int8_packed_product(
+                            [input],
+                            weights,
+                            &self.weight_sums,
+                            &mut acc[p],
+                        );
+                    } else {
+                        crate::kernel::int8_matvec(input, weights, &self.weight_sums, &mut acc[p]);
+                    }
+                    p += 1;
+                }
+                super::fixed_point::requantize_channels(
+                    acc[..span].as_flattened(),
+                    &self.folded_bias,
+                    &self.multipliers,
+                    self.output.zero_point,
+                    self.range,
+                    out_row[start..start + span].as_flattened_mut(),
                 );
-            } else {
-                crate::kernel::int8_matvec(input, weights, &self.weight_sums, &mut acc[0]);
+                start += span;
             }
-            finish(&acc[0], &mut outputs[pixel]);
-            pixel += 1;
         }
     }
 }
