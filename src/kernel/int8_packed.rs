@@ -118,19 +118,6 @@ pub(crate) mod avx2 {
 pub(crate) mod vnni {
     use core::arch::x86_64::*;
 
-    /// Quad `q` of `x` as unsigned bytes `x + 128`, in every 32-bit lane.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn quad(x: &[i8], q: usize) -> __m512i {
-        let bytes = [
-            x[4 * q] as u8,
-            x[4 * q + 1] as u8,
-            x[4 * q + 2] as u8,
-            x[4 * q + 3] as u8,
-        ];
-        _mm512_set1_epi32((u32::from_le_bytes(bytes) ^ 0x8080_8080) as i32)
-    }
-
     #[target_feature(enable = "avx512f")]
     #[inline]
     fn load(w: &[i8]) -> __m512i {
@@ -139,7 +126,10 @@ pub(crate) mod vnni {
         unsafe { _mm512_loadu_si512(w.as_ptr().cast()) }
     }
 
-    /// See `product_body`; `sums[o]` is row `o`'s `Σ_i w[o][i]`.
+    /// See `product_body`; `sums[o]` is row `o`'s `Σ_i w[o][i]`. The inputs are read 64 bytes
+    /// (16 quads) at a time, flipped to unsigned once, and each quad is broadcast by a
+    /// permutation; one input serves four blocks of 16 outputs per step (four independent
+    /// accumulations, which hide the instruction's latency), four inputs one block.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     pub(crate) fn product<const P: usize>(
         xs: [&[i8]; P],
@@ -149,55 +139,64 @@ pub(crate) mod vnni {
     ) {
         let k = xs[0].len();
         let rows = acc.len() / P;
+        let blocks = rows / 16;
         let quads = k / 4;
-        for block in 0..rows / 16 {
-            let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
-            let mut totals = [_mm512_setzero_si512(); P];
-            if P == 1 {
-                // One pixel: four chains over the quads hide the instruction's latency.
-                let mut chains = [_mm512_setzero_si512(); 4];
-                let mut q = 0;
-                while q + 4 <= quads {
-                    for (c, chain) in chains.iter_mut().enumerate() {
-                        *chain = _mm512_dpbusd_epi32(
-                            *chain,
-                            quad(xs[0], q + c),
-                            load(&weights[64 * (q + c)..]),
-                        );
-                    }
-                    q += 4;
-                }
-                while q < quads {
-                    chains[0] =
-                        _mm512_dpbusd_epi32(chains[0], quad(xs[0], q), load(&weights[64 * q..]));
-                    q += 1;
-                }
-                totals[0] = _mm512_add_epi32(
-                    _mm512_add_epi32(chains[0], chains[1]),
-                    _mm512_add_epi32(chains[2], chains[3]),
-                );
-            } else {
-                for q in 0..quads {
-                    let w = load(&weights[64 * q..]);
-                    for (p, total) in totals.iter_mut().enumerate() {
-                        *total = _mm512_dpbusd_epi32(*total, quad(xs[p], q), w);
-                    }
-                }
-            }
-            // SAFETY: `sums` has `rows` entries (checked by the caller), so 16 from block·16.
-            let correction = _mm512_slli_epi32::<7>(unsafe {
-                _mm512_loadu_si512(sums[block * 16..].as_ptr().cast())
-            });
-            for (p, &total) in totals.iter().enumerate() {
-                let out = &mut acc[p * rows + block * 16..p * rows + block * 16 + 16];
-                // SAFETY: `out` has 16 writable i32; the store is unaligned.
-                unsafe {
-                    _mm512_storeu_si512(
-                        out.as_mut_ptr().cast(),
-                        _mm512_sub_epi32(total, correction),
-                    )
+        let flip = _mm512_set1_epi8(-128);
+        let mut block = 0;
+        while block < blocks {
+            let group = if P == 1 { (blocks - block).min(4) } else { 1 };
+            let mut totals = [[_mm512_setzero_si512(); 4]; P];
+            let mut chunk = 0;
+            while chunk * 16 < quads {
+                let count = (quads - chunk * 16).min(16);
+                let mask: __mmask64 = if count == 16 {
+                    u64::MAX
+                } else {
+                    (1u64 << (4 * count)) - 1
                 };
+                let mut inputs = [_mm512_setzero_si512(); P];
+                for (input, x) in inputs.iter_mut().zip(xs.iter()) {
+                    // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`,
+                    // all below k = 4·quads.
+                    *input = _mm512_xor_si512(
+                        unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
+                        flip,
+                    );
+                }
+                for lane in 0..count {
+                    let index = _mm512_set1_epi32(lane as i32);
+                    let mut broadcast = [_mm512_setzero_si512(); P];
+                    for (b, input) in broadcast.iter_mut().zip(inputs.iter()) {
+                        *b = _mm512_permutexvar_epi32(index, *input);
+                    }
+                    let q = chunk * 16 + lane;
+                    for g in 0..group {
+                        let w = load(&packed[(block + g) * 16 * k + 64 * q..]);
+                        for (total, b) in totals.iter_mut().zip(broadcast.iter()) {
+                            total[g] = _mm512_dpbusd_epi32(total[g], *b, w);
+                        }
+                    }
+                }
+                chunk += 1;
             }
+            for g in 0..group {
+                let first = (block + g) * 16;
+                // SAFETY: `sums` has `rows` entries (checked by the caller), so 16 from `first`.
+                let correction = _mm512_slli_epi32::<7>(unsafe {
+                    _mm512_loadu_si512(sums[first..].as_ptr().cast())
+                });
+                for (p, total) in totals.iter().enumerate() {
+                    let out = &mut acc[p * rows + first..p * rows + first + 16];
+                    // SAFETY: `out` has 16 writable i32; the store is unaligned.
+                    unsafe {
+                        _mm512_storeu_si512(
+                            out.as_mut_ptr().cast(),
+                            _mm512_sub_epi32(total[g], correction),
+                        )
+                    };
+                }
+            }
+            block += group;
         }
     }
 }

@@ -98,9 +98,34 @@ impl ExactScale {
 }
 
 impl ExactScale {
-    /// The `f64` this is.
+    /// The `f64` this is (its bits rebuilt from the significand and the exponent).
+    #[inline(always)]
     pub fn to_real(self) -> f64 {
-        self.significand as f64 * libm_crate::pow(2.0, self.exponent as f64)
+        if self.significand == 0 {
+            return 0.0;
+        }
+        if self.exponent == -1074 && self.significand < (1i64 << 52) {
+            // Subnormal.
+            return f64::from_bits(self.significand as u64);
+        }
+        let fraction = (self.significand as u64) & ((1u64 << 52) - 1);
+        f64::from_bits((((self.exponent + 1075) as u64) << 52) | fraction)
+    }
+
+    /// [`apply`](ExactScale::apply) by the fastest exact means: on targets whose FPU computes
+    /// `f64` in hardware (x86-64, AArch64) the product and the rounding themselves (IEEE 754
+    /// operations, so the very bits the integer emulation reproduces, tested), elsewhere the
+    /// integer emulation, so cores without a double-precision FPU run integers only.
+    #[inline(always)]
+    pub fn apply_fast(self, acc: i32) -> i32 {
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        {
+            libm_crate::round(acc as f64 * self.to_real()) as i32
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            self.apply(acc)
+        }
     }
 }
 
@@ -125,10 +150,10 @@ impl Default for Requantize {
 impl Requantize {
     /// The accumulator in the output's scale (before the output zero point).
     #[inline(always)]
-    pub const fn apply(self, acc: i32) -> i32 {
+    pub fn apply(self, acc: i32) -> i32 {
         match self {
             Requantize::FixedPoint(m) => m.apply(acc),
-            Requantize::Exact(s) => s.apply(acc),
+            Requantize::Exact(s) => s.apply_fast(acc),
         }
     }
 
@@ -180,6 +205,12 @@ mod tests {
             let expected = (acc as f64 * scale).round();
             let expected = expected.clamp(i32::MIN as f64, i32::MAX as f64) as i32;
             assert_eq!(s.apply(acc), expected, "acc {acc} scale {scale:e}");
+            assert_eq!(
+                s.apply_fast(acc),
+                expected,
+                "fast: acc {acc} scale {scale:e}"
+            );
+            assert_eq!(s.to_real(), scale);
         }
         // Ties: 2.5 → 3, -2.5 → -3.
         assert_eq!(ExactScale::from_real(0.5).apply(5), 3);
