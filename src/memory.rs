@@ -46,13 +46,13 @@
 //! Int8 networks ([`crate::quant`], `tests/memory.rs` recomputes this table too): the digits
 //! CNN generated from `tests/fixtures/tflite/digits_cnn_dw_int8.tflite`, and M and the MLPerf
 //! Tiny models as loaded from their int8 TensorFlow Lite files (`benches/workloads/mlperf_int8.rs`).
-//! A layer keeps its int8 weights, int32 bias and, per output channel, its requantization and
-//! two derived int32 sums; the `Scratch` holds every tensor between layers (boxed or `static`
+//! A layer keeps its int8 weights, int32 bias and, per output channel, its requantization,
+//! two derived int32 sums and (a fully connected layer) its scale as an `f64`; the `Scratch` holds every tensor between layers (boxed or `static`
 //! for the large ones: nothing else is needed to run).
 //!
 //! | bytes | digits CNN (dw) | M | KWS | RESNET8 | VWW | AD |
 //! |---|---:|---:|---:|---:|---:|---:|
-//! | int8 model | 4192 | 106648 | 33216 | 84848 | 258544 | 324624 |
+//! | int8 model | 4272 | 107752 | 33312 | 84928 | 258560 | 338000 |
 //! | `Scratch` (tensors between layers) | 2336 | 128 | 72064 | 131136 | 231808 | 1032 |
 //! | input + output | 74 | 794 | 502 | 3082 | 27650 | 1280 |
 //!

@@ -94,6 +94,13 @@ impl Zeros for f64 {
     }
 }
 
+impl Zeros for bool {
+    #[inline(always)]
+    fn zeros() -> Self {
+        false
+    }
+}
+
 impl Zeros for i8 {
     #[inline(always)]
     fn zeros() -> Self {

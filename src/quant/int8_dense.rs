@@ -35,6 +35,26 @@ pub struct Int8Dense<const IN: usize, const OUT: usize> {
     folded_bias: [i32; OUT],
     /// `Σ_i w[o][i]`, which the VNNI kernel needs.
     weight_sums: [i32; OUT],
+    /// Each output's exact scale as an `f64` when every output is [`Requantize::Exact`]
+    /// (then requantized in one vectorized pass; unused otherwise).
+    scales: [f64; OUT],
+    /// Whether every output is [`Requantize::Exact`].
+    exact: bool,
+}
+
+/// Each exact scale as its `f64`, and whether all requantizations are exact.
+const fn exact_scales<const OUT: usize>(requantize: &[Requantize; OUT]) -> ([f64; OUT], bool) {
+    let mut scales = [0.0f64; OUT];
+    let mut exact = true;
+    let mut o = 0;
+    while o < OUT {
+        match requantize[o] {
+            Requantize::Exact(s) => scales[o] = s.to_real(),
+            Requantize::FixedPoint(_) => exact = false,
+        }
+        o += 1;
+    }
+    (scales, exact)
 }
 
 impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
@@ -64,6 +84,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
     ) -> Self {
         let weight_sums = row_sums(weights.as_flattened());
         let folded_bias = fold_bias(&weight_sums, &bias, input.zero_point);
+        let (scales, exact) = exact_scales(&requantize);
         let weights = if Self::PACKED {
             let mut stored = [[0i8; IN]; OUT];
             let mut o = 0;
@@ -89,6 +110,8 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
             range,
             folded_bias,
             weight_sums,
+            scales,
+            exact,
         }
     }
 
@@ -176,6 +199,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
         self.output = output;
         self.range = range;
         self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
+        (self.scales, self.exact) = exact_scales(&self.requantize);
     }
 }
 
@@ -240,6 +264,8 @@ impl<const IN: usize, const OUT: usize> Zeros for Int8Dense<IN, OUT> {
             range: [-128, 127],
             folded_bias: Zeros::zeros(),
             weight_sums: Zeros::zeros(),
+            scales: Zeros::zeros(),
+            exact: false,
         }
     }
 
@@ -255,6 +281,8 @@ impl<const IN: usize, const OUT: usize> Zeros for Int8Dense<IN, OUT> {
                 range: super::quantization::full_range,
                 folded_bias: Zeros::zeros_in_place,
                 weight_sums: Zeros::zeros_in_place,
+                scales: Zeros::zeros_in_place,
+                exact: Zeros::zeros_in_place,
             }
         )
     }
@@ -286,6 +314,22 @@ impl<const IN: usize, const OUT: usize> Int8Layer for Int8Dense<IN, OUT> {
         } else {
             crate::kernel::int8_matvec(x, self.weights.as_flattened(), &self.weight_sums, &mut acc);
         }
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if self.exact {
+            // LiteRT's f64 rounding, vectorized (the FPU's IEEE operations: the same bits).
+            crate::kernel::in_best_simd_wide(
+                ExactPass {
+                    acc: &acc,
+                    bias: &self.folded_bias,
+                    scales: &self.scales,
+                    zero_point: self.output.zero_point,
+                    range: self.range,
+                    out: y,
+                },
+                true,
+            );
+            return;
+        }
         for o in 0..OUT {
             let total = acc[o].wrapping_add(self.folded_bias[o]);
             y[o] = clamp_output(
@@ -293,6 +337,85 @@ impl<const IN: usize, const OUT: usize> Int8Layer for Int8Dense<IN, OUT> {
                 self.output.zero_point,
                 self.range,
             );
+        }
+    }
+}
+
+/// `out[o] = clamp(round(f64(acc[o] + bias[o]) · scale[o]) + zero_point)`, rounding half away
+/// from zero as C's `round` (and [`ExactScale::apply`]), written so it vectorizes.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+struct ExactPass<'a, const OUT: usize> {
+    acc: &'a [i32; OUT],
+    bias: &'a [i32; OUT],
+    scales: &'a [f64; OUT],
+    zero_point: i32,
+    range: [i8; 2],
+    out: &'a mut [i8; OUT],
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+impl<const OUT: usize> crate::kernel::SimdTask for ExactPass<'_, OUT> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<M: crate::kernel::MulAdd>(self) {
+        let (low, high) = (self.range[0] as i32, self.range[1] as i32);
+        for o in 0..OUT {
+            let x = self.acc[o].wrapping_add(self.bias[o]) as f64 * self.scales[o];
+            // Truncation, then the half away from zero (exact: x − t is exact in f64); out of
+            // the i32 range the result saturates, as the integer form does.
+            let t = x.clamp(i32::MIN as f64, i32::MAX as f64) as i32;
+            let fraction = x - t as f64;
+            let rounded = t.saturating_add((fraction >= 0.5) as i32 - (fraction <= -0.5) as i32);
+            self.out[o] = rounded.wrapping_add(self.zero_point).clamp(low, high) as i8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectorized exact pass rounds as the integer emulation does, ties included (scale
+    /// 0.5 on odd sums, both signs), over the whole output range.
+    #[test]
+    fn the_exact_pass_equals_the_integer_emulation() {
+        let mut state = 0x1357_9bdf_2468_ace0u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..200 {
+            let weights: [[i8; 8]; 32] =
+                core::array::from_fn(|_| core::array::from_fn(|_| next() as i8));
+            let bias: [i32; 32] = core::array::from_fn(|_| (next() as i32) >> 14);
+            let requantize: [Requantize; 32] = core::array::from_fn(|o| {
+                let real = if round % 2 == 0 && o % 3 == 0 {
+                    0.5
+                } else {
+                    (next() % 10_000) as f64 / 5e5 + 1e-6
+                };
+                Requantize::Exact(ExactScale::from_real(real))
+            });
+            let input = Quantization::new(0.1, (next() % 256) as i32 - 128);
+            let output = Quantization::new(0.1, (next() % 256) as i32 - 128);
+            let layer =
+                Int8Dense::<8, 32>::new(weights, bias, requantize, input, output, [-128, 127]);
+            assert!(layer.exact);
+            let x: [i8; 8] = core::array::from_fn(|_| next() as i8);
+            let y = layer.forward(&x);
+            for o in 0..32 {
+                let acc = (0..8).fold(bias[o], |s, i| {
+                    s.wrapping_add(weights[o][i] as i32 * (x[i] as i32 - input.zero_point))
+                });
+                let Requantize::Exact(scale) = requantize[o] else {
+                    unreachable!()
+                };
+                let expected = clamp_output(scale.apply(acc), output.zero_point, [-128, 127]);
+                assert_eq!(y[o], expected, "round {round} output {o}");
+            }
         }
     }
 }
