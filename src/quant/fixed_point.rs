@@ -100,7 +100,7 @@ impl ExactScale {
 impl ExactScale {
     /// The `f64` this is (its bits rebuilt from the significand and the exponent).
     #[inline(always)]
-    pub fn to_real(self) -> f64 {
+    pub const fn to_real(self) -> f64 {
         if self.significand == 0 {
             return 0.0;
         }
