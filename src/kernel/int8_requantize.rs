@@ -196,6 +196,52 @@ pub(crate) mod avx512 {
         let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         let pairs = m.as_ptr().cast::<i32>();
+        if c < 16 && 16 % c == 0 {
+            // 1, 2, 4 or 8 channels: the per-channel vectors repeated across the 16 lanes, so
+            // each step takes 16 / c rows at once.
+            let lanes: __mmask16 = ((1u32 << c) - 1) as u16;
+            let pair_lanes: __mmask16 = ((1u32 << (2 * c)) - 1) as u16;
+            // SAFETY: the masks read entries 0 .. c of `bias` and of `m` (as 2·c `i32`; see
+            // below for the layout).
+            let (b, p0) = unsafe {
+                (
+                    _mm512_maskz_loadu_epi32(lanes, bias.as_ptr()),
+                    _mm512_maskz_loadu_epi32(pair_lanes, pairs),
+                )
+            };
+            let repeat = _mm512_and_si512(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(c as i32 - 1),
+            );
+            let zero_pairs = _mm512_setzero_si512();
+            let b = _mm512_permutexvar_epi32(repeat, b);
+            let multiplier =
+                _mm512_permutexvar_epi32(repeat, _mm512_permutex2var_epi32(p0, even, zero_pairs));
+            let shift =
+                _mm512_permutexvar_epi32(repeat, _mm512_permutex2var_epi32(p0, odd, zero_pairs));
+            let total = rows * c;
+            let mut at = 0;
+            while at < total {
+                let count = (total - at).min(16);
+                let mask: __mmask16 = if count == 16 {
+                    0xffff
+                } else {
+                    (1u16 << count) - 1
+                };
+                // SAFETY: entries at .. at + count of `acc` are in bounds (acc.len() ≥ rows·c).
+                let x = _mm512_add_epi32(
+                    unsafe { _mm512_maskz_loadu_epi32(mask, acc.as_ptr().add(at)) },
+                    b,
+                );
+                let v = _mm512_add_epi32(multiply(x, multiplier, shift), zero);
+                store(
+                    &mut out[at..at + count],
+                    _mm512_min_epi32(_mm512_max_epi32(v, low), high),
+                );
+                at += 16;
+            }
+            return;
+        }
         let mut o = 0;
         while o < c {
             let count = (c - o).min(16);
@@ -360,7 +406,7 @@ mod tests {
     #[test]
     fn kernels_equal_the_scalar_arithmetic() {
         let mut next = random();
-        for n in [1, 5, 15, 16, 17, 31, 33, 64, 100] {
+        for n in [1, 2, 4, 5, 8, 15, 16, 17, 31, 33, 64, 100] {
             for _ in 0..50 {
                 let acc: Vec<i32> = (0..n).map(|_| (next() as i32) >> (next() % 24)).collect();
                 let bias: Vec<i32> = (0..n).map(|_| (next() as i32) >> 12).collect();
