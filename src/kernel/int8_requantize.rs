@@ -126,21 +126,13 @@ pub(crate) mod avx512 {
             _mm512_set1_epi32(31),
         );
         let a = _mm512_sllv_epi32(x, left);
-        // The 64-bit products of the even and the odd lanes.
+        // The 64-bit products of the even and the odd lanes. gemmlowp's nudge toward zero
+        // followed by a truncating division by 2^31 is, for either sign, the floor of
+        // (p + 2^30) / 2^31: an arithmetic shift.
         let even = _mm512_mul_epi32(a, m);
         let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(a), _mm512_srli_epi64::<32>(m));
-        let nudge_up = _mm512_set1_epi64(1 << 30);
-        let nudge_down = _mm512_set1_epi64(1 - (1 << 30));
-        let low_mask = _mm512_set1_epi64((1 << 31) - 1);
-        let high = |p: __m512i| {
-            let negative = _mm512_cmplt_epi64_mask(p, zero);
-            let sum = _mm512_add_epi64(p, _mm512_mask_blend_epi64(negative, nudge_up, nudge_down));
-            // Division by 2^31 truncating toward zero.
-            _mm512_srai_epi64::<31>(_mm512_add_epi64(
-                sum,
-                _mm512_and_si512(_mm512_srai_epi64::<63>(sum), low_mask),
-            ))
-        };
+        let half = _mm512_set1_epi64(1 << 30);
+        let high = |p: __m512i| _mm512_srai_epi64::<31>(_mm512_add_epi64(p, half));
         let mut h = _mm512_mask_blend_epi32(0xAAAA, high(even), _mm512_slli_epi64::<32>(high(odd)));
         let min = _mm512_set1_epi32(i32::MIN);
         let saturate = _mm512_cmpeq_epi32_mask(a, min) & _mm512_cmpeq_epi32_mask(m, min);

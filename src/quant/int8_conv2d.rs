@@ -347,70 +347,73 @@ impl<
             &x[window_start(oy, sh, rows.before) as usize]
                 [window_start(ox, sw, columns.before) as usize]
         };
-        // Up to 16 output pixels of a row at a time: their accumulators, then one
-        // requantization pass over all of them.
+        // Up to 16 output pixels at a time: their accumulators, then one requantization
+        // pass over all of them.
         const SPAN: usize = 16;
         let mut acc = [[0i32; C_OUT]; SPAN];
         let mut patches = [[[[zero; C_IN]; KW]; KH]; 4];
-        for (oy, out_row) in y.iter_mut().enumerate() {
-            let mut start = 0;
-            while start < W_OUT {
-                let span = (W_OUT - start).min(SPAN);
-                let mut p = 0;
-                if Self::PACKED {
-                    // Four output pixels per pass share each load of the weights.
-                    while p + 4 <= span {
-                        let mut gathered = [false; 4];
-                        for (q, (patch, g)) in
-                            patches.iter_mut().zip(gathered.iter_mut()).enumerate()
-                        {
-                            *g = window(oy, start + p + q, patch);
+        // Up to 16 output pixels (in row-major order, across rows) at a time.
+        let outputs = y.as_flattened_mut();
+        let total = H_OUT * W_OUT;
+        let at = |pixel: usize| (pixel / W_OUT, pixel % W_OUT);
+        let mut start = 0;
+        while start < total {
+            let span = (total - start).min(SPAN);
+            let mut p = 0;
+            if Self::PACKED {
+                // Four output pixels per pass share each load of the weights.
+                while p + 4 <= span {
+                    let mut gathered = [false; 4];
+                    for (q, (patch, g)) in patches.iter_mut().zip(gathered.iter_mut()).enumerate() {
+                        let (oy, ox) = at(start + p + q);
+                        *g = window(oy, ox, patch);
+                    }
+                    let input = |q: usize| -> &[i8] {
+                        if gathered[q] {
+                            patches[q].as_flattened().as_flattened()
+                        } else {
+                            let (oy, ox) = at(start + p + q);
+                            direct(oy, ox)
                         }
-                        let input = |q: usize| -> &[i8] {
-                            if gathered[q] {
-                                patches[q].as_flattened().as_flattened()
-                            } else {
-                                direct(oy, start + p + q)
-                            }
-                        };
-                        crate::kernel::int8_packed_product(
-                            [input(0), input(1), input(2), input(3)],
-                            weights,
-                            &self.weight_sums,
-                            acc[p..p + 4].as_flattened_mut(),
-                        );
-                        p += 4;
-                    }
-                }
-                while p < span {
-                    let gathered = window(oy, start + p, &mut patches[0]);
-                    let input: &[i8] = if gathered {
-                        patches[0].as_flattened().as_flattened()
-                    } else {
-                        direct(oy, start + p)
                     };
-                    if Self::PACKED {
-                        crate::kernel::int8_packed_product(
-                            [input],
-                            weights,
-                            &self.weight_sums,
-                            &mut acc[p],
-                        );
-                    } else {
-                        crate::kernel::int8_matvec(input, weights, &self.weight_sums, &mut acc[p]);
-                    }
-                    p += 1;
+                    crate::kernel::int8_packed_product(
+                        [input(0), input(1), input(2), input(3)],
+                        weights,
+                        &self.weight_sums,
+                        acc[p..p + 4].as_flattened_mut(),
+                    );
+                    p += 4;
                 }
-                super::fixed_point::requantize_channels(
-                    acc[..span].as_flattened(),
-                    &self.folded_bias,
-                    &self.multipliers,
-                    self.output.zero_point,
-                    self.range,
-                    out_row[start..start + span].as_flattened_mut(),
-                );
-                start += span;
             }
+            while p < span {
+                let (oy, ox) = at(start + p);
+                let gathered = window(oy, ox, &mut patches[0]);
+                let input: &[i8] = if gathered {
+                    patches[0].as_flattened().as_flattened()
+                } else {
+                    direct(oy, ox)
+                };
+                if Self::PACKED {
+                    crate::kernel::int8_packed_product(
+                        [input],
+                        weights,
+                        &self.weight_sums,
+                        &mut acc[p],
+                    );
+                } else {
+                    crate::kernel::int8_matvec(input, weights, &self.weight_sums, &mut acc[p]);
+                }
+                p += 1;
+            }
+            super::fixed_point::requantize_channels(
+                acc[..span].as_flattened(),
+                &self.folded_bias,
+                &self.multipliers,
+                self.output.zero_point,
+                self.range,
+                outputs[start..start + span].as_flattened_mut(),
+            );
+            start += span;
         }
     }
 }

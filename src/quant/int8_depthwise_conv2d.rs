@@ -246,41 +246,42 @@ impl<
         let [sh, _] = O::STRIDE;
         let zero = super::clamp_i8(self.input.zero_point);
         let padding = [zero; C_IN];
-        // Up to 16 output pixels of a row at a time, accumulated in one function compiled
-        // for the CPU's best instruction set (the taps inlined), then requantized together.
+        // Up to 16 output pixels (row-major, across rows) at a time, accumulated in one
+        // function compiled for the CPU's best instruction set (the taps inlined), then
+        // requantized together.
         const SPAN: usize = 16;
         let mut acc = [[0i32; C_OUT]; SPAN];
-        for (oy, out_row) in y.iter_mut().enumerate() {
-            let y0 = window_start(oy, sh, rows.before);
-            let mut start = 0;
-            while start < W_OUT {
-                let span = (W_OUT - start).min(SPAN);
-                crate::kernel::in_best_simd_wide(
-                    Span {
-                        layer: self,
-                        x,
-                        y0,
-                        start,
-                        acc: &mut acc[..span],
-                        padding: &padding,
-                    },
-                    true,
-                );
-                super::fixed_point::requantize_channels(
-                    acc[..span].as_flattened(),
-                    &self.folded_bias,
-                    &self.multipliers,
-                    self.output.zero_point,
-                    self.range,
-                    out_row[start..start + span].as_flattened_mut(),
-                );
-                start += span;
-            }
+        let outputs = y.as_flattened_mut();
+        let total = H_OUT * W_OUT;
+        let mut start = 0;
+        while start < total {
+            let span = (total - start).min(SPAN);
+            crate::kernel::in_best_simd_wide(
+                Span {
+                    layer: self,
+                    x,
+                    rows_before: rows.before,
+                    stride: sh,
+                    start,
+                    acc: &mut acc[..span],
+                    padding: &padding,
+                },
+                true,
+            );
+            super::fixed_point::requantize_channels(
+                acc[..span].as_flattened(),
+                &self.folded_bias,
+                &self.multipliers,
+                self.output.zero_point,
+                self.range,
+                outputs[start..start + span].as_flattened_mut(),
+            );
+            start += span;
         }
     }
 }
 
-/// One span of output pixels of a row: their accumulators, computed in the function
+/// One span of output pixels (row-major, across rows): their accumulators, computed in the function
 /// `in_best_simd_wide` compiles for the CPU (the taps inlined and vectorized over channels).
 struct Span<
     'a,
@@ -296,7 +297,10 @@ struct Span<
 > {
     layer: &'a Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>,
     x: &'a Image<C_IN, W, H>,
-    y0: isize,
+    /// Padding rows above the image, and the vertical stride.
+    rows_before: usize,
+    stride: usize,
+    /// The first output pixel (row-major).
     start: usize,
     acc: &'a mut [[i32; C_OUT]],
     padding: &'a [i8; C_IN],
@@ -322,10 +326,12 @@ impl<
         let [_, sw] = O::STRIDE;
         let [dh, dw] = O::DILATION;
         for (p, acc) in self.acc.iter_mut().enumerate() {
-            let x0 = window_start(self.start + p, sw, columns.before);
+            let (oy, ox) = ((self.start + p) / W_OUT, (self.start + p) % W_OUT);
+            let y0 = window_start(oy, self.stride, self.rows_before);
+            let x0 = window_start(ox, sw, columns.before);
             acc.fill(0);
             for (u, weight_row) in self.layer.weights.iter().enumerate() {
-                let iy = self.y0 + (u * dh) as isize;
+                let iy = y0 + (u * dh) as isize;
                 for (v, taps) in weight_row.iter().enumerate() {
                     let ix = x0 + (v * dw) as isize;
                     let pixel = if iy >= 0 && ix >= 0 && (iy as usize) < H && (ix as usize) < W {
