@@ -238,14 +238,29 @@ fn main() {
     ];
     let gflops = per_s.map(|p| p * M_FLOPS_PER_SAMPLE / 1e9);
 
-    let peak = peak_gflops();
+    // The peak of the instruction set the batched product runs on: AVX-512F at the AVX-512
+    // level (large batched Dense products take its kernels), AVX2+FMA otherwise.
+    let avx2_peak = peak_of(constnet::cpu::avx2_fma_peak_gflops);
+    let avx512_peak = if constnet::simd_level() == constnet::SimdLevel::Avx512 {
+        peak_of(constnet::cpu::avx512_fma_peak_gflops)
+    } else {
+        None
+    };
+    let peak = avx512_peak.or(avx2_peak);
 
     println!(
         "cpu: {}",
         constnet::cpu::model_name().unwrap_or_else(|| "unknown".into())
     );
+    println!("simd_level: {:?}", constnet::simd_level());
+    if let Some(p) = avx2_peak {
+        println!("avx2_peak_gflops: {p:.1}");
+    }
+    if let Some(p) = avx512_peak {
+        println!("avx512_peak_gflops: {p:.1}");
+    }
     match peak {
-        Some(p) => println!("peak_gflops: {p:.1}"),
+        Some(p) => println!("peak_gflops (the batched kernel's instruction set): {p:.1}"),
         None => println!("peak_gflops: unavailable (no AVX2+FMA)"),
     }
     for (prefix, column) in [("", 0), ("naive ", 1)] {
@@ -358,12 +373,12 @@ fn main() {
     }
 }
 
-/// The AVX2 FMA peak: median of 7 runs of about 0.1 s each.
-fn peak_gflops() -> Option<f64> {
-    let probe = constnet::cpu::avx2_fma_peak_gflops(10_000_000)?;
-    let iterations = (probe * 1e9 * 0.1 / 192.0).max(1.0) as u64;
+/// A FMA peak (`probe`: the AVX2 or the AVX-512 one): median of 7 runs of about 0.1 s each.
+fn peak_of(probe: fn(u64) -> Option<f64>) -> Option<f64> {
+    let first = probe(10_000_000)?;
+    let iterations = (first * 1e9 * 0.1 / 384.0).max(1.0) as u64;
     let runs = (0..7)
-        .map(|_| constnet::cpu::avx2_fma_peak_gflops(iterations))
+        .map(|_| probe(iterations))
         .collect::<Option<Vec<f64>>>()?;
     Some(median(runs))
 }

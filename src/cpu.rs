@@ -30,6 +30,28 @@ pub fn avx2_fma_peak_gflops(iterations: u64) -> Option<f64> {
     (seconds > 0.0).then(|| flops / seconds / 1e9)
 }
 
+/// The AVX-512F FMA peak of one core in GFLOP/s: 12 independent chains of 16-lane fused
+/// multiply-adds run `iterations` times and timed (`None` without AVX-512F, off x86-64, or
+/// for 0 iterations). The peak of the instruction set constnet's large batched products use
+/// at the AVX-512 level.
+///
+/// ```
+/// if let Some(gflops) = constnet::cpu::avx512_fma_peak_gflops(1_000_000) {
+///     assert!(gflops > 0.0);
+/// }
+/// ```
+pub fn avx512_fma_peak_gflops(iterations: u64) -> Option<f64> {
+    if iterations == 0 {
+        return None;
+    }
+    let start = Instant::now();
+    let value = peak::fma_chains_wide(iterations)?;
+    let seconds = start.elapsed().as_secs_f64();
+    std::hint::black_box(value);
+    let flops = (peak::FLOPS_PER_ITERATION_WIDE * iterations) as f64;
+    (seconds > 0.0).then(|| flops / seconds / 1e9)
+}
+
 /// The CPU's model name, as the first `model name` line of `/proc/cpuinfo` gives it (`None`
 /// where that file or line does not exist, e.g. outside Linux).
 pub fn model_name() -> Option<String> {

@@ -22,6 +22,22 @@ pub(crate) fn fma_chains(iterations: u64) -> Option<f32> {
     None
 }
 
+/// Floating-point operations per iteration of [`fma_chains_wide`]: 12 chains × 16 lanes × 2.
+pub(crate) const FLOPS_PER_ITERATION_WIDE: u64 = 12 * 16 * 2;
+
+/// As [`fma_chains`] with AVX-512F's 16-lane FMAs; `None` without AVX-512F.
+pub(crate) fn fma_chains_wide(iterations: u64) -> Option<f32> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: `fma_chains_avx512` only needs AVX-512F, detected just above.
+            return Some(unsafe { x86::fma_chains_avx512(iterations) });
+        }
+    }
+    let _ = iterations;
+    None
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use core::arch::x86_64::{
@@ -60,5 +76,25 @@ mod x86 {
         );
         // Lane 0 of the sum depends on every chain.
         _mm256_cvtss_f32(total)
+    }
+
+    /// [`fma_chains_avx2`] on 16-lane vectors.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn fma_chains_avx512(iterations: u64) -> f32 {
+        use core::arch::x86_64::{
+            _mm512_add_ps, _mm512_fmadd_ps, _mm512_reduce_add_ps, _mm512_set1_ps,
+        };
+        let a = _mm512_set1_ps(0.999_999);
+        let b = _mm512_set1_ps(1.0e-7);
+        let mut chains: [_; 12] = core::array::from_fn(|k| _mm512_set1_ps(0.01 * (k + 1) as f32));
+        for _ in 0..iterations {
+            for c in chains.iter_mut() {
+                *c = _mm512_fmadd_ps(*c, a, b);
+            }
+        }
+        let total = chains
+            .iter()
+            .fold(_mm512_set1_ps(0.0), |s, &c| _mm512_add_ps(s, c));
+        _mm512_reduce_add_ps(total)
     }
 }
