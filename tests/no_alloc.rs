@@ -484,3 +484,44 @@ fn large_products_allocate_nothing() {
     assert_eq!(steps::<32>(&mut net, &mut adam), 0, "batch 32 allocated");
     assert_eq!(steps::<256>(&mut net, &mut adam), 0, "batch 256 allocated");
 }
+
+/// The int8 networks of the benchmarks (their types; zero weights run the same code).
+#[path = "../benches/workloads/mlperf_int8.rs"]
+mod mlperf_int8;
+
+/// Int8 networks generated from TensorFlow Lite files (real weights, LiteRT's exact scales).
+#[allow(dead_code)]
+mod digits_mlp_int8 {
+    include!("generated/digits_mlp_64_32_10_int8.rs");
+}
+#[allow(dead_code)]
+mod digits_resnet_int8 {
+    include!("generated/digits_resnet_int8.rs");
+}
+
+#[test]
+fn int8_forward_passes_allocate_nothing() {
+    use constnet::quant::{Int8Layer, boxed_zeros};
+    fn forward<L: Int8Layer>() -> usize {
+        let net = boxed_zeros::<L>();
+        let x = boxed_zeros::<L::Input>();
+        let mut y = boxed_zeros::<L::Output>();
+        let mut scratch = boxed_zeros::<L::Scratch>();
+        allocations_in(|| {
+            for _ in 0..2 {
+                net.forward_into(&x, &mut y, &mut scratch);
+            }
+        })
+    }
+    assert_eq!(forward::<mlperf_int8::MInt8>(), 0, "M");
+    assert_eq!(forward::<mlperf_int8::AdInt8>(), 0, "AD");
+    assert_eq!(forward::<mlperf_int8::KwsInt8>(), 0, "KWS");
+    assert_eq!(forward::<mlperf_int8::ResNet8Int8>(), 0, "ResNet-8");
+    assert_eq!(forward::<mlperf_int8::VwwInt8>(), 0, "VWW");
+    let mut logits = [0i8; 10];
+    let n = allocations_in(|| {
+        digits_mlp_int8::forward_flat(&digits_mlp_int8::MLP, &[3; 64], &mut logits);
+        digits_resnet_int8::forward_flat(&digits_resnet_int8::RESNET, &[-5; 64], &mut logits);
+    });
+    assert_eq!(n, 0, "generated forward_flat");
+}
