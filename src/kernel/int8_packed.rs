@@ -1,19 +1,40 @@
 //! Packed int8 products: weights of `rows` outputs × `K` inputs stored in blocks of 16
 //! outputs and quads of 4 inputs (`[rows / 16][K / 4][16][4]`), so one 64-byte load holds a
 //! quad of inputs for 16 outputs: the operand of AVX-512 VNNI's `vpdpbusd`, which then
-//! accumulates 16 outputs at once with no horizontal sums. Layers whose sizes allow it
-//! (`rows % 16 == 0`, `K % 4 == 0`) keep their weights in this order; the results are exact
-//! in every build (wrapping int32 sums of int8 products).
+//! accumulates 16 outputs at once with no horizontal sums. When `K % 4 = r ≠ 0`, each block
+//! ends with its last `r` inputs as `[r][16]` (added lane-wise). Layers with `rows % 16 == 0`
+//! keep their weights in this order; the results are exact in every build (wrapping int32
+//! sums of int8 products).
 
 /// Whether `rows × k` weights are kept packed.
 pub(crate) const fn packable(rows: usize, k: usize) -> bool {
-    rows > 0 && k > 0 && rows.is_multiple_of(16) && k.is_multiple_of(4)
+    rows > 0 && k > 0 && rows.is_multiple_of(16)
 }
 
 /// Where weight `(o, i)` of `rows × k` packed weights is.
 #[inline(always)]
 pub(crate) const fn packed_index(o: usize, i: usize, k: usize) -> usize {
-    (o / 16) * 16 * k + (i / 4) * 64 + (o % 16) * 4 + i % 4
+    let full = k / 4 * 4;
+    let block = (o / 16) * 16 * k;
+    if i < full {
+        block + (i / 4) * 64 + (o % 16) * 4 + i % 4
+    } else {
+        block + full * 16 + (i - full) * 16 + o % 16
+    }
+}
+
+/// Adds the last `k % 4` inputs' products to a block's 16 outputs: `out[lane] += Σ_j
+/// w[j·16 + lane] · (x[j] + offset)` (`w` the block's tail, `x` the inputs' last values; the
+/// VNNI kernel passes `offset = 128` to undo its own correction). Inlined, so it vectorizes
+/// in each kernel's instruction set.
+#[inline(always)]
+fn add_tail(out: &mut [i32], w: &[i8], x: &[i8], offset: i32) {
+    for (j, &xj) in x.iter().enumerate() {
+        let xj = xj as i32 + offset;
+        for (o, &wj) in out[..16].iter_mut().zip(&w[16 * j..16 * j + 16]) {
+            *o = o.wrapping_add(wj as i32 * xj);
+        }
+    }
 }
 
 /// The portable body: `acc[p · rows + o] = Σ_i w[o][i] · xs[p][i]`.
@@ -25,7 +46,8 @@ fn product_body<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) 
         let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
         for (p, x) in xs.iter().enumerate() {
             let mut lanes = [0i32; 16];
-            for (quad, w) in weights.chunks_exact(64).enumerate() {
+            let full = k / 4 * 4;
+            for (quad, w) in weights[..16 * full].chunks_exact(64).enumerate() {
                 let xq = &x[4 * quad..4 * quad + 4];
                 for (lane, wl) in lanes.iter_mut().zip(w.chunks_exact(4)) {
                     let mut s = 0i32;
@@ -35,6 +57,7 @@ fn product_body<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) 
                     *lane = lane.wrapping_add(s);
                 }
             }
+            add_tail(&mut lanes, &weights[16 * full..], &x[full..], 0);
             acc[p * rows + block * 16..p * rows + block * 16 + 16].copy_from_slice(&lanes);
         }
     }
@@ -82,7 +105,8 @@ pub(crate) mod avx2 {
             let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
             // Per pixel, per quarter of the block: 8 lanes holding two half-sums per output.
             let mut sums = [[_mm256_setzero_si256(); 4]; P];
-            for (q, w) in weights.chunks_exact(64).enumerate() {
+            let full = k / 4 * 4;
+            for (q, w) in weights[..16 * full].chunks_exact(64).enumerate() {
                 let quarters = [
                     widen(&w[0..16]),
                     widen(&w[16..32]),
@@ -106,6 +130,7 @@ pub(crate) mod avx2 {
                     _mm256_storeu_si256(out.as_mut_ptr().cast(), low);
                     _mm256_storeu_si256(out.as_mut_ptr().add(8).cast(), high);
                 }
+                super::add_tail(out, &weights[16 * full..], &xs[p][full..], 0);
             }
         }
     }
@@ -185,6 +210,7 @@ pub(crate) mod vnni {
                 let correction = _mm512_slli_epi32::<7>(unsafe {
                     _mm512_loadu_si512(sums[first..].as_ptr().cast())
                 });
+                let full = k / 4 * 4;
                 for (p, total) in totals.iter().enumerate() {
                     let out = &mut acc[p * rows + first..p * rows + first + 16];
                     // SAFETY: `out` has 16 writable i32; the store is unaligned.
@@ -194,6 +220,9 @@ pub(crate) mod vnni {
                             _mm512_sub_epi32(total[g], correction),
                         )
                     };
+                    // The correction took 128 · Σ w of the tail too: its inputs count + 128.
+                    let tail = &packed[(block + g) * 16 * k + 16 * full..(block + g + 1) * 16 * k];
+                    super::add_tail(out, tail, &xs[p][full..], 128);
                 }
             }
             block += group;
