@@ -217,7 +217,7 @@ mod properties {
 
         #[test]
         fn bit_flips_never_panic(flips in proptest::collection::vec((0usize..9176, 0u8..8), 1..6)) {
-            for name in ["digits_mlp_64_32_10_int8", "digits_cnn_dw_int8"] {
+            for name in ["digits_mlp_64_32_10_int8", "digits_cnn_dw_int8", "digits_resnet_int8"] {
                 let mut bytes = fixture(name);
                 for &(at, bit) in &flips {
                     let at = at % bytes.len();

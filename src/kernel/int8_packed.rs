@@ -2,38 +2,78 @@
 //! outputs and quads of 4 inputs (`[rows / 16][K / 4][16][4]`), so one 64-byte load holds a
 //! quad of inputs for 16 outputs: the operand of AVX-512 VNNI's `vpdpbusd`, which then
 //! accumulates 16 outputs at once with no horizontal sums. When `K % 4 = r ≠ 0`, each block
-//! ends with its last `r` inputs as `[r][16]` (added lane-wise). Layers with `rows % 16 == 0`
+//! ends with its last `r` inputs as `[r][16]` (added lane-wise); when `rows % 16 ≠ 0` the last
+//! block is `rows % 16` outputs wide (masked loads and stores). Layers with 8 or more outputs
 //! keep their weights in this order; the results are exact in every build (wrapping int32
 //! sums of int8 products).
 
-/// Whether `rows × k` weights are kept packed.
+/// Whether `rows × k` weights are kept packed (8 or more rows; fewer take the row-wise
+/// kernel).
 pub(crate) const fn packable(rows: usize, k: usize) -> bool {
-    rows > 0 && k > 0 && rows.is_multiple_of(16)
+    k > 0 && (rows.is_multiple_of(16) || rows >= 8) && rows > 0
 }
 
 /// Where weight `(o, i)` of `rows × k` packed weights is.
 #[inline(always)]
-pub(crate) const fn packed_index(o: usize, i: usize, k: usize) -> usize {
+pub(crate) const fn packed_index(o: usize, i: usize, k: usize, rows: usize) -> usize {
     let full = k / 4 * 4;
     let block = (o / 16) * 16 * k;
-    if i < full {
-        block + (i / 4) * 64 + (o % 16) * 4 + i % 4
+    // The last block is narrower when `rows % 16 != 0`.
+    let width = if rows - (o / 16) * 16 < 16 {
+        rows - (o / 16) * 16
     } else {
-        block + full * 16 + (i - full) * 16 + o % 16
+        16
+    };
+    if i < full {
+        block + (i / 4) * 4 * width + (o % 16) * 4 + i % 4
+    } else {
+        block + full * width + (i - full) * width + o % 16
     }
 }
 
-/// Adds the last `k % 4` inputs' products to a block's 16 outputs: `out[lane] += Σ_j
-/// w[j·16 + lane] · (x[j] + offset)` (`w` the block's tail, `x` the inputs' last values; the
+/// Adds the last `k % 4` inputs' products to a block's `width` outputs: `out[lane] += Σ_j
+/// w[j·width + lane] · (x[j] + offset)` (`w` the block's tail, `x` the inputs' last values; the
 /// VNNI kernel passes `offset = 128` to undo its own correction). Inlined, so it vectorizes
 /// in each kernel's instruction set.
 #[inline(always)]
-fn add_tail(out: &mut [i32], w: &[i8], x: &[i8], offset: i32) {
+fn add_tail(out: &mut [i32], w: &[i8], x: &[i8], offset: i32, width: usize) {
     for (j, &xj) in x.iter().enumerate() {
         let xj = xj as i32 + offset;
-        for (o, &wj) in out[..16].iter_mut().zip(&w[16 * j..16 * j + 16]) {
+        for (o, &wj) in out[..width]
+            .iter_mut()
+            .zip(&w[width * j..width * j + width])
+        {
             *o = o.wrapping_add(wj as i32 * xj);
         }
+    }
+}
+
+/// One block (`width` outputs from `first`) of `product_body` for every input.
+#[inline(always)]
+fn block_body<const P: usize>(
+    xs: [&[i8]; P],
+    weights: &[i8],
+    first: usize,
+    width: usize,
+    acc: &mut [i32],
+) {
+    let k = xs[0].len();
+    let rows = acc.len() / P;
+    let full = k / 4 * 4;
+    for (p, x) in xs.iter().enumerate() {
+        let mut lanes = [0i32; 16];
+        for (quad, w) in weights[..width * full].chunks_exact(4 * width).enumerate() {
+            let xq = &x[4 * quad..4 * quad + 4];
+            for (lane, wl) in lanes[..width].iter_mut().zip(w.chunks_exact(4)) {
+                let mut s = 0i32;
+                for j in 0..4 {
+                    s += wl[j] as i32 * xq[j] as i32;
+                }
+                *lane = lane.wrapping_add(s);
+            }
+        }
+        add_tail(&mut lanes, &weights[width * full..], &x[full..], 0, width);
+        acc[p * rows + first..p * rows + first + width].copy_from_slice(&lanes[..width]);
     }
 }
 
@@ -42,24 +82,10 @@ fn add_tail(out: &mut [i32], w: &[i8], x: &[i8], offset: i32) {
 fn product_body<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
     let k = xs[0].len();
     let rows = acc.len() / P;
-    for block in 0..rows / 16 {
-        let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
-        for (p, x) in xs.iter().enumerate() {
-            let mut lanes = [0i32; 16];
-            let full = k / 4 * 4;
-            for (quad, w) in weights[..16 * full].chunks_exact(64).enumerate() {
-                let xq = &x[4 * quad..4 * quad + 4];
-                for (lane, wl) in lanes.iter_mut().zip(w.chunks_exact(4)) {
-                    let mut s = 0i32;
-                    for j in 0..4 {
-                        s += wl[j] as i32 * xq[j] as i32;
-                    }
-                    *lane = lane.wrapping_add(s);
-                }
-            }
-            add_tail(&mut lanes, &weights[16 * full..], &x[full..], 0);
-            acc[p * rows + block * 16..p * rows + block * 16 + 16].copy_from_slice(&lanes);
-        }
+    for block in 0..rows.div_ceil(16) {
+        let width = (rows - 16 * block).min(16);
+        let weights = &packed[block * 16 * k..block * 16 * k + width * k];
+        block_body(xs, weights, 16 * block, width, acc);
     }
 }
 
@@ -130,8 +156,14 @@ pub(crate) mod avx2 {
                     _mm256_storeu_si256(out.as_mut_ptr().cast(), low);
                     _mm256_storeu_si256(out.as_mut_ptr().add(8).cast(), high);
                 }
-                super::add_tail(out, &weights[16 * full..], &xs[p][full..], 0);
+                super::add_tail(out, &weights[16 * full..], &xs[p][full..], 0, 16);
             }
+        }
+        if !rows.is_multiple_of(16) {
+            let block = rows / 16;
+            let width = rows % 16;
+            let weights = &packed[block * 16 * k..block * 16 * k + width * k];
+            super::block_body(xs, weights, 16 * block, width, acc);
         }
     }
 }
@@ -222,10 +254,78 @@ pub(crate) mod vnni {
                     };
                     // The correction took 128 · Σ w of the tail too: its inputs count + 128.
                     let tail = &packed[(block + g) * 16 * k + 16 * full..(block + g + 1) * 16 * k];
-                    super::add_tail(out, tail, &xs[p][full..], 128);
+                    super::add_tail(out, tail, &xs[p][full..], 128, 16);
                 }
             }
             block += group;
+        }
+        if !rows.is_multiple_of(16) {
+            partial_block(xs, packed, sums, acc);
+        }
+    }
+
+    /// The last block, `rows % 16` outputs wide: masked loads and stores.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[inline]
+    fn partial_block<const P: usize>(xs: [&[i8]; P], packed: &[i8], sums: &[i32], acc: &mut [i32]) {
+        let k = xs[0].len();
+        let rows = acc.len() / P;
+        let first = rows / 16 * 16;
+        let width = rows - first;
+        let quads = k / 4;
+        let full = 4 * quads;
+        let weights = &packed[first * k..first * k + width * k];
+        let weight_mask: __mmask64 = (1u64 << (4 * width)) - 1;
+        let lanes: __mmask16 = ((1u32 << width) - 1) as u16;
+        let flip = _mm512_set1_epi8(-128);
+        let mut totals = [_mm512_setzero_si512(); P];
+        let mut chunk = 0;
+        while chunk * 16 < quads {
+            let count = (quads - chunk * 16).min(16);
+            let mask: __mmask64 = if count == 16 {
+                u64::MAX
+            } else {
+                (1u64 << (4 * count)) - 1
+            };
+            let mut inputs = [_mm512_setzero_si512(); P];
+            for (input, x) in inputs.iter_mut().zip(xs.iter()) {
+                // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`,
+                // all below 4·quads ≤ k.
+                *input = _mm512_xor_si512(
+                    unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
+                    flip,
+                );
+            }
+            for lane in 0..count {
+                let q = chunk * 16 + lane;
+                // SAFETY: the mask reads bytes 4·width·q .. 4·width·(q + 1) of the block, all
+                // inside its `width · k` bytes (q < quads).
+                let w = unsafe {
+                    _mm512_maskz_loadu_epi8(weight_mask, weights.as_ptr().add(4 * width * q))
+                };
+                let index = _mm512_set1_epi32(lane as i32);
+                for (total, input) in totals.iter_mut().zip(inputs.iter()) {
+                    *total =
+                        _mm512_dpbusd_epi32(*total, _mm512_permutexvar_epi32(index, *input), w);
+                }
+            }
+            chunk += 1;
+        }
+        // SAFETY: the mask reads entries first .. rows of `sums` (at least rows long).
+        let correction = _mm512_slli_epi32::<7>(unsafe {
+            _mm512_maskz_loadu_epi32(lanes, sums.as_ptr().add(first))
+        });
+        for (p, total) in totals.iter().enumerate() {
+            let out = &mut acc[p * rows + first..p * rows + rows];
+            // SAFETY: the mask writes the `width` entries of `out`.
+            unsafe {
+                _mm512_mask_storeu_epi32(
+                    out.as_mut_ptr(),
+                    lanes,
+                    _mm512_sub_epi32(*total, correction),
+                )
+            };
+            super::add_tail(out, &weights[width * full..], &xs[p][full..], 128, width);
         }
     }
 }
@@ -277,7 +377,7 @@ mod tests {
         let mut packed = vec![0; rows * k];
         for o in 0..rows {
             for i in 0..k {
-                packed[packed_index(o, i, k)] = w[o * k + i];
+                packed[packed_index(o, i, k, rows)] = w[o * k + i];
             }
         }
         packed

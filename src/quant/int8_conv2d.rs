@@ -82,7 +82,7 @@ impl<
     /// Where weight `(o, k)` (`k` in `OHWI` order within the filter) is kept.
     const fn at(o: usize, k: usize) -> usize {
         if Self::PACKED {
-            crate::kernel::packed_index(o, k, Self::K)
+            crate::kernel::packed_index(o, k, Self::K, C_OUT)
         } else {
             o * Self::K + k
         }

@@ -65,7 +65,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
     /// Where weight `(o, i)` is kept.
     const fn at(o: usize, i: usize) -> usize {
         if Self::PACKED {
-            crate::kernel::packed_index(o, i, IN)
+            crate::kernel::packed_index(o, i, IN, OUT)
         } else {
             o * IN + i
         }

@@ -44,6 +44,13 @@ pub(super) fn tensor<'g, 'a>(
     }
 }
 
+/// The number of values of a tensor of `shape`, saturating (a file may declare any dims).
+pub(super) fn element_count(shape: &[i32]) -> i64 {
+    shape
+        .iter()
+        .fold(1i64, |n, &d| n.saturating_mul(d.max(0) as i64))
+}
+
 pub(super) fn dims(shape: &[i32]) -> String {
     format!("{shape:?}")
 }
@@ -113,7 +120,7 @@ pub(super) fn weights<'a>(
     let data = t
         .data
         .ok_or_else(|| Error::new(format!("{what} are not constant")))?;
-    let count: usize = expected.iter().product();
+    let count = expected.iter().fold(1usize, |n, &d| n.saturating_mul(d));
     if data.len() != count {
         return Err(Error::new(format!(
             "{what} hold {} bytes for {count} values",
@@ -155,7 +162,7 @@ pub(super) fn bias(graph: &Graph<'_>, o: &Operator, channels: usize) -> Result<V
                     type_name(t.dtype)
                 )));
             }
-            let count: i64 = t.shape.iter().map(|&d| d as i64).product();
+            let count: i64 = element_count(&t.shape);
             if count != channels as i64 {
                 return Err(Error::new(format!(
                     "{}: the bias has shape {}, the network expects [{channels}]",
@@ -326,7 +333,7 @@ impl<const IN: usize, const OUT: usize> FromTflite for Int8Dense<IN, OUT> {
             }
             // FULLY_CONNECTED flattens its input: only the count must match.
             let t = tensor(graph, o, 0, "input")?;
-            let count: i64 = t.shape.iter().map(|&d| d as i64).product();
+            let count: i64 = element_count(&t.shape);
             if count != IN as i64 {
                 return Err(at(Error::new(format!(
                     "the input has shape {}, the network expects {IN} values",
@@ -449,7 +456,7 @@ impl<
         let (_, plan) = cursor.take(graph, op::DEPTHWISE_CONV_2D, |o| {
             let at = |e: Error| e.at(&o.describe());
             check_geometry::<O>(o, false)?;
-            if o.options.depth_multiplier as usize * C_IN != C_OUT {
+            if o.options.depth_multiplier as i64 * C_IN as i64 != C_OUT as i64 {
                 return Err(at(Error::new(format!(
                     "depth multiplier {} with {C_IN} input channels, the network has {C_OUT} outputs",
                     o.options.depth_multiplier
@@ -582,8 +589,7 @@ impl<X: Int8Tensor, const N: usize> FromTflite for Int8Reshape<X, N> {
                 {
                     let count: i64 = values
                         .iter()
-                        .map(|&d| if d < 0 { 1 } else { d as i64 })
-                        .product();
+                        .fold(1i64, |n, &d| n.saturating_mul(d.max(1) as i64));
                     let wild = values.iter().filter(|&&d| d < 0).count();
                     if wild > 1
                         || (wild == 0 && count != N as i64)
@@ -604,7 +610,7 @@ impl<X: Int8Tensor, const N: usize> FromTflite for Int8Reshape<X, N> {
             q
         } else {
             // A FULLY_CONNECTED flattens its input itself: no operator to take.
-            let count: i64 = t.shape.iter().map(|&d| d as i64).product();
+            let count: i64 = element_count(&t.shape);
             if count != X::LEN as i64 || N != X::LEN {
                 return Err(Error::new(format!(
                     "the network flattens {} values into {N}, tensor {} ({}) has shape {}",
@@ -687,7 +693,7 @@ where
         let values = <F::Output as Int8Tensor>::LEN;
         let q = |t: i32, what: &str| {
             let tensor = &graph.tensors[t as usize];
-            let count: i64 = tensor.shape.iter().map(|&d| d as i64).product();
+            let count: i64 = element_count(&tensor.shape);
             if count != values as i64 {
                 return Err(Error::new(format!(
                     "{what} has shape {}, the network expects {values} values",

@@ -40,9 +40,10 @@ impl Flow {
         }
     }
 
+    /// The number of values (saturating: a file may declare any dims).
     fn len(self) -> usize {
         match self {
-            Flow::Image([h, w, c]) => h * w * c,
+            Flow::Image([h, w, c]) => h.saturating_mul(w).saturating_mul(c),
             Flow::Vector(n) => n,
         }
     }
