@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use super::int8_dense::{fold_bias, row_sums};
 use super::{Int8Layer, Quantization, QuantizedMultiplier};
-use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
+use crate::layers::conv2d_options::{Valid, axis};
 use crate::zeros::{InPlace, Zeros};
 
 /// TensorFlow Lite's int8 `CONV_2D` on a channels-last `H × W × C_IN` image: `C_OUT` filters
@@ -52,18 +52,7 @@ pub struct Int8Conv2d<
 /// An image `[[[i8; C]; W]; H]`.
 pub type Image<const C: usize, const W: usize, const H: usize> = [[[i8; C]; W]; H];
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     const SHAPE: () = {
         let (rows, columns) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
         assert!(
@@ -147,20 +136,9 @@ impl<
             options: PhantomData,
         }
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     /// The layer with its multipliers computed from the per-channel weight scales (or one
     /// scale for all) as TensorFlow Lite does: `input_scale · weight_scale / output_scale` in
     /// `f64`.
@@ -237,20 +215,9 @@ impl<
         self.range = range;
         self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Zeros for Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Zeros for Int8Conv2d {
     fn zeros() -> Self {
         Int8Conv2d {
             weights: Zeros::zeros(),
@@ -281,7 +248,7 @@ impl<
             }
         )
     }
-}
+});
 
 /// Where a window starts on one axis, and whether the whole window is inside the image.
 #[inline(always)]
@@ -289,18 +256,7 @@ pub(crate) fn window_start(out: usize, stride: usize, before: usize) -> isize {
     (out * stride) as isize - before as isize
 }
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Int8Layer for Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
     type Input = Image<C_IN, W, H>;
     type Output = Image<C_OUT, W_OUT, H_OUT>;
     type Scratch = ();
@@ -416,4 +372,4 @@ impl<
             start += span;
         }
     }
-}
+});

@@ -73,18 +73,7 @@ const fn fold_depthwise<const C_OUT: usize, const KW: usize, const KH: usize>(
     folded
 }
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Int8DepthwiseConv2d {
     const SHAPE: () = {
         let (rows, columns) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
         assert!(
@@ -172,20 +161,9 @@ impl<
         self.range = range;
         self.folded_bias = fold_depthwise(&self.weights, &self.bias, input.zero_point);
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Zeros for Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Zeros for Int8DepthwiseConv2d {
     fn zeros() -> Self {
         Int8DepthwiseConv2d {
             weights: Zeros::zeros(),
@@ -214,20 +192,9 @@ impl<
             }
         )
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> Int8Layer for Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] Int8Layer for Int8DepthwiseConv2d {
     type Input = Image<C_IN, W, H>;
     type Output = Image<C_OUT, W_OUT, H_OUT>;
     type Scratch = ();
@@ -279,7 +246,7 @@ impl<
             start += span;
         }
     }
-}
+});
 
 /// One span of output pixels (row-major, across rows): their accumulators, computed in the function
 /// `in_best_simd_wide` compiles for the CPU (the taps inlined and vectorized over channels).

@@ -27,6 +27,46 @@
 //! `<Net as Quantize>::Int8` (calibrated int8 activations, per-channel int8 weights, BatchNorm
 //! and ReLU layers folded in), and `to_rust` writes an int8 network as Rust source.
 
+/// Writes an impl block of an int8 windowed layer (`Int8Conv2d`, `Int8DepthwiseConv2d`) with
+/// their nine generic parameters (`C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O:
+/// Conv2dOptions`) stated once: `int8_window_impl!(impl[] Int8Conv2d { ... })` for inherent
+/// items, `int8_window_impl!(impl[] Trait for Int8Conv2d { ... })` for a trait.
+macro_rules! int8_window_impl {
+    (impl[$($extra:tt)*] $($tr:ident)::+ for $ty:ident { $($body:tt)* }) => {
+        impl<
+            const C_IN: usize,
+            const C_OUT: usize,
+            const KH: usize,
+            const KW: usize,
+            const H: usize,
+            const W: usize,
+            const H_OUT: usize,
+            const W_OUT: usize,
+            O: $crate::layers::Conv2dOptions,
+            $($extra)*
+        > $($tr)::+ for $ty<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O> {
+            $($body)*
+        }
+    };
+    (impl[$($extra:tt)*] $ty:ident { $($body:tt)* }) => {
+        impl<
+            const C_IN: usize,
+            const C_OUT: usize,
+            const KH: usize,
+            const KW: usize,
+            const H: usize,
+            const W: usize,
+            const H_OUT: usize,
+            const W_OUT: usize,
+            O: $crate::layers::Conv2dOptions,
+            $($extra)*
+        > $ty<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O> {
+            $($body)*
+        }
+    };
+}
+pub(crate) use int8_window_impl;
+
 mod fixed_point;
 mod int8_chain;
 mod int8_conv2d;

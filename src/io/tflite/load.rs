@@ -383,18 +383,7 @@ impl<const IN: usize, const OUT: usize> FromTflite for Int8Dense<IN, OUT> {
     }
 }
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> FromTflite for Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
     fn load_graph(
         &mut self,
         graph: &Graph<'_>,
@@ -433,20 +422,9 @@ impl<
         }
         Ok(())
     }
-}
+});
 
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> FromTflite for Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
+crate::quant::int8_window_impl!(impl[] FromTflite for Int8DepthwiseConv2d {
     fn load_graph(
         &mut self,
         graph: &Graph<'_>,
@@ -476,7 +454,7 @@ impl<
         }
         Ok(())
     }
-}
+});
 
 impl<
     P: Int8PoolKind,
