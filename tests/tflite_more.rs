@@ -35,6 +35,47 @@ mod residual_projection {
     include!("generated/more/residual_projection.rs");
 }
 
+#[allow(dead_code)]
+mod float_edges {
+    include!("generated/more/float_edges.rs");
+}
+
+/// The float32 model: its QUANTIZE and DEQUANTIZE edges around the generated int8 network
+/// give LiteRT's reference outputs bit for bit (inputs and outputs are stored as bit
+/// patterns), and a NaN input is an error, not a number.
+#[test]
+fn float_edges_equal_tflite_reference_bit_for_bit() {
+    let path = format!(
+        "{}/tests/fixtures/tflite/more/float_edges.expected.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let floats = |s: &str| {
+        s.split_whitespace()
+            .map(|v| f32::from_bits(u32::from_str_radix(v, 16).unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let mut rows = 0;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let (input, expected) = line.split_once('|').unwrap();
+        let (input, expected) = (floats(input), floats(expected));
+        let mut output = vec![0.0f32; expected.len()];
+        float_edges::forward_f32(&float_edges::FLOAT_EDGES, &input, &mut output).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&output), bits(&expected), "row {rows}");
+        rows += 1;
+    }
+    assert_eq!(rows, 50);
+    let mut input = vec![0.25f32; 72];
+    input[7] = f32::NAN;
+    let mut output = [0.0f32; 5];
+    let err = float_edges::forward_f32(&float_edges::FLOAT_EDGES, &input, &mut output).unwrap_err();
+    assert_eq!(err.index, 7);
+}
+
 fn rows(name: &str) -> Vec<(Vec<i8>, Vec<i8>)> {
     let path = format!(
         "{}/tests/fixtures/tflite/more/{name}.expected.txt",
@@ -129,6 +170,9 @@ mod with_importer {
 
     #[test]
     fn generated_statics_equal_the_loaded_networks() {
+        let mut net = boxed_zeros::<super::float_edges::FloatEdges>();
+        tflite::load_into(&mut *net, &bytes("float_edges")).unwrap();
+        assert_eq!(*net, super::float_edges::FLOAT_EDGES, "float_edges");
         let mut net = boxed_zeros::<super::avgpool_same::AvgpoolSame>();
         tflite::load_into(&mut *net, &bytes("avgpool_same")).unwrap();
         assert_eq!(*net, super::avgpool_same::AVGPOOL_SAME, "avgpool_same");
@@ -171,6 +215,7 @@ mod with_importer {
     #[test]
     fn generated_sources_are_what_to_rust_writes() {
         for (name, static_name, type_name) in [
+            ("float_edges", "FLOAT_EDGES", "FloatEdges"),
             ("avgpool_same", "AVGPOOL_SAME", "AvgpoolSame"),
             (
                 "conv_strided_dilated",

@@ -16,7 +16,7 @@
 //! | `MEAN` over height and width | [`Int8GlobalAvgPool2d`] |
 //! | `ADD` of a block and its shortcut | [`Int8Residual`] ([`Int8Add`], [`Int8Skip`]) |
 //! | `RESHAPE` | [`Int8Reshape`] |
-//! | `QUANTIZE`, `DEQUANTIZE` at the edges | [`Quantization::quantize`], [`Quantization::dequantize`] |
+//! | `QUANTIZE`, `DEQUANTIZE` at a float model's edges | [`Quantization::quantize_slice`] (a NaN is an `Err`), [`Quantization::dequantize_slice`] |
 //!
 //! Networks are [`Int8Chain`]s, named with [`int8_seq!`](crate::int8_seq); images are
 //! channels-last (`[[[i8; C]; W]; H]`), TensorFlow Lite's NHWC order, so a model's flattened
@@ -99,7 +99,7 @@ pub use int8_residual::{Int8Add, Int8Residual, Int8ResidualScratch, Int8Skip};
 #[cfg(feature = "std")]
 pub use ptq::{F32Tensor, Folded, Fusable, Quantize, QuantizeError, Then, quantize};
 pub(crate) use quantization::clamp_i8;
-pub use quantization::{FusedActivation, Quantization, activation_range};
+pub use quantization::{FusedActivation, NanInput, Quantization, activation_range};
 #[cfg(feature = "std")]
 pub use rust_source::to_rust;
 

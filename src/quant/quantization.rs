@@ -37,6 +37,35 @@ impl Quantization {
         Some(clamp_i8(self.zero_point.saturating_add(q as i32)))
     }
 
+    /// [`quantize`](Quantization::quantize) of every value of `x` into `out` (TensorFlow
+    /// Lite's QUANTIZE at a float model's input); `Err` names the first NaN, and `out` is then
+    /// only partly written. Panics when the lengths differ.
+    ///
+    /// ```
+    /// use constnet::quant::{NanInput, Quantization};
+    /// let q = Quantization::new(0.5, 0);
+    /// let mut out = [0i8; 3];
+    /// q.quantize_slice(&[1.0, -2.0, 100.0], &mut out).unwrap();
+    /// assert_eq!(out, [2, -4, 127]);
+    /// assert_eq!(q.quantize_slice(&[0.0, f32::NAN, 1.0], &mut out), Err(NanInput { index: 1 }));
+    /// ```
+    pub fn quantize_slice(self, x: &[f32], out: &mut [i8]) -> Result<(), NanInput> {
+        assert_eq!(x.len(), out.len(), "quantize_slice: lengths differ");
+        for (index, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+            *o = self.quantize(v).ok_or(NanInput { index })?;
+        }
+        Ok(())
+    }
+
+    /// [`dequantize`](Quantization::dequantize) of every value (TensorFlow Lite's DEQUANTIZE at
+    /// a float model's output). Panics when the lengths differ.
+    pub fn dequantize_slice(self, q: &[i8], out: &mut [f32]) {
+        assert_eq!(q.len(), out.len(), "dequantize_slice: lengths differ");
+        for (o, &v) in out.iter_mut().zip(q) {
+            *o = self.dequantize(v);
+        }
+    }
+
     /// TensorFlow Lite's DEQUANTIZE: `scale · (q − zero_point)` in `f32`.
     pub fn dequantize(self, q: i8) -> f32 {
         (q as i32 - self.zero_point) as f32 * self.scale
@@ -45,6 +74,24 @@ impl Quantization {
     /// Same bits (scale compared bit for bit, as TensorFlow Lite compares tensors' parameters).
     pub fn same_as(self, other: Quantization) -> bool {
         self.scale.to_bits() == other.scale.to_bits() && self.zero_point == other.zero_point
+    }
+}
+
+/// A NaN in a float tensor to quantize: int8 has no value for it, so it is refused rather
+/// than turned into a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NanInput {
+    /// Where the (first) NaN is.
+    pub index: usize,
+}
+
+impl core::fmt::Display for NanInput {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "input value {} is NaN, which has no int8 value",
+            self.index
+        )
     }
 }
 

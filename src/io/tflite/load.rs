@@ -712,33 +712,47 @@ impl<A: FromTflite, B: FromTflite + Int8Layer<Input = A::Output>> FromTflite for
 /// Checks the whole graph against the network, then writes: the network is untouched on
 /// any error.
 pub(crate) fn load_network<L: FromTflite>(net: &mut L, graph: &Graph<'_>) -> Result<(), Error> {
-    check_edges(graph)?;
-    let mut cursor = Cursor {
-        tensor: graph.inputs[0],
-        used: vec![false; graph.operators.len()],
+    let edges = check_edges(graph)?;
+    let cursor = || {
+        let mut used = vec![false; graph.operators.len()];
+        for &e in &edges.operators {
+            used[e] = true;
+        }
+        Cursor {
+            tensor: edges.start,
+            used,
+        }
     };
-    net.load_graph(graph, &mut cursor, false)?;
-    if let Some(i) = cursor.used.iter().position(|u| !u) {
+    let mut first = cursor();
+    net.load_graph(graph, &mut first, false)?;
+    if let Some(i) = first.used.iter().position(|u| !u) {
         return Err(Error::new(format!(
             "{} is left over: the network has fewer layers than the file",
             graph.operators[i].describe()
         )));
     }
-    if cursor.tensor != graph.outputs[0] {
+    if first.tensor != edges.end {
         return Err(Error::new(format!(
-            "the network ends at tensor {}, the model's output is tensor {}",
-            cursor.tensor, graph.outputs[0]
+            "the network ends at tensor {}, the model's int8 output is tensor {}",
+            first.tensor, edges.end
         )));
     }
-    let mut cursor = Cursor {
-        tensor: graph.inputs[0],
-        used: vec![false; graph.operators.len()],
-    };
-    net.load_graph(graph, &mut cursor, true)
+    net.load_graph(graph, &mut cursor(), true)
 }
 
-/// One int8 input, one int8 output, only supported operators.
-pub(super) fn check_edges(graph: &Graph<'_>) -> Result<(), Error> {
+/// Where the int8 network starts and ends in the graph: the graph's own input and output, or
+/// the int8 tensors inside a float32 model's QUANTIZE and DEQUANTIZE (the `operators` at the
+/// edges, which the int8 network leaves to the caller: `Quantization::quantize` and
+/// `dequantize` compute them).
+pub(super) struct Edges {
+    pub start: i32,
+    pub end: i32,
+    pub operators: Vec<usize>,
+}
+
+/// One input and one output; float32 ones only through a QUANTIZE and a DEQUANTIZE at the
+/// edges; only supported operators.
+pub(super) fn check_edges(graph: &Graph<'_>) -> Result<Edges, Error> {
     if graph.inputs.len() != 1 || graph.outputs.len() != 1 {
         return Err(Error::new(format!(
             "{} inputs and {} outputs; constnet's networks have one of each",
@@ -746,16 +760,64 @@ pub(super) fn check_edges(graph: &Graph<'_>) -> Result<(), Error> {
             graph.outputs.len()
         )));
     }
-    for (t, what) in [(graph.inputs[0], "input"), (graph.outputs[0], "output")] {
-        let tensor = &graph.tensors[t as usize];
-        if tensor.dtype == FLOAT32 {
-            return Err(Error::new(format!(
-                "the model's {what} is float32 (QUANTIZE/DEQUANTIZE at the edge): constnet imports int8-in, int8-out models; convert with inference_input_type and inference_output_type tf.int8"
-            )));
+    let mut edges = Edges {
+        start: graph.inputs[0],
+        end: graph.outputs[0],
+        operators: Vec::new(),
+    };
+    let input = &graph.tensors[graph.inputs[0] as usize];
+    if input.dtype == FLOAT32 {
+        let readers: Vec<usize> = (0..graph.operators.len())
+            .filter(|&i| graph.operators[i].inputs.contains(&graph.inputs[0]))
+            .collect();
+        match readers.as_slice() {
+            [i] if graph.operators[*i].code == op::QUANTIZE
+                && graph.tensors[graph.operators[*i].outputs[0] as usize].dtype == INT8 =>
+            {
+                edges.start = graph.operators[*i].outputs[0];
+                edges.operators.push(*i);
+            }
+            _ => {
+                return Err(Error::new(
+                    "the model's input is float32 and not read by one QUANTIZE to int8".to_string(),
+                ));
+            }
         }
+    } else if input.dtype != INT8 {
+        return Err(Error::new(format!(
+            "the model's input is {}",
+            type_name(input.dtype)
+        )));
     }
-    for o in &graph.operators {
-        if ![
+    let output = &graph.tensors[graph.outputs[0] as usize];
+    if output.dtype == FLOAT32 {
+        let writers: Vec<usize> = (0..graph.operators.len())
+            .filter(|&i| graph.operators[i].outputs.contains(&graph.outputs[0]))
+            .collect();
+        match writers.as_slice() {
+            [i] if graph.operators[*i].code == op::DEQUANTIZE
+                && graph.operators[*i].inputs.len() == 1
+                && graph.operators[*i].inputs[0] >= 0
+                && graph.tensors[graph.operators[*i].inputs[0] as usize].dtype == INT8 =>
+            {
+                edges.end = graph.operators[*i].inputs[0];
+                edges.operators.push(*i);
+            }
+            _ => {
+                return Err(Error::new(
+                    "the model's output is float32 and not written by one DEQUANTIZE from int8"
+                        .to_string(),
+                ));
+            }
+        }
+    } else if output.dtype != INT8 {
+        return Err(Error::new(format!(
+            "the model's output is {}",
+            type_name(output.dtype)
+        )));
+    }
+    for (i, o) in graph.operators.iter().enumerate() {
+        let supported = [
             op::ADD,
             op::AVERAGE_POOL_2D,
             op::CONV_2D,
@@ -765,10 +827,18 @@ pub(super) fn check_edges(graph: &Graph<'_>) -> Result<(), Error> {
             op::RESHAPE,
             op::MEAN,
         ]
-        .contains(&o.code)
-        {
-            return Err(Error::new(format!("{} is not supported", o.describe())));
+        .contains(&o.code);
+        if !supported && !edges.operators.contains(&i) {
+            let at_edge = if o.code == op::QUANTIZE || o.code == op::DEQUANTIZE {
+                " inside the network (only at its float edges)"
+            } else {
+                ""
+            };
+            return Err(Error::new(format!(
+                "{} is not supported{at_edge}",
+                o.describe()
+            )));
         }
     }
-    Ok(())
+    Ok(edges)
 }

@@ -3,7 +3,10 @@
 //! layers ([`load_into`]), or writes that network as Rust source with the weights baked in
 //! ([`to_rust`]).
 //!
-//! Supported: int8-in, int8-out models of one subgraph whose operators are `FULLY_CONNECTED`,
+//! Supported: models of one subgraph, int8 in and out or float32 with a QUANTIZE and a
+//! DEQUANTIZE at the edges (the typed network is the int8 part between them; its own
+//! `input_quantization().quantize_slice` and `output_quantization().dequantize_slice` are the
+//! edges), whose operators are `FULLY_CONNECTED`,
 //! `CONV_2D`, `DEPTHWISE_CONV_2D`, `MAX_POOL_2D`, `AVERAGE_POOL_2D`, `MEAN` over height and
 //! width, `ADD` (residual blocks) and `RESHAPE`, with fused `NONE`, `RELU` or `RELU6`; the
 //! `SHAPE`, `STRIDED_SLICE` and `PACK` that compute a `RESHAPE`'s shape from static shapes

@@ -479,6 +479,9 @@ impl Writer<'_, '_> {
 /// models the network's own [`forward_into`](crate::quant::Int8Layer::forward_into) takes
 /// caller-owned buffers).
 ///
+/// A model with float32 input and output (QUANTIZE and DEQUANTIZE at its edges) also gets
+/// `pub fn forward_f32(net, input: &[f32], output: &mut [f32]) -> Result<(), NanInput>`.
+///
 /// The same checks as [`load_into`](super::load_into) apply; the generated type loads the
 /// same file with `load_into`.
 pub fn to_rust(bytes: &[u8], static_name: &str, type_name: &str) -> Result<String, Error> {
@@ -490,23 +493,26 @@ pub fn to_rust(bytes: &[u8], static_name: &str, type_name: &str) -> Result<Strin
         )));
     }
     let graph = Graph::parse(bytes)?;
-    super::load::check_edges(&graph)?;
+    let edges = super::load::check_edges(&graph)?;
     let mut writer = Writer {
         graph: &graph,
         used: vec![false; graph.operators.len()],
     };
+    for &e in &edges.operators {
+        writer.used[e] = true;
+    }
     let mut layers = Vec::new();
-    let end = writer.chain(graph.inputs[0], &mut layers)?;
+    let end = writer.chain(edges.start, &mut layers)?;
     if let Some(i) = writer.used.iter().position(|u| !u) {
         return Err(Error::new(format!(
             "{} is not reached from the input",
             graph.operators[i].describe()
         )));
     }
-    if end != graph.outputs[0] || layers.is_empty() {
+    if end != edges.end || layers.is_empty() {
         return Err(Error::new(format!(
-            "the chain ends at tensor {end}, the model's output is tensor {}",
-            graph.outputs[0]
+            "the chain ends at tensor {end}, the model's int8 output is tensor {}",
+            edges.end
         )));
     }
     let mut out = String::new();
@@ -554,5 +560,31 @@ pub fn forward_flat(net: &{type_name}, input: &[i8], output: &mut [i8]) {{
 }}
 "
     );
+    if !edges.operators.is_empty() {
+        let _ = write!(
+            out,
+            "
+/// The model with its float32 edges: `input` quantized (TensorFlow Lite's QUANTIZE; a NaN is
+/// an `Err`), the network run, its output dequantized (DEQUANTIZE) into `output`. Panics on
+/// wrong lengths; allocates nothing.
+#[allow(dead_code)]
+pub fn forward_f32(
+    net: &{type_name},
+    input: &[f32],
+    output: &mut [f32],
+) -> Result<(), constnet::quant::NanInput> {{
+    use constnet::quant::{{Int8Layer, Int8Tensor}};
+    use constnet::Zeros;
+    let mut x = <{type_name} as Int8Layer>::Input::zeros();
+    let mut y = <{type_name} as Int8Layer>::Output::zeros();
+    let mut scratch = <{type_name} as Int8Layer>::Scratch::zeros();
+    net.input_quantization().quantize_slice(input, x.values_mut())?;
+    net.forward_into(&x, &mut y, &mut scratch);
+    net.output_quantization().dequantize_slice(y.values(), output);
+    Ok(())
+}}
+"
+        );
+    }
     Ok(out)
 }
