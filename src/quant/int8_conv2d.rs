@@ -65,7 +65,7 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     const K: usize = KH * KW * C_IN;
 
     /// Whether the weights are kept in the packed order of the VNNI kernel (16 output
-    /// channels × 4 filter values per 64-byte block): when `C_OUT % 16 == 0` and `K % 4 == 0`.
+    /// channels × 4 filter values per 64-byte block): with 8 or more output channels.
     const PACKED: bool = crate::kernel::packable(C_OUT, Self::K);
 
     /// Where weight `(o, k)` (`k` in `OHWI` order within the filter) is kept.

@@ -59,7 +59,7 @@ const fn exact_scales<const OUT: usize>(requantize: &[Requantize; OUT]) -> ([f64
 
 impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
     /// Whether the weights are kept in the packed order of the VNNI kernel (16 outputs × 4
-    /// inputs per 64-byte block): when `OUT % 16 == 0` and `IN % 4 == 0`.
+    /// inputs per 64-byte block): with 8 or more outputs.
     const PACKED: bool = crate::kernel::packable(OUT, IN);
 
     /// Where weight `(o, i)` is kept.
