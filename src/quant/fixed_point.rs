@@ -2,6 +2,8 @@
 //! fixed-point multiplier ([`QuantizedMultiplier`], in the kernel module) or the exact `f64`
 //! scale of LiteRT's reference FULLY_CONNECTED ([`ExactScale`]).
 
+use super::Quantization;
+
 pub use crate::kernel::{
     QuantizedMultiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
@@ -167,6 +169,27 @@ impl Requantize {
             fixed => fixed,
         }
     }
+}
+
+/// A fully connected layer's scale for one output as LiteRT's reference kernel uses it: the
+/// exact `f64` of `input_scale · weight_scale / output_scale`.
+pub(crate) fn dense_scale(
+    input: Quantization,
+    weight_scale: f32,
+    output: Quantization,
+) -> ExactScale {
+    ExactScale::from_real(input.scale as f64 * weight_scale as f64 / output.scale as f64)
+}
+
+/// A convolution's multiplier for one output channel (TensorFlow Lite's
+/// `PopulateConvolutionQuantizationParams` for int8, per channel or with the one weight scale
+/// for every channel): `input_scale · weight_scale / output_scale` in `f64`.
+pub(crate) fn convolution_multiplier(
+    input: Quantization,
+    weight_scale: f32,
+    output: Quantization,
+) -> QuantizedMultiplier {
+    QuantizedMultiplier::from_real(input.scale as f64 * weight_scale as f64 / output.scale as f64)
 }
 
 /// `out[o] = clamp(M_o(acc[o] + bias[o]) + zero_point)`: a layer's requantization of all its

@@ -152,7 +152,7 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     ) -> Self {
         let multipliers = core::array::from_fn(|o| {
             let scale = weight_scales[if weight_scales.len() == 1 { 0 } else { o }];
-            QuantizedMultiplier::from_real(input.scale as f64 * scale as f64 / output.scale as f64)
+            crate::quant::convolution_multiplier(input, scale, output)
         });
         Self::new(weights, bias, multipliers, input, output, range)
     }

@@ -1,6 +1,6 @@
 //! `Int8Dense`: TensorFlow Lite's int8 FULLY_CONNECTED.
 
-use super::{ExactScale, Int8Layer, Quantization, Requantize, clamp_i8};
+use super::{Int8Layer, Quantization, Requantize, clamp_i8};
 use crate::zeros::{InPlace, Zeros};
 
 /// TensorFlow Lite's int8 `FULLY_CONNECTED`: `y = clamp(M_o · (Σ_i w[o][i] · (x[i] − z_x) +
@@ -127,9 +127,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
     ) -> Self {
         let requantize = core::array::from_fn(|o| {
             let scale = weight_scales[if weight_scales.len() == 1 { 0 } else { o }];
-            Requantize::Exact(ExactScale::from_real(
-                input.scale as f64 * scale as f64 / output.scale as f64,
-            ))
+            Requantize::Exact(crate::quant::dense_scale(input, scale, output))
         });
         Self::new(weights, bias, requantize, input, output, range)
     }
@@ -375,6 +373,7 @@ impl<const OUT: usize> crate::kernel::SimdTask for ExactPass<'_, OUT> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quant::ExactScale;
 
     /// The vectorized exact pass rounds as the integer emulation does, ties included (scale
     /// 0.5 on odd sums, both signs), over the whole output range.

@@ -87,6 +87,7 @@ pub use fixed_point::{
     ExactScale, QuantizedMultiplier, Requantize, rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul,
 };
+pub(crate) use fixed_point::{convolution_multiplier, dense_scale};
 pub use int8_chain::{Int8Chain, Int8ChainScratch};
 pub use int8_conv2d::{Image, Int8Conv2d};
 pub use int8_dense::Int8Dense;

@@ -7,7 +7,7 @@ use super::graph::{
 };
 use crate::layers::Conv2dOptions;
 use crate::quant::{
-    ExactScale, FusedActivation, Int8Add, Int8Chain, Int8Conv2d, Int8Dense, Int8DepthwiseConv2d,
+    FusedActivation, Int8Add, Int8Chain, Int8Conv2d, Int8Dense, Int8DepthwiseConv2d,
     Int8GlobalAvgPool2d, Int8Layer, Int8Pool2d, Int8PoolKind, Int8Reshape, Int8Residual, Int8Skip,
     Int8Tensor, MeanKernel, Quantization, QuantizedMultiplier, Requantize, activation_range,
 };
@@ -207,9 +207,7 @@ pub(super) fn fused(o: &Operator) -> Result<FusedActivation, Error> {
     }
 }
 
-/// The multipliers `input_scale · weight_scale / output_scale`: per channel in `f64`
-/// (TensorFlow Lite's `PopulateConvolutionQuantizationParams`), or for one weight scale the
-/// `f32` product first (its `GetQuantizedConvolutionMultipler`).
+/// The multipliers of a convolution's channels (one weight scale, or one per channel).
 pub(super) fn multipliers(
     input: Quantization,
     scales: &[f32],
@@ -218,12 +216,8 @@ pub(super) fn multipliers(
 ) -> Vec<QuantizedMultiplier> {
     (0..channels)
         .map(|o| {
-            let real = if scales.len() == 1 {
-                (input.scale * scales[0]) as f64 / output.scale as f64
-            } else {
-                input.scale as f64 * scales[o] as f64 / output.scale as f64
-            };
-            QuantizedMultiplier::from_real(real)
+            let scale = scales[if scales.len() == 1 { 0 } else { o }];
+            crate::quant::convolution_multiplier(input, scale, output)
         })
         .collect()
 }
@@ -361,9 +355,7 @@ impl<const IN: usize, const OUT: usize> FromTflite for Int8Dense<IN, OUT> {
             let requantize: Vec<Requantize> = (0..OUT)
                 .map(|c| {
                     let s = scales[if scales.len() == 1 { 0 } else { c }];
-                    Requantize::Exact(ExactScale::from_real(
-                        input.scale as f64 * s as f64 / output.scale as f64,
-                    ))
+                    Requantize::Exact(crate::quant::dense_scale(input, s, output))
                 })
                 .collect();
             Ok((input, w, b, requantize, output, range))

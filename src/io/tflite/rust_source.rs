@@ -323,11 +323,12 @@ impl Writer<'_, '_> {
                 .map_err(at)?;
                 let b = bias(graph, o, m)?;
                 let range = activation_range(fused(o)?, output);
-                let requantize = (0..m).map(|c| {
-                    let s = scales[if scales.len() == 1 { 0 } else { c }];
-                    ExactScale::from_real(input.scale as f64 * s as f64 / output.scale as f64)
-                });
-                let requantize: Vec<ExactScale> = requantize.collect();
+                let requantize: Vec<ExactScale> = (0..m)
+                    .map(|c| {
+                        let s = scales[if scales.len() == 1 { 0 } else { c }];
+                        crate::quant::dense_scale(input, s, output)
+                    })
+                    .collect();
                 (
                     format!("constnet::quant::Int8Dense<{n}, {m}>"),
                     format!(

@@ -11,7 +11,7 @@ use super::scheme::{Range, max_abs, quantize_bias, quantize_weight, weight_scale
 use super::walk::{Fold, Next, Takes, Walk};
 use crate::layer::Layer;
 use crate::layers::Dense;
-use crate::quant::{ExactScale, FusedActivation, Int8Dense, Requantize, activation_range};
+use crate::quant::{FusedActivation, Int8Dense, Requantize, activation_range};
 
 impl<const IN: usize, const OUT: usize, A: Fusable> Quantize for Dense<IN, OUT, A, f32> {
     type Int8 = Int8Dense<IN, OUT>;
@@ -64,11 +64,7 @@ impl<const IN: usize, const OUT: usize, A: Fusable> Quantize for Dense<IN, OUT, 
         out.set(
             |o, j| quantize_weight(weight(o, j), scales[o]),
             |o| quantize_bias(bias(o), input.scale, scales[o]),
-            |o| {
-                Requantize::Exact(ExactScale::from_real(
-                    input.scale as f64 * scales[o] as f64 / output.scale as f64,
-                ))
-            },
+            |o| Requantize::Exact(crate::quant::dense_scale(input, scales[o], output)),
             input,
             output,
             activation_range(fusion.activation, output),
