@@ -670,40 +670,48 @@ fn streaming_figures() {
         quiet.state.h.iter().filter(|v| v.is_subnormal()).count()
     );
 
-    // One BPTT training step of GRU 1 -> 8 + Dense 8 -> 1 over 32 steps, batch 16 (MSE, Adam).
-    use constnet::fit::{StepScratch, StepSettings, guarded_step};
-    use constnet::optim::{Adam, AdamConfig};
-    type Recurrent = constnet::seq![constnet::GruSequence<1, 8, 32>, constnet::Dense<8, 1>];
-    const BATCH: usize = 16;
-    let mut net: Recurrent = constnet::init::seeded(constnet::init::Init::PyTorchDefault, 36);
-    let mut adam = Adam::<Recurrent>::new(AdamConfig::new().lr(1e-4));
-    let mut scratch = constnet::zeroed_box::<StepScratch<Recurrent, 1, BATCH>>();
-    let mut ctx = constnet::TrainCtx::new(0);
-    let x: Box<[[[f32; 1]; 32]; BATCH]> = Box::new(core::array::from_fn(|b| {
-        core::array::from_fn(|t| signal[b * 32 + t])
-    }));
-    let targets: [[f32; 1]; BATCH] = core::array::from_fn(|b| [signal[b * 32 + 40][0]]);
-    let seconds = measure(&mut [&mut |n| {
-        for _ in 0..n {
-            black_box(
-                guarded_step(
-                    &mut net,
-                    &mut adam,
-                    &constnet::loss::Mse,
-                    &StepSettings::default(),
-                    &x,
-                    &targets,
-                    BATCH,
-                    &mut scratch,
-                    &mut ctx,
-                )
-                .expect("finite"),
-            );
-        }
-    }]);
-    println!("GRU8 bptt32_batch16_train_us: {:.1}", seconds[0] * 1e6);
+    // One BPTT training step of the 07_amp network (GRU 1 -> 8 + Dense 8 -> 1 over 32
+    // steps, batch 16, MSE, Adam): batched, and the fixed per-sample reference, interleaved.
+    use workloads::bptt::{BATCH, Batch, Batched, Reference, WINDOW, gradients};
+    let batch = Batch::from_signal(&signal);
+    let (batched_grads, reference_grads) = gradients(&batch);
+    let scale = reference_grads.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    let difference = batched_grads
+        .iter()
+        .zip(&reference_grads)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    let mut batched = Batched::new();
+    let mut reference = Reference::new();
+    let seconds = measure(&mut [
+        &mut |n| {
+            for _ in 0..n {
+                black_box(batched.step(&batch));
+            }
+        },
+        &mut |n| {
+            for _ in 0..n {
+                black_box(reference.step(&batch));
+            }
+        },
+    ]);
+    println!("GRU train_us: {:.2}", seconds[0] * 1e6);
+    println!("reference GRU train_us: {:.2}", seconds[1] * 1e6);
     println!(
-        "GRU8 bptt32_batch16_train_ns_per_sample_step: {:.1}",
-        seconds[0] * 1e9 / (BATCH * 32) as f64
+        "GRU train_ns_per_sample_step: {:.1}",
+        seconds[0] * 1e9 / (BATCH * WINDOW) as f64
     );
+    println!(
+        "GRU train_speedup_over_reference: {:.2}",
+        seconds[1] / seconds[0]
+    );
+    println!(
+        "GRU train_gradient_difference: {:.2e} (largest gradient {scale:.2e})",
+        difference
+    );
+    assert!(
+        difference <= 1e-4 * scale.max(1e-3),
+        "the batched and the reference BPTT gradients differ by {difference}"
+    );
+    let (batched_loss, reference_loss) = (batched.step(&batch), reference.step(&batch));
+    println!("GRU train_final_losses: {batched_loss:.6} (reference {reference_loss:.6})");
 }

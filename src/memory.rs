@@ -27,9 +27,9 @@
 //! | `Adamax<Net>` | 2880 | 46272 | 19392 | 2368 |
 //! | `NAdam<Net>` | 2944 | 46336 | 19456 | 2432 |
 //! | `Cache` (one sample) | 400 | 1664 | 720 | 5288 |
-//! | `BatchCache<1>` | 388 | 1568 | 424 | 5316 |
-//! | `BatchCache<32>` | 12416 | 50176 | 13568 | 170112 |
-//! | `BatchCache<256>` | 99328 | 401408 | 108544 | 1360896 |
+//! | `BatchCache<1>` | 388 | 1568 | 424 | 5348 |
+//! | `BatchCache<32>` | 12416 | 50176 | 13568 | 171136 |
+//! | `BatchCache<256>` | 99328 | 401408 | 108544 | 1369088 |
 //!
 //! Convolutional networks (`tests/memory.rs` recomputes this table too): the digits CNN of
 //! `examples/11_digits_cnn.rs` and the MLPerf Tiny models of `benches/workloads/mlperf.rs`

@@ -12,7 +12,7 @@ use constnet::layers::{
 };
 use constnet::loss::{Loss, Mse};
 use constnet::optim::{Adam, AdamConfig, Optimizer};
-use constnet::testing::{GradCheckConfig, grad_check, grad_check_batch};
+use constnet::testing::{GradCheckConfig, Scalars, grad_check, grad_check_batch};
 use constnet::{Dense, Layer, Params, TrainCtx, Zeros, seq};
 
 /// Deterministic inputs in about [-1.5, 1.5].
@@ -483,4 +483,106 @@ fn pytorch_initialization_is_uniform_in_one_over_root_h() {
         assert!(t.iter().all(|v| v.abs() <= bound));
         assert!(t.iter().any(|v| v.abs() > 0.8 * bound));
     }
+}
+
+/// The batched training (every sample one step at a time, the weight gradients summed over
+/// all steps at once) computes what the per-sample path computes: outputs, parameter and
+/// input gradients, for both cells and both outputs, at a batch that is not a multiple of
+/// the reduction's 16 lanes and sizes that are not multiples of its 8 rows.
+fn batched_equals_per_sample<T, C, O, const S: usize, const B: usize, const IN: usize>(
+    seed: u64,
+    tolerance: f64,
+) where
+    T: constnet::Scalar,
+    C: RecurrentCell<Input = [T; IN]> + Params<Scalar = T> + Named + Zeros,
+    O: constnet::layers::SequenceOutput<C::Hidden, S>,
+    Sequence<C, S, O>: Layer<Input = [[T; IN]; S], Output = O::Output> + Params<Scalar = T> + Zeros,
+    O::Output: Scalars<T>,
+{
+    let mut layer: Sequence<C, S, O> = init::seeded(Init::PyTorchDefault, seed);
+    let x: Box<[[[T; IN]; S]; B]> = Box::new(core::array::from_fn(|b| {
+        core::array::from_fn(|t| {
+            core::array::from_fn(|i| {
+                T::from_f64(((b * 13 + t * 5 + i * 3) % 17) as f64 * 0.17 - 1.4)
+            })
+        })
+    }));
+    let mut dy: Box<[O::Output; B]> = Box::new(core::array::from_fn(|_| O::Output::zeros()));
+    for (b, dyb) in dy.iter_mut().enumerate() {
+        for (k, v) in dyb.scalars_mut().iter_mut().enumerate() {
+            *v = T::from_f64(((b * 7 + k * 3) % 11) as f64 * 0.1 - 0.5);
+        }
+    }
+    // Per sample.
+    let mut ys: Box<[O::Output; B]> = Box::new(core::array::from_fn(|_| O::Output::zeros()));
+    let mut grads = Sequence::<C, S, O>::zeros();
+    let mut dxs = Box::new([[[T::zero(); IN]; S]; B]);
+    for b in 0..B {
+        let mut cache = SequenceCache::<C, S>::zeros();
+        layer.forward_train_from(&C::State::zeros(), &x[b], &mut ys[b], &mut cache);
+        layer.backward_from(
+            &cache,
+            &dy[b],
+            &C::State::zeros(),
+            &mut grads,
+            Some(&mut dxs[b]),
+        );
+    }
+    // Batched.
+    let mut cache = Box::new(<Sequence<C, S, O> as Layer>::BatchCache::<B>::zeros());
+    let mut y: Box<[O::Output; B]> = Box::new(core::array::from_fn(|_| O::Output::zeros()));
+    layer.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    let mut batch_grads = Sequence::<C, S, O>::zeros();
+    let mut dx = Box::new([[[T::zero(); IN]; S]; B]);
+    layer.backward_batch(&x, &y, &mut cache, &dy, &mut dx, &mut batch_grads);
+    let mut params_only = Sequence::<C, S, O>::zeros();
+    layer.forward_train_batch(&x, &mut y, &mut cache, &mut TrainCtx::new(0));
+    layer.backward_batch_params(&x, &y, &mut cache, &dy, &mut params_only);
+
+    let close = |what: &str, a: &[T], b: &[T]| {
+        assert_eq!(a.len(), b.len());
+        let mut changed = 0;
+        for (k, (&p, &q)) in a.iter().zip(b.iter()).enumerate() {
+            let (p, q) = (p.to_f64(), q.to_f64());
+            assert!(
+                (p - q).abs() <= tolerance * (1.0 + q.abs()),
+                "{what}[{k}]: batched {p} against per sample {q}"
+            );
+            changed += usize::from(q != 0.0);
+        }
+        assert!(
+            changed > a.len() / 2,
+            "{what}: mostly zeros, the check has no teeth"
+        );
+    };
+    let flat = |v: &[O::Output]| -> Vec<T> {
+        v.iter().flat_map(|o| o.scalars().iter().copied()).collect()
+    };
+    close("output", &flat(&y[..]), &flat(&ys[..]));
+    let g =
+        |n: &Sequence<C, S, O>| -> Vec<T> { n.tensors().flat_map(|t| t.iter().copied()).collect() };
+    close("parameter gradients", &g(&batch_grads), &g(&grads));
+    close(
+        "parameter gradients (params only)",
+        &g(&params_only),
+        &g(&grads),
+    );
+    close(
+        "input gradients",
+        dx.as_flattened().as_flattened(),
+        dxs.as_flattened().as_flattened(),
+    );
+}
+
+#[test]
+fn batched_bptt_equals_the_per_sample_path() {
+    batched_equals_per_sample::<f64, Gru<9, 10, f64>, LastState, 4, 20, 9>(1, 1e-12);
+    batched_equals_per_sample::<f64, Gru<9, 10, f64>, AllStates, 4, 20, 9>(2, 1e-12);
+    batched_equals_per_sample::<f64, Lstm<9, 10, f64>, LastState, 4, 20, 9>(3, 1e-12);
+    batched_equals_per_sample::<f64, Lstm<9, 10, f64>, AllStates, 4, 3, 9>(4, 1e-12);
+    batched_equals_per_sample::<f64, Gru<1, 8, f64>, LastState, 32, 16, 1>(5, 1e-12);
+    // f32: the task's activations and fused multiply-adds on both sides.
+    batched_equals_per_sample::<f32, Gru<1, 8, f32>, LastState, 32, 16, 1>(6, 2e-5);
+    batched_equals_per_sample::<f32, Gru<3, 16, f32>, AllStates, 6, 5, 3>(7, 2e-5);
+    batched_equals_per_sample::<f32, Lstm<2, 16, f32>, AllStates, 6, 33, 2>(8, 2e-5);
 }

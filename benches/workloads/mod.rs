@@ -33,6 +33,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::naive::{self, Forward, Model};
 
+pub mod bptt;
 pub mod mlperf;
 pub mod streaming;
 

@@ -315,6 +315,38 @@ pub(crate) fn ln_1p<M: MulAdd>(x: f32) -> f32 {
     }
 }
 
+/// [`map`] in place: `y[i] = f(y[i])`, by the same blocks (the same bits).
+#[inline(always)]
+pub(crate) fn map_in_place(y: &mut [f32], f: impl Fn(f32) -> f32) {
+    let mut blocks = y.chunks_exact_mut(2 * MAP_BLOCK);
+    for yb in &mut blocks {
+        let mut block = [0.0f32; 2 * MAP_BLOCK];
+        for k in 0..2 * MAP_BLOCK {
+            block[k] = f(yb[k]);
+        }
+        yb.copy_from_slice(&block);
+    }
+    let mut y = blocks.into_remainder();
+    if y.len() >= MAP_BLOCK {
+        let mut block = [0.0f32; MAP_BLOCK];
+        for k in 0..MAP_BLOCK {
+            block[k] = f(y[k]);
+        }
+        y[..MAP_BLOCK].copy_from_slice(&block);
+        y = &mut y[MAP_BLOCK..];
+    }
+    if !y.is_empty() {
+        let mut padded = [0.0f32; MAP_BLOCK];
+        padded[..y.len()].copy_from_slice(y);
+        let mut block = [0.0f32; MAP_BLOCK];
+        for k in 0..MAP_BLOCK {
+            block[k] = f(padded[k]);
+        }
+        let n = y.len();
+        y.copy_from_slice(&block[..n]);
+    }
+}
+
 /// Elements per block of [`map`]: one AVX2 vector of `f32`.
 const MAP_BLOCK: usize = 8;
 

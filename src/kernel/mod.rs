@@ -18,6 +18,7 @@ mod heap;
 mod int8;
 mod int8_packed;
 mod int8_requantize;
+pub(crate) mod lane_sums;
 pub(crate) mod math;
 #[cfg(feature = "std")]
 pub(crate) mod peak;
@@ -275,6 +276,16 @@ pub trait Kernels: sealed::Sealed {
     /// `y = σ(x)` elementwise for a recurrent cell's gates: [`math::gate_sigmoid`] in `f32`
     /// (an absolute error bound, half the latency of [`math::sigmoid`]), `libm` in `f64`.
     fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]);
+    /// [`gate_sigmoid`](Kernels::gate_sigmoid) in place.
+    fn gate_sigmoid_in_place<T: Scalar>(y: &mut [T]);
+    /// [`tanh`](Kernels::tanh) in place.
+    fn tanh_in_place<T: Scalar>(y: &mut [T]);
+    /// `(Σₛ Σ_b a(s)[b] · v_r(s)[b] for each r, Σₛ Σ_b a(s)[b])`, where
+    /// `step(s) = (a(s), [v_r(s)])` (see `lane_sums`).
+    fn lane_dots<'a, T: Scalar, S: 'a, const B: usize, const R: usize>(
+        steps: &'a [S],
+        step: impl Fn(&'a S) -> (&'a [T; B], [&'a [T; B]; R]),
+    ) -> ([T; R], T);
 }
 
 mod sealed {
@@ -361,6 +372,27 @@ impl<M: MulAdd> Kernels for InTask<M> {
         dense::gates_forward_row::<T, M, IN, H, G>(w, init, x, z);
     }
     #[inline(always)]
+    fn gate_sigmoid_in_place<T: Scalar>(y: &mut [T]) {
+        match as_f32_mut(y) {
+            Some(y) => math::map_in_place(y, math::gate_sigmoid::<M>),
+            None => copied_in_place(y, T::sigmoid_slice),
+        }
+    }
+    #[inline(always)]
+    fn tanh_in_place<T: Scalar>(y: &mut [T]) {
+        match as_f32_mut(y) {
+            Some(y) => math::map_in_place(y, math::tanh::<M>),
+            None => copied_in_place(y, T::tanh_slice),
+        }
+    }
+    #[inline(always)]
+    fn lane_dots<'a, T: Scalar, S: 'a, const B: usize, const R: usize>(
+        steps: &'a [S],
+        step: impl Fn(&'a S) -> (&'a [T; B], [&'a [T; B]; R]),
+    ) -> ([T; R], T) {
+        lane_sums::lane_dots::<T, M, S, B, R>(steps, step)
+    }
+    #[inline(always)]
     fn gate_sigmoid<T: Scalar>(x: &[T], y: &mut [T]) {
         match (as_f32(x), as_f32_mut(y)) {
             (Some(x), Some(y)) => math::map(x, y, math::gate_sigmoid::<M>),
@@ -380,6 +412,17 @@ impl<M: MulAdd> Kernels for InTask<M> {
             (Some(x), Some(y)) => math::map(x, y, math::sigmoid::<M>),
             _ => T::sigmoid_slice(x, y),
         }
+    }
+}
+
+/// `y = f(y)` for a slice function of separate input and output, through a copied block.
+#[inline(always)]
+fn copied_in_place<T: Scalar>(y: &mut [T], f: impl Fn(&[T], &mut [T])) {
+    const BLOCK: usize = 16;
+    for chunk in y.chunks_mut(BLOCK) {
+        let mut x = [T::zero(); BLOCK];
+        x[..chunk.len()].copy_from_slice(chunk);
+        f(&x[..chunk.len()], chunk);
     }
 }
 
@@ -407,6 +450,19 @@ pub(crate) fn in_best_simd_wide<F: SimdTask>(task: F, wide: bool) -> F::Output {
         return unsafe { x86::run_task_avx512(task) };
     }
     in_best_simd(task)
+}
+
+/// Whether [`in_best_simd_wide`] with this `wide` runs its task with AVX-512 (32 vector
+/// registers of 64 bytes), for work that sizes its register blocks by it.
+#[inline(always)]
+pub(crate) fn runs_avx512(wide: bool) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    return wide && dispatch::simd_level() == SimdLevel::Avx512;
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        let _ = wide;
+        false
+    }
 }
 
 /// The Adam-family update of one tensor (the same bits on both paths: no fused operations).

@@ -5,6 +5,10 @@
 //! input-major; the API and the named walk speak PyTorch's `[3H, IN]`, `[3H, H]`, `[3H]`.
 
 use crate::kernel::Kernels;
+use crate::layers::recurrent_batch::{
+    BatchStep, GateActivation, StepLanes, activate, gate_product, input_grads, param_grads,
+    transpose_in, transposed_row,
+};
 use crate::layers::recurrent_cell::{
     RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, train_one,
 };
@@ -98,6 +102,74 @@ impl<const H: usize, T: Scalar> Zeros for GruStepCache<H, T> {
         crate::kernel::init_fields!(
             slot,
             GruStepCache {
+                h_prev: crate::zeros::Zeros::zeros_in_place,
+                gates: crate::zeros::Zeros::zeros_in_place,
+                hn: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
+}
+
+/// The states of `B` samples of a [`Gru`], transposed: `h[j][b]` is unit `j` of sample `b`
+/// (see [`RecurrentCell::BatchState`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GruBatchState<const H: usize, const B: usize, T = f32> {
+    /// The hidden states, `h[j][b]`.
+    pub h: [[T; B]; H],
+}
+
+impl<const H: usize, const B: usize, T: Scalar> Zeros for GruBatchState<H, B, T> {
+    fn zeros() -> Self {
+        GruBatchState {
+            h: [[T::zero(); B]; H],
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            GruBatchState {
+                h: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
+}
+
+/// What [`Gru`]'s batched backward needs from one training step of `B` samples, each
+/// vector transposed (`[j][b]`: see [`RecurrentCell::BatchStepCache`]). The batched backward
+/// overwrites `gates` with the gradients of the gates' pre-activations (`r`, `z`, `n`) and
+/// `hn` with that of `W_hn h + b_hn`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GruBatchStepCache<const IN: usize, const H: usize, const B: usize, T = f32> {
+    /// The step's inputs, `x[i][b]`.
+    pub x: [[T; B]; IN],
+    /// The states before the step.
+    pub h_prev: [[T; B]; H],
+    /// The gates `r`, `z`, `n`.
+    pub gates: [[[T; B]; H]; G],
+    /// `W_hn h_prev + b_hn`.
+    pub hn: [[T; B]; H],
+}
+
+impl<const IN: usize, const H: usize, const B: usize, T: Scalar> Zeros
+    for GruBatchStepCache<IN, H, B, T>
+{
+    fn zeros() -> Self {
+        GruBatchStepCache {
+            x: [[T::zero(); B]; IN],
+            h_prev: [[T::zero(); B]; H],
+            gates: [[[T::zero(); B]; H]; G],
+            hn: [[T::zero(); B]; H],
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            GruBatchStepCache {
+                x: crate::zeros::Zeros::zeros_in_place,
                 h_prev: crate::zeros::Zeros::zeros_in_place,
                 gates: crate::zeros::Zeros::zeros_in_place,
                 hn: crate::zeros::Zeros::zeros_in_place
@@ -241,7 +313,149 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Gru<IN, H, T> {
     }
 }
 
-crate::layers::recurrent_cell::recurrent_cell!(Gru, GruState, GruStepCache, "nn.GRU");
+/// The batched steps: the equations of [`Gru`]'s `gates`, `update` and `backward_with` on
+/// transposed vectors (one row of `B` samples per unit).
+impl<const IN: usize, const H: usize, T: Scalar> BatchStep for Gru<IN, H, T> {
+    #[inline(always)]
+    fn train_lanes<K: Kernels, const B: usize>(
+        &self,
+        state: &mut GruBatchState<H, B, T>,
+        x: [&[T; IN]; B],
+        cache: &mut GruBatchStepCache<IN, H, B, T>,
+    ) {
+        transpose_in(x, &mut cache.x);
+        cache.h_prev = state.h;
+        let h = &state.h;
+        for k in 0..G {
+            gate_product::<K, T, IN, H, B>(
+                &self.w_ih[k],
+                &self.b_ih[k],
+                &cache.x,
+                &mut cache.gates[k],
+                false,
+            );
+        }
+        for k in 0..2 {
+            gate_product::<K, T, H, H, B>(
+                &self.w_hh[k],
+                &self.b_hh[k],
+                h,
+                &mut cache.gates[k],
+                true,
+            );
+        }
+        gate_product::<K, T, H, H, B>(&self.w_hh[2], &self.b_hh[2], h, &mut cache.hn, false);
+        activate::<K, T>(
+            cache.gates[..2].as_flattened_mut().as_flattened_mut(),
+            GateActivation::Sigmoid,
+        );
+        // Elementwise over the flattened rows: written as loops over units and lanes, the
+        // compiler vectorizes across the units with gathers and scatters.
+        let [r, z, n] = &mut cache.gates;
+        let (r, z, n) = (r.as_flattened(), z.as_flattened(), n.as_flattened_mut());
+        for ((nv, &rv), &hv) in n.iter_mut().zip(r).zip(cache.hn.as_flattened()) {
+            *nv = K::mul_add(rv, hv, *nv);
+        }
+        activate::<K, T>(n, GateActivation::Tanh);
+        for ((h, &zv), &nv) in state.h.as_flattened_mut().iter_mut().zip(z).zip(n.iter()) {
+            *h = flush_tiny(K::mul_add(T::one() - zv, nv, zv * *h));
+        }
+    }
+
+    #[inline(always)]
+    fn backward_lanes<K: Kernels, const B: usize>(
+        &self,
+        cache: &mut GruBatchStepCache<IN, H, B, T>,
+        d_state: &mut GruBatchState<H, B, T>,
+        dx: Option<[&mut [T; IN]; B]>,
+    ) {
+        let one = T::one();
+        let GruBatchStepCache {
+            h_prev, gates, hn, ..
+        } = cache;
+        {
+            let [g_r, g_z, g_n] = gates;
+            let (g_r, g_z, g_n) = (
+                g_r.as_flattened_mut(),
+                g_z.as_flattened_mut(),
+                g_n.as_flattened_mut(),
+            );
+            let (hn, h_prev) = (hn.as_flattened_mut(), h_prev.as_flattened());
+            let dh_all = d_state.h.as_flattened_mut();
+            // One flat loop (see `train_lanes`).
+            for e in 0..H * B {
+                let dh = dh_all[e];
+                let (r, z, n) = (g_r[e], g_z[e], g_n[e]);
+                let dn = dh * (one - z);
+                let dz = dh * (h_prev[e] - n);
+                let an = dn * (one - n * n);
+                let ar = an * hn[e] * r * (one - r);
+                let az = dz * z * (one - z);
+                g_r[e] = ar;
+                g_z[e] = az;
+                g_n[e] = an;
+                hn[e] = an * r;
+                dh_all[e] = dh * z;
+            }
+        }
+        let [ar, az, an] = &*gates;
+        if let Some(dx) = dx {
+            input_grads::<K, T, IN, H, G, B>(&self.w_ih, [ar, az, an], dx);
+        }
+        for m in 0..H {
+            transposed_row::<K, T, H, H, G, B>(
+                &self.w_hh,
+                [ar, az, hn],
+                m,
+                &mut d_state.h[m],
+                true,
+            );
+        }
+    }
+
+    #[inline(always)]
+    fn param_grads_lanes<K: Kernels, const B: usize>(
+        &self,
+        steps: &[GruBatchStepCache<IN, H, B, T>],
+        grads: &mut Self,
+        wide: bool,
+    ) {
+        param_grads::<K, _, T, IN, H, G, B>(steps, &mut grads.weights, wide);
+    }
+}
+
+/// After the batched backward: `gates` holds the input-side gradients, `hn` the hidden side's of `n`.
+impl<const IN: usize, const H: usize, const B: usize, T> StepLanes<T, IN, H, B>
+    for GruBatchStepCache<IN, H, B, T>
+{
+    #[inline(always)]
+    fn x(&self) -> &[[T; B]; IN] {
+        &self.x
+    }
+    #[inline(always)]
+    fn h_prev(&self) -> &[[T; B]; H] {
+        &self.h_prev
+    }
+    #[inline(always)]
+    fn a_i(&self, k: usize) -> &[[T; B]; H] {
+        &self.gates[k]
+    }
+    #[inline(always)]
+    fn a_h(&self, k: usize) -> &[[T; B]; H] {
+        if k == 2 { &self.hn } else { &self.gates[k] }
+    }
+}
+
+crate::layers::recurrent_cell::recurrent_cell!(
+    Gru,
+    GruState,
+    GruStepCache,
+    GruBatchState,
+    GruBatchStepCache,
+    "nn.GRU"
+);
 
 crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for GruState<H, T> { h });
 crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for GruStepCache<H, T> { h_prev, gates, hn });
+crate::impl_zero_bits!(unsafe impl[const H: usize, const B: usize, T: crate::ZeroBits] for GruBatchState<H, B, T> { h });
+crate::impl_zero_bits!(unsafe impl[const IN: usize, const H: usize, const B: usize, T: crate::ZeroBits] for GruBatchStepCache<IN, H, B, T> { x, h_prev, gates, hn });

@@ -5,6 +5,10 @@
 //! input-major; the API and the named walk speak PyTorch's `[4H, IN]`, `[4H, H]`, `[4H]`.
 
 use crate::kernel::Kernels;
+use crate::layers::recurrent_batch::{
+    BatchStep, GateActivation, StepLanes, activate, gate_product, input_grads, param_grads,
+    transpose_in, transposed_row,
+};
 use crate::layers::recurrent_cell::{
     RecurrentCell, StreamStep, add_into, backward_one, flush_tiny, step_one, train_one,
 };
@@ -228,7 +232,222 @@ impl<const IN: usize, const H: usize, T: Scalar> StreamStep for Lstm<IN, H, T> {
     }
 }
 
-crate::layers::recurrent_cell::recurrent_cell!(Lstm, LstmState, LstmStepCache, "nn.LSTM");
+/// The states of `B` samples of an [`Lstm`], transposed: `h[j][b]` and `c[j][b]` are unit
+/// `j` of sample `b` (see [`RecurrentCell::BatchState`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmBatchState<const H: usize, const B: usize, T = f32> {
+    /// The hidden states, `h[j][b]`.
+    pub h: [[T; B]; H],
+    /// The cell states, `c[j][b]`.
+    pub c: [[T; B]; H],
+}
+
+impl<const H: usize, const B: usize, T: Scalar> Zeros for LstmBatchState<H, B, T> {
+    fn zeros() -> Self {
+        LstmBatchState {
+            h: [[T::zero(); B]; H],
+            c: [[T::zero(); B]; H],
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            LstmBatchState {
+                h: crate::zeros::Zeros::zeros_in_place,
+                c: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
+}
+
+/// What [`Lstm`]'s batched backward needs from one training step of `B` samples, each
+/// vector transposed (`[j][b]`: see [`RecurrentCell::BatchStepCache`]). The batched backward
+/// overwrites `gates` with the gradients of the gates' pre-activations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmBatchStepCache<const IN: usize, const H: usize, const B: usize, T = f32> {
+    /// The step's inputs, `x[i][b]`.
+    pub x: [[T; B]; IN],
+    /// The hidden states before the step.
+    pub h_prev: [[T; B]; H],
+    /// The cell states before the step.
+    pub c_prev: [[T; B]; H],
+    /// The gates `i`, `f`, `g`, `o`.
+    pub gates: [[[T; B]; H]; G],
+    /// `tanh(c')` of the new cell states.
+    pub tanh_c: [[T; B]; H],
+}
+
+impl<const IN: usize, const H: usize, const B: usize, T: Scalar> Zeros
+    for LstmBatchStepCache<IN, H, B, T>
+{
+    fn zeros() -> Self {
+        LstmBatchStepCache {
+            x: [[T::zero(); B]; IN],
+            h_prev: [[T::zero(); B]; H],
+            c_prev: [[T::zero(); B]; H],
+            gates: [[[T::zero(); B]; H]; G],
+            tanh_c: [[T::zero(); B]; H],
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            LstmBatchStepCache {
+                x: crate::zeros::Zeros::zeros_in_place,
+                h_prev: crate::zeros::Zeros::zeros_in_place,
+                c_prev: crate::zeros::Zeros::zeros_in_place,
+                gates: crate::zeros::Zeros::zeros_in_place,
+                tanh_c: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
+}
+
+/// The batched steps: the equations of [`Lstm`]'s `gates`, `update` and `backward_with` on
+/// transposed vectors (one row of `B` samples per unit).
+impl<const IN: usize, const H: usize, T: Scalar> BatchStep for Lstm<IN, H, T> {
+    #[inline(always)]
+    fn train_lanes<K: Kernels, const B: usize>(
+        &self,
+        state: &mut LstmBatchState<H, B, T>,
+        x: [&[T; IN]; B],
+        cache: &mut LstmBatchStepCache<IN, H, B, T>,
+    ) {
+        transpose_in(x, &mut cache.x);
+        cache.h_prev = state.h;
+        cache.c_prev = state.c;
+        for k in 0..G {
+            let gate = &mut cache.gates[k];
+            gate_product::<K, T, IN, H, B>(&self.w_ih[k], &self.b_ih[k], &cache.x, gate, false);
+            gate_product::<K, T, H, H, B>(&self.w_hh[k], &self.b_hh[k], &state.h, gate, true);
+        }
+        let [i, f, g, o] = &mut cache.gates;
+        for gate in [&mut *i, &mut *f, &mut *o] {
+            activate::<K, T>(gate.as_flattened_mut(), GateActivation::Sigmoid);
+        }
+        activate::<K, T>(g.as_flattened_mut(), GateActivation::Tanh);
+        // Elementwise over the flattened rows: written as loops over units and lanes, the
+        // compiler vectorizes across the units with gathers and scatters.
+        let (i, f, g, o) = (
+            i.as_flattened(),
+            f.as_flattened(),
+            g.as_flattened(),
+            o.as_flattened(),
+        );
+        for (((c, &iv), &fv), &gv) in state.c.as_flattened_mut().iter_mut().zip(i).zip(f).zip(g) {
+            *c = flush_tiny(fv * *c + iv * gv);
+        }
+        cache.tanh_c = state.c;
+        activate::<K, T>(cache.tanh_c.as_flattened_mut(), GateActivation::Tanh);
+        for ((h, &ov), &tc) in state
+            .h
+            .as_flattened_mut()
+            .iter_mut()
+            .zip(o)
+            .zip(cache.tanh_c.as_flattened())
+        {
+            *h = flush_tiny(ov * tc);
+        }
+    }
+
+    #[inline(always)]
+    fn backward_lanes<K: Kernels, const B: usize>(
+        &self,
+        cache: &mut LstmBatchStepCache<IN, H, B, T>,
+        d_state: &mut LstmBatchState<H, B, T>,
+        dx: Option<[&mut [T; IN]; B]>,
+    ) {
+        let one = T::one();
+        let LstmBatchStepCache {
+            c_prev,
+            gates,
+            tanh_c,
+            ..
+        } = cache;
+        {
+            let [g_i, g_f, g_g, g_o] = gates;
+            let (g_i, g_f, g_g, g_o) = (
+                g_i.as_flattened_mut(),
+                g_f.as_flattened_mut(),
+                g_g.as_flattened_mut(),
+                g_o.as_flattened_mut(),
+            );
+            let (c_prev, tanh_c) = (c_prev.as_flattened(), tanh_c.as_flattened());
+            let (dh_all, dc_all) = (d_state.h.as_flattened(), d_state.c.as_flattened_mut());
+            // One flat loop (see `train_lanes`).
+            for e in 0..H * B {
+                let (i, f, g, o) = (g_i[e], g_f[e], g_g[e], g_o[e]);
+                let (dh, tc) = (dh_all[e], tanh_c[e]);
+                let dc = dc_all[e] + dh * o * (one - tc * tc);
+                g_i[e] = dc * g * i * (one - i);
+                g_f[e] = dc * c_prev[e] * f * (one - f);
+                g_g[e] = dc * i * (one - g * g);
+                g_o[e] = dh * tc * o * (one - o);
+                dc_all[e] = dc * f;
+            }
+        }
+        let [ai, af, ag, ao] = &*gates;
+        if let Some(dx) = dx {
+            input_grads::<K, T, IN, H, G, B>(&self.w_ih, [ai, af, ag, ao], dx);
+        }
+        for m in 0..H {
+            transposed_row::<K, T, H, H, G, B>(
+                &self.w_hh,
+                [ai, af, ag, ao],
+                m,
+                &mut d_state.h[m],
+                false,
+            );
+        }
+    }
+
+    #[inline(always)]
+    fn param_grads_lanes<K: Kernels, const B: usize>(
+        &self,
+        steps: &[LstmBatchStepCache<IN, H, B, T>],
+        grads: &mut Self,
+        wide: bool,
+    ) {
+        param_grads::<K, _, T, IN, H, G, B>(steps, &mut grads.weights, wide);
+    }
+}
+
+/// After the batched backward: `gates` holds the input-side gradients (the same on the hidden side).
+impl<const IN: usize, const H: usize, const B: usize, T> StepLanes<T, IN, H, B>
+    for LstmBatchStepCache<IN, H, B, T>
+{
+    #[inline(always)]
+    fn x(&self) -> &[[T; B]; IN] {
+        &self.x
+    }
+    #[inline(always)]
+    fn h_prev(&self) -> &[[T; B]; H] {
+        &self.h_prev
+    }
+    #[inline(always)]
+    fn a_i(&self, k: usize) -> &[[T; B]; H] {
+        &self.gates[k]
+    }
+    #[inline(always)]
+    fn a_h(&self, k: usize) -> &[[T; B]; H] {
+        &self.gates[k]
+    }
+}
+
+crate::layers::recurrent_cell::recurrent_cell!(
+    Lstm,
+    LstmState,
+    LstmStepCache,
+    LstmBatchState,
+    LstmBatchStepCache,
+    "nn.LSTM"
+);
 
 crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for LstmState<H, T> { h, c });
 crate::impl_zero_bits!(unsafe impl[const H: usize, T: crate::ZeroBits] for LstmStepCache<H, T> { h_prev, c_prev, gates, tanh_c });
+crate::impl_zero_bits!(unsafe impl[const H: usize, const B: usize, T: crate::ZeroBits] for LstmBatchState<H, B, T> { h, c });
+crate::impl_zero_bits!(unsafe impl[const IN: usize, const H: usize, const B: usize, T: crate::ZeroBits] for LstmBatchStepCache<IN, H, B, T> { x, h_prev, c_prev, gates, tanh_c });

@@ -20,6 +20,7 @@ mod lstm;
 mod message;
 mod parameter_free;
 mod pool2d;
+mod recurrent_batch;
 mod recurrent_cell;
 mod recurrent_weights;
 mod residual;
@@ -40,14 +41,15 @@ pub use dense::{Dense, DenseBatchCache, DenseCache};
 pub use dropout::{Dropout, DropoutCache};
 pub use flatten::{ChannelsLast, Flatten};
 pub use global_pool1d::{GlobalAvgPool1d, GlobalMaxPool1d};
-pub use gru::{Gru, GruState, GruStepCache};
+pub use gru::{Gru, GruBatchState, GruBatchStepCache, GruState, GruStepCache};
 pub use last_frame::LastFrame;
 pub use layer_norm::{LayerNorm, LayerNormCache};
-pub use lstm::{Lstm, LstmState, LstmStepCache};
+pub use lstm::{Lstm, LstmBatchState, LstmBatchStepCache, LstmState, LstmStepCache};
 pub use pool2d::{Average, AvgPool2d, GlobalAvgPool2d, Max, MaxPool2d, Pool2d, PoolKind};
 pub use recurrent_cell::RecurrentCell;
 pub use recurrent_weights::RecurrentWeights;
 pub use residual::{Residual, ResidualCache, Skip};
 pub use sequence::{
-    AllStates, GruSequence, LastState, LstmSequence, Sequence, SequenceCache, SequenceOutput,
+    AllStates, GruSequence, LastState, LstmSequence, Sequence, SequenceBatchCache, SequenceCache,
+    SequenceOutput,
 };

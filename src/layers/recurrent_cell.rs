@@ -63,6 +63,57 @@ pub trait RecurrentCell: Params + Copy {
 
     /// Adds `dh` to the `h` part of a state gradient.
     fn add_hidden(d_state: &mut Self::State, dh: &Self::Hidden);
+
+    /// The states of `B` samples, transposed (the sample index innermost, `h[j][b]`): what
+    /// [`Sequence`](crate::layers::Sequence)'s batched training carries from step to step
+    /// (see the batched methods below). Its gradient has the same type.
+    type BatchState<const B: usize>: Copy + Zeros;
+    /// What the batched backward needs from one training step of `B` samples (transposed as
+    /// [`BatchState`](RecurrentCell::BatchState)). The batched backward overwrites it with
+    /// the step's gate gradients, which
+    /// [`param_grads_batch`](RecurrentCell::param_grads_batch) then reads.
+    type BatchStepCache<const B: usize>: Copy + Zeros;
+
+    /// One training step of `B` samples at once: `x[b]` is sample `b`'s input, `state`
+    /// their states (transposed); keeps what backward needs in `cache`. The same equations
+    /// as [`step_train`](RecurrentCell::step_train) (the rounding may differ in the last
+    /// bits: the products are summed in another order).
+    fn step_train_batch<const B: usize>(
+        &self,
+        state: &mut Self::BatchState<B>,
+        x: [&Self::Input; B],
+        cache: &mut Self::BatchStepCache<B>,
+    );
+
+    /// Backward through one step of `B` samples: as
+    /// [`step_backward`](RecurrentCell::step_backward) for each, except that the parameter
+    /// gradients are left in `cache` (overwriting it) for
+    /// [`param_grads_batch`](RecurrentCell::param_grads_batch), which sums them over every
+    /// step at once. Writes `dL/dx` of sample `b` into `dx[b]` when given.
+    fn step_backward_batch<const B: usize>(
+        &self,
+        cache: &mut Self::BatchStepCache<B>,
+        d_state: &mut Self::BatchState<B>,
+        dx: Option<[&mut Self::Input; B]>,
+    );
+
+    /// Adds `dL/dθ` of every step in `steps` (each left by
+    /// [`step_backward_batch`](RecurrentCell::step_backward_batch)) into `grads`.
+    fn param_grads_batch<const B: usize>(
+        &self,
+        steps: &[Self::BatchStepCache<B>],
+        grads: &mut Self,
+    );
+
+    /// The hidden state `h` of sample `b` in a batch of states.
+    fn batch_hidden<const B: usize>(state: &Self::BatchState<B>, b: usize) -> Self::Hidden;
+
+    /// Adds `dh` to the `h` part of sample `b` in a batch of state gradients.
+    fn add_batch_hidden<const B: usize>(
+        d_state: &mut Self::BatchState<B>,
+        b: usize,
+        dh: &Self::Hidden,
+    );
 }
 
 /// A cell's steps inside a [`SimdTask`] of flavour `M`, with its kernels inlined into the
@@ -324,7 +375,7 @@ pub(crate) fn recurrent_infos(
 /// `step`/`process` and [`Stream`](crate::Stream)), the [`RecurrentCell`] steps as
 /// instruction-set tasks, the parameter walk and the zero value.
 macro_rules! recurrent_cell {
-    ($cell:ident, $state:ident, $step_cache:ident, $module:literal) => {
+    ($cell:ident, $state:ident, $step_cache:ident, $batch_state:ident, $batch_step_cache:ident, $module:literal) => {
         impl<const IN: usize, const H: usize, T> core::ops::Deref for $cell<IN, H, T> {
             type Target = RecurrentWeights<IN, H, G, T>;
             #[inline(always)]
@@ -422,6 +473,54 @@ macro_rules! recurrent_cell {
             #[inline(always)]
             fn add_hidden(d_state: &mut $state<H, T>, dh: &[T; H]) {
                 add_into(&mut d_state.h, dh);
+            }
+
+            type BatchState<const B: usize> = $batch_state<H, B, T>;
+            type BatchStepCache<const B: usize> = $batch_step_cache<IN, H, B, T>;
+
+            #[inline]
+            fn step_train_batch<const B: usize>(
+                &self,
+                state: &mut $batch_state<H, B, T>,
+                x: [&[T; IN]; B],
+                cache: &mut $batch_step_cache<IN, H, B, T>,
+            ) {
+                crate::layers::recurrent_batch::train_batch_in_task(self, state, x, cache);
+            }
+
+            #[inline]
+            fn step_backward_batch<const B: usize>(
+                &self,
+                cache: &mut $batch_step_cache<IN, H, B, T>,
+                d_state: &mut $batch_state<H, B, T>,
+                dx: Option<[&mut [T; IN]; B]>,
+            ) {
+                crate::layers::recurrent_batch::backward_batch_in_task(self, cache, d_state, dx);
+            }
+
+            #[inline]
+            fn param_grads_batch<const B: usize>(
+                &self,
+                steps: &[$batch_step_cache<IN, H, B, T>],
+                grads: &mut Self,
+            ) {
+                crate::layers::recurrent_batch::param_grads_in_task(self, steps, grads);
+            }
+
+            #[inline(always)]
+            fn batch_hidden<const B: usize>(state: &$batch_state<H, B, T>, b: usize) -> [T; H] {
+                crate::layers::recurrent_batch::lane(&state.h, b)
+            }
+
+            #[inline(always)]
+            fn add_batch_hidden<const B: usize>(
+                d_state: &mut $batch_state<H, B, T>,
+                b: usize,
+                dh: &[T; H],
+            ) {
+                for (row, &v) in d_state.h.iter_mut().zip(dh.iter()) {
+                    row[b] += v;
+                }
             }
         }
 

@@ -9,9 +9,16 @@
 //! state, return the final one and give the gradient of the initial state.
 //!
 //! The cache of one sample holds the inputs and each step's cell cache (the previous state
-//! and the gates); the batch cache is one such cache per sample, owned by the caller like
-//! every batch cache (put it in a `Box` for long sequences), and the batched methods write
-//! into it in place, with no sequence-sized temporary on the stack.
+//! and the gates). The batched training runs the whole batch one time step at a time
+//! ([`RecurrentCell::step_train_batch`]): every vector of the batch transposed, the sample
+//! index innermost, so a gate's product is one multiply-add per weight across the batch and
+//! the activations run over contiguous rows; the backward pass then sums the weight
+//! gradients of every step and sample at once ([`RecurrentCell::param_grads_batch`]). Its
+//! [`SequenceBatchCache`] is owned by the caller like every batch cache (put it in a `Box`
+//! for long sequences), and the batched methods write into it in place, with no
+//! sequence-sized temporary on the stack. On the `07_amp` network (GRU 1→8 over 32 steps,
+//! batch 16) a training step is 2–3× faster than running the samples one by one
+//! (`perf_report`'s `GRU train_us` against `reference GRU train_us`).
 
 use core::marker::PhantomData;
 
@@ -40,6 +47,8 @@ pub trait SequenceOutput<Hd: Copy + Zeros, const STEPS: usize>: Copy + Default {
     fn put(out: &mut Self::Output, t: usize, h: &Hd);
     /// The output gradient that reaches the hidden state after step `t`, if any.
     fn grad(dy: &Self::Output, t: usize) -> Option<&Hd>;
+    /// Whether the hidden state after step `t` is part of the output.
+    fn records(t: usize) -> bool;
 }
 
 impl<Hd: Copy + Zeros, const STEPS: usize> SequenceOutput<Hd, STEPS> for LastState {
@@ -54,6 +63,10 @@ impl<Hd: Copy + Zeros, const STEPS: usize> SequenceOutput<Hd, STEPS> for LastSta
     fn grad(dy: &Hd, t: usize) -> Option<&Hd> {
         (t + 1 == STEPS).then_some(dy)
     }
+    #[inline(always)]
+    fn records(t: usize) -> bool {
+        t + 1 == STEPS
+    }
 }
 
 impl<Hd: Copy + Zeros, const STEPS: usize> SequenceOutput<Hd, STEPS> for AllStates {
@@ -65,6 +78,10 @@ impl<Hd: Copy + Zeros, const STEPS: usize> SequenceOutput<Hd, STEPS> for AllStat
     #[inline(always)]
     fn grad(dy: &[Hd; STEPS], t: usize) -> Option<&Hd> {
         Some(&dy[t])
+    }
+    #[inline(always)]
+    fn records(_t: usize) -> bool {
+        true
     }
 }
 
@@ -127,6 +144,48 @@ impl<C: RecurrentCell, const STEPS: usize> Zeros for SequenceCache<C, STEPS> {
             }
         )
     }
+}
+
+/// A [`Sequence`]'s batch cache: the batch's states (transposed, sample index innermost)
+/// and each step's [`RecurrentCell::BatchStepCache`]. The batched training runs one step of
+/// every sample at a time ([`RecurrentCell::step_train_batch`]) and sums the parameter
+/// gradients over all steps and samples once, after the backward pass. About
+/// `STEPS × B × (IN + 5H)` values for a GRU (`IN + 7H` for an LSTM): put it in a `Box`
+/// ([`zeroed_box`](crate::zeroed_box)) for long sequences or large batches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SequenceBatchCache<C: RecurrentCell, const STEPS: usize, const B: usize> {
+    /// The states during the forward pass, their gradients during the backward pass.
+    pub state: C::BatchState<B>,
+    /// Each step's cache (the gate gradients after the backward pass).
+    pub steps: [C::BatchStepCache<B>; STEPS],
+}
+
+impl<C: RecurrentCell, const STEPS: usize, const B: usize> Zeros
+    for SequenceBatchCache<C, STEPS, B>
+{
+    fn zeros() -> Self {
+        SequenceBatchCache {
+            state: Zeros::zeros(),
+            steps: Zeros::zeros(),
+        }
+    }
+
+    /// In place, field by field.
+    fn zeros_in_place(slot: &mut core::mem::MaybeUninit<Self>) -> crate::zeros::InPlace<'_, Self> {
+        crate::kernel::init_fields!(
+            slot,
+            SequenceBatchCache {
+                state: crate::zeros::Zeros::zeros_in_place,
+                steps: crate::zeros::Zeros::zeros_in_place
+            }
+        )
+    }
+}
+
+/// Not one cache per sample: [`Sequence`] implements every batched method itself.
+impl<C: RecurrentCell, const STEPS: usize, const B: usize, S> crate::layer::SampleCaches<S, B>
+    for SequenceBatchCache<C, STEPS, B>
+{
 }
 
 impl<C, const STEPS: usize, O> Sequence<C, STEPS, O> {
@@ -290,7 +349,7 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
     type Input = [C::Input; STEPS];
     type Output = O::Output;
     type Cache = SequenceCache<C, STEPS>;
-    type BatchCache<const B: usize> = [SequenceCache<C, STEPS>; B];
+    type BatchCache<const B: usize> = SequenceBatchCache<C, STEPS, B>;
 
     /// From the zero state.
     #[inline]
@@ -317,7 +376,8 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
         self.backward_from(cache, dy, &C::State::zeros(), grads, None);
     }
 
-    /// Each sample straight into its cache (no sequence-sized stack temporary).
+    /// Every sample at once, step by step ([`RecurrentCell::step_train_batch`]), from the
+    /// zero state.
     fn forward_train_batch_shared<const B: usize>(
         &self,
         x: &[Self::Input; B],
@@ -325,8 +385,17 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
         cache: &mut Self::BatchCache<B>,
         _ctx: &mut TrainCtx,
     ) {
-        for ((xb, yb), cb) in x.iter().zip(y.iter_mut()).zip(cache.iter_mut()) {
-            self.forward_train_from(&C::State::zeros(), xb, yb, cb);
+        const { assert!(STEPS > 0, "a Sequence needs at least one step") };
+        let SequenceBatchCache { state, steps } = cache;
+        *state = Zeros::zeros();
+        for (t, step) in steps.iter_mut().enumerate() {
+            self.cell
+                .step_train_batch(state, x.each_ref().map(|xb| &xb[t]), step);
+            if O::records(t) {
+                for (b, yb) in y.iter_mut().enumerate() {
+                    O::put(yb, t, &C::batch_hidden(state, b));
+                }
+            }
         }
     }
 
@@ -339,10 +408,7 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
         dx: &mut [Self::Input; B],
         grads: &mut Self,
     ) {
-        let zero = C::State::zeros();
-        for ((cb, dyb), dxb) in cache.iter().zip(dy.iter()).zip(dx.iter_mut()) {
-            self.backward_from(cb, dyb, &zero, grads, Some(dxb));
-        }
+        self.backward_batch_with(cache, dy, Some(dx), grads);
     }
 
     fn backward_batch_params<const B: usize>(
@@ -353,14 +419,45 @@ impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>> 
         dy: &[O::Output; B],
         grads: &mut Self,
     ) {
-        let zero = C::State::zeros();
-        for (cb, dyb) in cache.iter().zip(dy.iter()) {
-            self.backward_from(cb, dyb, &zero, grads, None);
+        self.backward_batch_with(cache, dy, None, grads);
+    }
+}
+
+impl<C: RecurrentCell, const STEPS: usize, O: SequenceOutput<C::Hidden, STEPS>>
+    Sequence<C, STEPS, O>
+{
+    /// Backpropagation through time for a batch from its [`SequenceBatchCache`]: step by
+    /// step for every sample at once, then the parameter gradients of all steps.
+    fn backward_batch_with<const B: usize>(
+        &self,
+        cache: &mut SequenceBatchCache<C, STEPS, B>,
+        dy: &[O::Output; B],
+        mut dx: Option<&mut [[C::Input; STEPS]; B]>,
+        grads: &mut Self,
+    ) {
+        let SequenceBatchCache { state, steps } = cache;
+        let d_state = state;
+        *d_state = Zeros::zeros();
+        for t in (0..STEPS).rev() {
+            for (b, dyb) in dy.iter().enumerate() {
+                if let Some(g) = O::grad(dyb, t) {
+                    C::add_batch_hidden(d_state, b, g);
+                }
+            }
+            let dxt = dx
+                .as_deref_mut()
+                .map(|dx| dx.each_mut().map(|dxb| &mut dxb[t]));
+            self.cell.step_backward_batch(&mut steps[t], d_state, dxt);
         }
+        self.cell.param_grads_batch(&steps[..], &mut grads.cell);
     }
 }
 
 crate::impl_zero_bits!(unsafe impl[C: crate::ZeroBits, const STEPS: usize, O] for Sequence<C, STEPS, O> { cell, output });
+crate::impl_zero_bits!(
+    unsafe impl[C: RecurrentCell, const STEPS: usize, const B: usize] for SequenceBatchCache<C, STEPS, B>
+    where [C::BatchState<B>: crate::ZeroBits, C::BatchStepCache<B>: crate::ZeroBits] { state, steps }
+);
 crate::impl_zero_bits!(
     unsafe impl[C: RecurrentCell, const STEPS: usize] for SequenceCache<C, STEPS>
     where [C::Input: crate::ZeroBits, C::StepCache: crate::ZeroBits] { x, steps }
