@@ -295,6 +295,16 @@ fn main() {
     if let Some(p) = peak {
         println!("M batch256_fraction_of_peak: {:.3}", gflops[0] / p);
     }
+    // The batched products of M's training step (batch 32): both layers forward, both
+    // weight gradients, and the second layer's input gradient (the first layer's is not
+    // computed), 2 flops per multiply-add; loss, activations, biases and Adam not counted.
+    let m_macs = 784.0 * 128.0 + 128.0 * 10.0;
+    let m_train_flops = 2.0 * workloads::BATCH as f64 * (2.0 * m_macs + 128.0 * 10.0);
+    let m_train_gflops = m_train_flops / (figures[2].1.train_us[0] * 1e-6) / 1e9;
+    println!("M train_products_gflops: {m_train_gflops:.1}");
+    if let Some(p) = peak {
+        println!("M train_products_fraction_of_peak: {:.3}", m_train_gflops / p);
+    }
     for (name, f) in &figures {
         println!("{name} train_final_loss: {:.4}", f.final_loss[0]);
         println!("naive {name} train_final_loss: {:.4}", f.final_loss[1]);
