@@ -4,7 +4,7 @@
 
 use crate::chain::Chain;
 use crate::ctx::TrainCtx;
-use crate::kernel::{InTask, MulAdd, SimdTask, in_best_simd};
+use crate::kernel::{InTask, MulAdd, SimdTask, in_best_simd_wide};
 use crate::layer::{Layer, SampleCaches};
 use crate::named::{Named, Setting, SettingMut, TensorInfo};
 use crate::params::{Params, TensorShape};
@@ -274,6 +274,7 @@ where
     } else {
         B::MIN_TRAIN_ROWS
     };
+    const WIDE: bool = A::WIDE || B::WIDE;
     type BatchCache<const N: usize> =
         ChainCache<A::BatchCache<N>, [A::Output; N], B::BatchCache<N>>;
 
@@ -281,7 +282,7 @@ where
     /// (the layers' kernels inline into it instead of being called one by one).
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
-        in_best_simd(Forward(self, x))
+        in_best_simd_wide(Forward(self, x), Self::WIDE)
     }
 
     #[inline(always)]
@@ -316,12 +317,15 @@ where
         y: &mut [Self::Output; N],
         scratch: &mut Self::BatchCache<N>,
     ) {
-        in_best_simd(ForwardBatch {
-            chain: self,
-            x,
-            y,
-            scratch,
-        });
+        in_best_simd_wide(
+            ForwardBatch {
+                chain: self,
+                x,
+                y,
+                scratch,
+            },
+            Self::WIDE,
+        );
     }
 
     fn forward_train_batch_shared<const N: usize>(
@@ -331,13 +335,16 @@ where
         cache: &mut Self::BatchCache<N>,
         ctx: &mut TrainCtx,
     ) {
-        in_best_simd(TrainForward {
-            chain: self,
-            x,
-            y,
-            cache,
-            ctx,
-        });
+        in_best_simd_wide(
+            TrainForward {
+                chain: self,
+                x,
+                y,
+                cache,
+                ctx,
+            },
+            Self::WIDE,
+        );
     }
 
     fn update_statistics<const N: usize>(&mut self, cache: &Self::BatchCache<N>) {
@@ -354,15 +361,18 @@ where
         dx: &mut [Self::Input; N],
         grads: &mut Self,
     ) {
-        in_best_simd(Backward {
-            chain: self,
-            x,
-            y,
-            cache,
-            dy,
-            dx: Some(dx),
-            grads,
-        });
+        in_best_simd_wide(
+            Backward {
+                chain: self,
+                x,
+                y,
+                cache,
+                dy,
+                dx: Some(dx),
+                grads,
+            },
+            Self::WIDE,
+        );
     }
 
     fn backward_batch_params<const N: usize>(
@@ -373,14 +383,17 @@ where
         dy: &[Self::Output; N],
         grads: &mut Self,
     ) {
-        in_best_simd(Backward {
-            chain: self,
-            x,
-            y,
-            cache,
-            dy,
-            dx: None,
-            grads,
-        });
+        in_best_simd_wide(
+            Backward {
+                chain: self,
+                x,
+                y,
+                cache,
+                dy,
+                dx: None,
+                grads,
+            },
+            Self::WIDE,
+        );
     }
 }

@@ -33,6 +33,12 @@ pub trait Layer: Params + Sized {
     /// samples), the largest of its layers for a chain. A training loop checks its short
     /// last batch against it before it starts.
     const MIN_TRAIN_ROWS: usize = 1;
+    /// Whether this layer's passes gain from AVX-512's 16-float vectors: a chain holding
+    /// such a layer runs its passes (forward, batched forward, training forward, backward)
+    /// in a function compiled with AVX-512F as well where the CPU has it, instead of AVX2
+    /// and FMA alone. The same operations either way, so the same bits. `false` unless a
+    /// layer says otherwise ([`Conv2d`](crate::Conv2d) does); a chain's is its layers' `||`.
+    const WIDE: bool = false;
 
     /// Inference on one sample.
     fn forward(&self, x: &Self::Input) -> Self::Output;

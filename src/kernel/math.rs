@@ -22,6 +22,9 @@ use crate::scalar::Scalar;
 pub(crate) trait MulAdd: Copy {
     /// `a·b + c`.
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T;
+    /// Whether the function this is evaluated in has AVX-512's 32 vector registers of 16
+    /// floats (kernels size their register blocks by it; the arithmetic is the same).
+    const WIDE: bool = false;
 }
 
 /// `a·b + c` as a multiply then an add.
@@ -46,6 +49,21 @@ impl MulAdd for Fused {
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
         num_traits::Float::mul_add(a, b, c)
     }
+}
+
+/// [`Fused`] inside a function compiled with AVX-512F as well: the same arithmetic, and
+/// [`MulAdd::WIDE`].
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FusedWide;
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+impl MulAdd for FusedWide {
+    #[inline(always)]
+    fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
+        num_traits::Float::mul_add(a, b, c)
+    }
+    const WIDE: bool = true;
 }
 
 /// Maximum error in ulps (units in the last place of the correctly rounded result) that

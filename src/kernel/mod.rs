@@ -240,6 +240,9 @@ pub(crate) trait SimdTask {
 /// or inlined into the [`SimdTask`] it runs in. Implemented only inside the crate (sealed).
 #[doc(hidden)]
 pub trait Kernels: sealed::Sealed {
+    /// Whether the task has AVX-512's 32 vector registers of 16 floats (register blocks may
+    /// grow; the arithmetic, and so the bits, stay the same).
+    const WIDE: bool;
     /// Dense forward of one row (`z = bias + Σᵢ x[i]·w[i]`).
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
         w: &[[T; OUT]; IN],
@@ -323,6 +326,7 @@ fn as_f32_mut<T: Scalar>(y: &mut [T]) -> Option<&mut [f32]> {
 }
 
 impl<M: MulAdd> Kernels for InTask<M> {
+    const WIDE: bool = M::WIDE;
     #[inline(always)]
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
         M::mul_add(a, b, c)

@@ -211,5 +211,5 @@ pub(crate) fn run_task<F: super::SimdTask>(task: F) -> F::Output {
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[inline]
 pub(crate) fn run_task_avx512<F: super::SimdTask>(task: F) -> F::Output {
-    task.run::<Fused>()
+    task.run::<super::math::FusedWide>()
 }

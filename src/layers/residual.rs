@@ -273,6 +273,7 @@ where
     F::Input: Scalars<F::Scalar>,
     F::Output: Scalars<F::Scalar>,
 {
+    const WIDE: bool = F::WIDE || S::WIDE;
     type Input = F::Input;
     type Output = F::Output;
     /// Both paths' caches, the sum and the output.
