@@ -303,7 +303,10 @@ fn main() {
     let m_train_gflops = m_train_flops / (figures[2].1.train_us[0] * 1e-6) / 1e9;
     println!("M train_products_gflops: {m_train_gflops:.1}");
     if let Some(p) = peak {
-        println!("M train_products_fraction_of_peak: {:.3}", m_train_gflops / p);
+        println!(
+            "M train_products_fraction_of_peak: {:.3}",
+            m_train_gflops / p
+        );
     }
     for (name, f) in &figures {
         println!("{name} train_final_loss: {:.4}", f.final_loss[0]);
