@@ -814,8 +814,8 @@ conv2d_impl!(impl Layer for Conv2d {
     type Output = [[[T; C_OUT]; W_OUT]; H_OUT];
     type Cache = Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>;
     type BatchCache<const B: usize> = [Conv2dCache<C_IN, C_OUT, H, W, H_OUT, W_OUT, T>; B];
-    /// Measured faster in AVX-512 tasks on the Xeon of `BENCHMARKS.md` (ResNet-8 and KWS
-    /// forward 12–17% faster).
+    /// Faster in AVX-512 tasks, with their wider register tiles (`perf_report`'s MLPerf Tiny
+    /// figures in `BENCHMARKS.md`).
     const WIDE: bool = true;
 
     #[inline]
