@@ -16,6 +16,7 @@ mod fixed_point;
 mod gemm;
 mod heap;
 mod int8;
+mod int8_depthwise;
 mod int8_packed;
 mod int8_requantize;
 pub(crate) mod lane_sums;
@@ -40,6 +41,7 @@ pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field
 #[cfg(feature = "std")]
 pub(crate) use heap::{boxed_with, boxed_zeros};
 pub(crate) use int8::{depthwise_tap_body as depthwise_tap_inline, int8_matvec};
+pub(crate) use int8_depthwise::{DepthwiseImage, SPAN as DEPTHWISE_SPAN, int8_depthwise};
 pub(crate) use int8_packed::{int8_packed_product, packable, packed_index};
 pub(crate) use int8_requantize::{AddParams, int8_add, int8_requantize};
 

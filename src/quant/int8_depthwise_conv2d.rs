@@ -213,6 +213,34 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8DepthwiseConv2d {
         let [sh, _] = O::STRIDE;
         let zero = super::clamp_i8(self.input.zero_point);
         let padding = [zero; C_IN];
+        if C_IN == C_OUT {
+            // Depth multiplier 1 (every MobileNet and DS-CNN): the vectorized kernel.
+            let columns = axis::<O>(1, W, KW);
+            let image = crate::kernel::DepthwiseImage {
+                image: x.as_flattened().as_flattened(),
+                padding: &padding,
+                height: H,
+                width: W,
+                out_width: W_OUT,
+                outputs: H_OUT * W_OUT,
+                stride: O::STRIDE,
+                dilation: O::DILATION,
+                before: [rows.before, columns.before],
+            };
+            let outputs = y.as_flattened_mut();
+            let mut acc = [[0i32; C_OUT]; crate::kernel::DEPTHWISE_SPAN];
+            crate::kernel::int8_depthwise(&image, &self.weights, &mut acc, |first, span| {
+                super::fixed_point::requantize_channels(
+                    span.as_flattened(),
+                    &self.folded_bias,
+                    &self.multipliers,
+                    self.output.zero_point,
+                    self.range,
+                    outputs[first..first + span.len()].as_flattened_mut(),
+                );
+            });
+            return;
+        }
         // Up to 16 output pixels (row-major, across rows) at a time, accumulated in one
         // function compiled for the CPU's best instruction set (the taps inlined), then
         // requantized together.
