@@ -199,13 +199,14 @@ pub(crate) mod vnni {
 }
 
 /// Whether the AVX-512 VNNI int8 kernel may run: the AVX-512 level is in use and the CPU has
-/// VNNI and BW.
+/// VNNI, BW and VL.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn use_vnni() -> bool {
     super::dispatch::simd_level() == super::dispatch::SimdLevel::Avx512
         && std::is_x86_feature_detected!("avx512vnni")
         && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vl")
 }
 
 /// `acc[r] = Σ_k w[r·K + k] · x[k]` (`K = x.len()`, `w.len() ≥ acc.len() · K`); `sums[r]` is

@@ -89,11 +89,51 @@ fn product_body<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) 
     }
 }
 
+/// `product_body` over `n` contiguous inputs of length `k` (`x` holds `n · k` values, `acc`
+/// `n` rows of outputs), four at a time.
+#[inline(always)]
+fn rows_body(
+    x: &[i8],
+    k: usize,
+    acc: &mut [i32],
+    mut product: impl FnMut([&[i8]; 4], &mut [i32]),
+    mut one: impl FnMut(&[i8], &mut [i32]),
+) {
+    let n = x.len() / k;
+    let rows = acc.len() / n;
+    let mut p = 0;
+    while p + 4 <= n {
+        let xs = [
+            &x[p * k..(p + 1) * k],
+            &x[(p + 1) * k..(p + 2) * k],
+            &x[(p + 2) * k..(p + 3) * k],
+            &x[(p + 3) * k..(p + 4) * k],
+        ];
+        product(xs, &mut acc[p * rows..(p + 4) * rows]);
+        p += 4;
+    }
+    while p < n {
+        one(&x[p * k..(p + 1) * k], &mut acc[p * rows..(p + 1) * rows]);
+        p += 1;
+    }
+}
+
 /// The portable kernel.
 pub(crate) mod portable {
     /// See `product_body`.
     pub(crate) fn product<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
         super::product_body(xs, packed, acc);
+    }
+
+    /// See `rows_body`.
+    pub(crate) fn rows(x: &[i8], k: usize, packed: &[i8], acc: &mut [i32]) {
+        super::rows_body(
+            x,
+            k,
+            acc,
+            |xs, acc| super::product_body(xs, packed, acc),
+            |x, acc| super::product_body([x], packed, acc),
+        );
     }
 }
 
@@ -124,6 +164,7 @@ pub(crate) mod avx2 {
 
     /// See `product_body`.
     #[target_feature(enable = "avx2,fma")]
+    #[inline]
     pub(crate) fn product<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
         let k = xs[0].len();
         let rows = acc.len() / P;
@@ -166,6 +207,18 @@ pub(crate) mod avx2 {
             super::block_body(xs, weights, 16 * block, width, acc);
         }
     }
+
+    /// See `rows_body`.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn rows(x: &[i8], k: usize, packed: &[i8], acc: &mut [i32]) {
+        super::rows_body(
+            x,
+            k,
+            acc,
+            |xs, acc| product(xs, packed, acc),
+            |x, acc| product([x], packed, acc),
+        );
+    }
 }
 
 /// The AVX-512 VNNI kernel: per 64-byte block, one `vpdpbusd` per pixel adds a quad of inputs
@@ -183,11 +236,33 @@ pub(crate) mod vnni {
         unsafe { _mm512_loadu_si512(w.as_ptr().cast()) }
     }
 
+    /// `total + Σ_j w[j·width + lane] · (x[j] + 128)` in the first `width` lanes (the last
+    /// `k % 4` inputs of a block, `w` its `[r][width]` tail), kept in a register: a store
+    /// followed by a masked reload of the same lanes would stall on store forwarding.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn add_tail(mut total: __m512i, w: &[i8], x: &[i8], width: usize) -> __m512i {
+        let mask: __mmask16 = if width >= 16 {
+            0xffff
+        } else {
+            ((1u32 << width) - 1) as u16
+        };
+        for (j, &xj) in x.iter().enumerate() {
+            let row = &w[width * j..width * j + width];
+            // SAFETY: the mask reads the `width` bytes of `row`.
+            let wj = _mm512_cvtepi8_epi32(unsafe { _mm_maskz_loadu_epi8(mask, row.as_ptr()) });
+            let product = _mm512_mullo_epi32(wj, _mm512_set1_epi32(xj as i32 + 128));
+            total = _mm512_add_epi32(total, product);
+        }
+        total
+    }
+
     /// See `product_body`; `sums[o]` is row `o`'s `Σ_i w[o][i]`. The inputs are read 64 bytes
     /// (16 quads) at a time, flipped to unsigned once, and each quad is broadcast by a
     /// permutation; one input serves four blocks of 16 outputs per step (four independent
     /// accumulations, which hide the instruction's latency), four inputs one block.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    #[inline]
     pub(crate) fn product<const P: usize>(
         xs: [&[i8]; P],
         packed: &[i8],
@@ -243,18 +318,18 @@ pub(crate) mod vnni {
                     _mm512_loadu_si512(sums[first..].as_ptr().cast())
                 });
                 let full = k / 4 * 4;
+                let tail = &packed[(block + g) * 16 * k + 16 * full..(block + g + 1) * 16 * k];
                 for (p, total) in totals.iter().enumerate() {
                     let out = &mut acc[p * rows + first..p * rows + first + 16];
+                    // The correction took 128 · Σ w of the tail too: its inputs count + 128.
+                    let sum = add_tail(total[g], tail, &xs[p][full..], 16);
                     // SAFETY: `out` has 16 writable i32; the store is unaligned.
                     unsafe {
                         _mm512_storeu_si512(
                             out.as_mut_ptr().cast(),
-                            _mm512_sub_epi32(total[g], correction),
+                            _mm512_sub_epi32(sum, correction),
                         )
                     };
-                    // The correction took 128 · Σ w of the tail too: its inputs count + 128.
-                    let tail = &packed[(block + g) * 16 * k + 16 * full..(block + g + 1) * 16 * k];
-                    super::add_tail(out, tail, &xs[p][full..], 128, 16);
                 }
             }
             block += group;
@@ -264,8 +339,20 @@ pub(crate) mod vnni {
         }
     }
 
+    /// See `rows_body`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    pub(crate) fn rows(x: &[i8], k: usize, packed: &[i8], sums: &[i32], acc: &mut [i32]) {
+        super::rows_body(
+            x,
+            k,
+            acc,
+            |xs, acc| product(xs, packed, sums, acc),
+            |x, acc| product([x], packed, sums, acc),
+        );
+    }
+
     /// The last block, `rows % 16` outputs wide: masked loads and stores.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
     #[inline]
     fn partial_block<const P: usize>(xs: [&[i8]; P], packed: &[i8], sums: &[i32], acc: &mut [i32]) {
         let k = xs[0].len();
@@ -317,15 +404,11 @@ pub(crate) mod vnni {
         });
         for (p, total) in totals.iter().enumerate() {
             let out = &mut acc[p * rows + first..p * rows + rows];
+            let sum = add_tail(*total, &weights[width * full..], &xs[p][full..], width);
             // SAFETY: the mask writes the `width` entries of `out`.
             unsafe {
-                _mm512_mask_storeu_epi32(
-                    out.as_mut_ptr(),
-                    lanes,
-                    _mm512_sub_epi32(*total, correction),
-                )
+                _mm512_mask_storeu_epi32(out.as_mut_ptr(), lanes, _mm512_sub_epi32(sum, correction))
             };
-            super::add_tail(out, &weights[width * full..], &xs[p][full..], 128, width);
         }
     }
 }
@@ -355,7 +438,7 @@ pub(crate) fn int8_packed_product<const P: usize>(
     );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if super::int8::use_vnni() {
-        // SAFETY: the CPU has AVX-512F, BW and VNNI (checked by `use_vnni`).
+        // SAFETY: the CPU has AVX-512F, BW, VL and VNNI (checked by `use_vnni`).
         unsafe { vnni::product(xs, packed, sums, acc) };
         return;
     }
@@ -367,6 +450,35 @@ pub(crate) fn int8_packed_product<const P: usize>(
     }
     let _ = sums;
     portable::product(xs, packed, acc);
+}
+
+/// [`int8_packed_product`] for `acc.len() / rows` inputs of length `k` stored one after the
+/// other in `x` (the pixels of a 1×1 convolution), in one call.
+#[inline]
+pub(crate) fn int8_packed_rows(x: &[i8], k: usize, packed: &[i8], sums: &[i32], acc: &mut [i32]) {
+    let n = x.len().checked_div(k).unwrap_or(0);
+    assert!(
+        n > 0 && x.len() == n * k && acc.len().is_multiple_of(n),
+        "int8_packed_rows: sizes"
+    );
+    let rows = acc.len() / n;
+    assert!(
+        packable(rows, k) && packed.len() >= rows * k && sums.len() >= rows,
+        "int8_packed_rows: sizes"
+    );
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::int8::use_vnni() {
+        // SAFETY: the CPU has AVX-512F, BW, VL and VNNI (checked by `use_vnni`).
+        unsafe { vnni::rows(x, k, packed, sums, acc) };
+        return;
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::dispatch::use_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked by `use_avx2_fma`).
+        unsafe { avx2::rows(x, k, packed, acc) };
+        return;
+    }
+    portable::rows(x, k, packed, acc);
 }
 
 #[cfg(test)]
@@ -402,6 +514,10 @@ mod tests {
             (128, 784),
             (64, 576),
             (16, 1156),
+            (8, 27),
+            (24, 10),
+            (8, 3),
+            (40, 75),
         ] {
             for extreme in [false, true] {
                 let w: Vec<i8> = (0..rows * k)
@@ -447,8 +563,9 @@ mod tests {
                     }
                     if std::is_x86_feature_detected!("avx512vnni")
                         && std::is_x86_feature_detected!("avx512bw")
+                        && std::is_x86_feature_detected!("avx512vl")
                     {
-                        // SAFETY: the CPU has AVX-512F, BW and VNNI (checked just above).
+                        // SAFETY: the CPU has AVX-512F, BW, VL and VNNI (checked just above).
                         unsafe { vnni::product(four, &packed, &sums, &mut got) };
                         assert_eq!(got, expected, "vnni {rows}x{k}");
                         // SAFETY: as above.
@@ -458,6 +575,37 @@ mod tests {
                 }
                 int8_packed_product(four, &packed, &sums, &mut got);
                 assert_eq!(got, expected, "dispatched {rows}x{k}");
+                // Contiguous inputs: 4 (one group) and 3 (the single path) of the 4.
+                let contiguous: Vec<i8> = xs.concat();
+                for n in [4, 3] {
+                    let x = &contiguous[..n * k];
+                    let want = &expected[..n * rows];
+                    let mut got = vec![0i32; n * rows];
+                    portable::rows(x, k, &packed, &mut got);
+                    assert_eq!(got, want, "portable rows {n} {rows}x{k}");
+                    int8_packed_rows(x, k, &packed, &sums, &mut got);
+                    assert_eq!(got, want, "dispatched rows {n} {rows}x{k}");
+                    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                    {
+                        if std::is_x86_feature_detected!("avx2")
+                            && std::is_x86_feature_detected!("fma")
+                        {
+                            got.fill(0);
+                            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                            unsafe { avx2::rows(x, k, &packed, &mut got) };
+                            assert_eq!(got, want, "avx2 rows {n} {rows}x{k}");
+                        }
+                        if std::is_x86_feature_detected!("avx512vnni")
+                            && std::is_x86_feature_detected!("avx512bw")
+                            && std::is_x86_feature_detected!("avx512vl")
+                        {
+                            got.fill(0);
+                            // SAFETY: the CPU has AVX-512F, BW, VL and VNNI (checked above).
+                            unsafe { vnni::rows(x, k, &packed, &sums, &mut got) };
+                            assert_eq!(got, want, "vnni rows {n} {rows}x{k}");
+                        }
+                    }
+                }
             }
         }
     }

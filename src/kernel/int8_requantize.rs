@@ -400,13 +400,38 @@ mod tests {
         let mut next = random();
         for n in [1, 2, 4, 5, 8, 15, 16, 17, 31, 33, 64, 100] {
             for _ in 0..50 {
-                let acc: Vec<i32> = (0..n).map(|_| (next() as i32) >> (next() % 24)).collect();
-                let bias: Vec<i32> = (0..n).map(|_| (next() as i32) >> 12).collect();
+                let mut value = || match next() % 16 {
+                    0 => i32::MIN,
+                    1 => i32::MAX,
+                    2 => (next() % 3) as i32 - 1,
+                    3..=8 => (next() % 4001) as i32 - 2000,
+                    _ => (next() as i32) >> (next() % 24),
+                };
+                let acc: Vec<i32> = (0..n).map(|_| value()).collect();
+                let bias: Vec<i32> = (0..n)
+                    .map(|_| {
+                        if next().is_multiple_of(4) {
+                            0
+                        } else {
+                            (next() as i32) >> 12
+                        }
+                    })
+                    .collect();
                 let m: Vec<QuantizedMultiplier> = (0..n)
                     .map(|_| {
                         QuantizedMultiplier::new(
-                            (next() as i32) & i32::MAX,
-                            (next() % 36) as i32 - 31,
+                            // Powers of two and their neighbours put products exactly on
+                            // the rounding ties.
+                            match next() % 8 {
+                                0 => next() as i32,
+                                1 => i32::MIN + (next() % 2) as i32,
+                                2 => i32::MAX,
+                                3 => 1 << 30,
+                                4 => (1 << 30) + (1 << 29),
+                                5 => -(1 << 30),
+                                _ => (next() as i32) & i32::MAX,
+                            },
+                            (next() % 40) as i32 - 33,
                         )
                     })
                     .collect();

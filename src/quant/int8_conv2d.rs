@@ -286,6 +286,19 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
             if KH == 1 && KW == 1 && y0 >= 0 && x0 >= 0 && (y0 as usize) < H && (x0 as usize) < W {
                 return false;
             }
+            if dw == 1
+                && y0 >= 0
+                && x0 >= 0
+                && y0 as usize + (KH - 1) * dh < H
+                && x0 as usize + KW <= W
+            {
+                // Inside the image: each filter row is KW contiguous pixels.
+                let (y0, x0) = (y0 as usize, x0 as usize);
+                for (u, patch_row) in patch.iter_mut().enumerate() {
+                    patch_row.copy_from_slice(&x[y0 + u * dh][x0..x0 + KW]);
+                }
+                return true;
+            }
             for (u, patch_row) in patch.iter_mut().enumerate() {
                 let iy = y0 + (u * dh) as isize;
                 for (v, tap) in patch_row.iter_mut().enumerate() {
@@ -313,9 +326,29 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
         let total = H_OUT * W_OUT;
         let at = |pixel: usize| (pixel / W_OUT, pixel % W_OUT);
         let mut start = 0;
+        // A 1×1 filter at stride 1 without padding reads the image row by row: each span's
+        // inputs are contiguous, one kernel call.
+        let contiguous = Self::PACKED
+            && KH == 1
+            && KW == 1
+            && O::STRIDE == [1, 1]
+            && H_OUT == H
+            && W_OUT == W
+            && rows.before == 0
+            && columns.before == 0;
         while start < total {
             let span = (total - start).min(SPAN);
             let mut p = 0;
+            if contiguous {
+                crate::kernel::int8_packed_rows(
+                    &x.as_flattened().as_flattened()[start * C_IN..(start + span) * C_IN],
+                    C_IN,
+                    weights,
+                    &self.weight_sums,
+                    acc[..span].as_flattened_mut(),
+                );
+                p = span;
+            }
             if Self::PACKED {
                 // Four output pixels per pass share each load of the weights.
                 while p + 4 <= span {
