@@ -358,14 +358,23 @@ impl<const OUT: usize> crate::kernel::SimdTask for ExactPass<'_, OUT> {
     #[inline(always)]
     fn run<M: crate::kernel::MulAdd>(self) {
         let (low, high) = (self.range[0] as i32, self.range[1] as i32);
+        // 1.5 · 2^52: an integer-valued f64 v with |v| < 2^51 added to it lands on the
+        // integer grid of [2^52, 2^53), so its bits minus this constant's bits are v (as i64).
+        // All in f64 and bit operations, which vectorize (a saturating `as i32` does not).
+        const GRID: f64 = 6_755_399_441_055_744.0;
+        let (min, max) = (i32::MIN as f64, i32::MAX as f64);
+        let zero = self.zero_point as f64;
         for o in 0..OUT {
             let x = self.acc[o].wrapping_add(self.bias[o]) as f64 * self.scales[o];
             // Truncation, then the half away from zero (exact: x − t is exact in f64); out of
             // the i32 range the result saturates, as the integer form does.
-            let t = x.clamp(i32::MIN as f64, i32::MAX as f64) as i32;
-            let fraction = x - t as f64;
-            let rounded = t.saturating_add((fraction >= 0.5) as i32 - (fraction <= -0.5) as i32);
-            self.out[o] = rounded.wrapping_add(self.zero_point).clamp(low, high) as i8;
+            let t = x.trunc();
+            let fraction = x - t;
+            let step = (fraction >= 0.5) as i32 as f64 - (fraction <= -0.5) as i32 as f64;
+            let rounded = (t + step).clamp(min, max);
+            // `rounded.wrapping_add(zero_point)` of the integer form.
+            let shifted = ((rounded + zero + GRID).to_bits() as i64 - GRID.to_bits() as i64) as i32;
+            self.out[o] = shifted.clamp(low, high) as i8;
         }
     }
 }
@@ -393,6 +402,9 @@ mod tests {
             let requantize: [Requantize; 32] = core::array::from_fn(|o| {
                 let real = if round % 2 == 0 && o % 3 == 0 {
                     0.5
+                } else if round % 5 == 1 && o % 4 == 1 {
+                    // Products far beyond the i32 range: the saturating edge.
+                    3e5
                 } else {
                     (next() % 10_000) as f64 / 5e5 + 1e-6
                 };
