@@ -61,6 +61,32 @@ impl DepthwiseImage<'_> {
         }
     }
 
+    /// The tap pixels of output pixels `first + p` for each `p < taps.len()`: pointers to the
+    /// first of each pixel's `C` channels (in the image or the padding pixel), computed once
+    /// per span for all its channel blocks.
+    #[inline(always)]
+    fn fill_taps<const C: usize, const KH: usize, const KW: usize>(
+        &self,
+        first: usize,
+        taps: &mut [[[*const i8; KW]; KH]],
+    ) {
+        let offsets = self.offsets::<C, KH, KW>();
+        let mut windows = self.windows(first);
+        for pixel in taps.iter_mut() {
+            match windows.next::<C, KH, KW>() {
+                // In bounds: the window lies inside the image (checked by `Windows::next`).
+                Window::Inside(base) => {
+                    for (row, offsets) in pixel.iter_mut().zip(&offsets) {
+                        for (tap, &offset) in row.iter_mut().zip(offsets) {
+                            *tap = base.wrapping_add(offset);
+                        }
+                    }
+                }
+                Window::Edge(taps) => *pixel = taps,
+            }
+        }
+    }
+
     /// The taps of a window from `(y0, x0)` that reaches outside the image: each a pointer
     /// to the first of its `C` channels, in the image or the padding pixel.
     #[inline(never)]
@@ -122,44 +148,49 @@ impl Windows<'_, '_> {
     }
 }
 
-/// The pixel of tap `(u, v)` of `window`.
-#[inline(always)]
-fn tap<const KH: usize, const KW: usize>(
-    window: &Window<KH, KW>,
-    offsets: &[[usize; KW]; KH],
-    u: usize,
-    v: usize,
-) -> *const i8 {
-    match window {
-        // In bounds: the window lies inside the image (checked by `Windows::next`).
-        Window::Inside(base) => base.wrapping_add(offsets[u][v]),
-        Window::Edge(taps) => taps[u][v],
-    }
-}
+/// Tap pointers of a span's pixels.
+type SpanTaps<const KH: usize, const KW: usize> = [[[*const i8; KW]; KH]; SPAN];
 
-/// The portable body of one span: `acc[p][c]` for output pixels `first + p`.
+/// The portable body of one block of channels `c0..c1` for a span's pixels (`taps` from
+/// `fill_taps`).
 #[inline(always)]
-fn span_body<const C: usize, const KH: usize, const KW: usize>(
-    image: &DepthwiseImage,
+fn block_body<const C: usize, const KH: usize, const KW: usize>(
+    taps: &[[[*const i8; KW]; KH]],
     weights: &[[[i8; C]; KW]; KH],
-    first: usize,
+    c0: usize,
     acc: &mut [[i32; C]],
 ) {
-    let offsets = image.offsets::<C, KH, KW>();
-    let mut windows = image.windows(first);
-    for out in acc.iter_mut() {
-        let window = windows.next::<C, KH, KW>();
-        out.fill(0);
-        for (u, weight_row) in weights.iter().enumerate() {
-            for (v, w) in weight_row.iter().enumerate() {
-                let tap = tap(&window, &offsets, u, v);
-                // SAFETY: `tap` points at C readable values (see `Windows::next`).
-                let pixel: &[i8; C] = unsafe { &*tap.cast::<[i8; C]>() };
-                for ((a, &x), &w) in out.iter_mut().zip(pixel).zip(w) {
-                    *a = a.wrapping_add(x as i32 * w as i32);
+    for (out, pixel_taps) in acc.iter_mut().zip(taps) {
+        out[c0..].fill(0);
+        for (row, weight_row) in pixel_taps.iter().zip(weights) {
+            for (&tap, w) in row.iter().zip(weight_row) {
+                for c in c0..C {
+                    // SAFETY: `tap` points at C readable values (see `fill_taps`) and c < C.
+                    let x = unsafe { *tap.add(c) };
+                    out[c] = out[c].wrapping_add(x as i32 * w[c] as i32);
                 }
             }
         }
+    }
+}
+
+/// Calls `block(taps, first, acc)` for each span (the span's taps filled once), then
+/// `done(first, span)`.
+#[inline(always)]
+fn spans<const C: usize, const KH: usize, const KW: usize>(
+    image: &DepthwiseImage,
+    acc: &mut [[i32; C]; SPAN],
+    mut block: impl FnMut(&[[[*const i8; KW]; KH]], &mut [[i32; C]]),
+    mut done: impl FnMut(usize, &[[i32; C]]),
+) {
+    let mut taps: SpanTaps<KH, KW> = [[[image.padding.as_ptr(); KW]; KH]; SPAN];
+    let mut first = 0;
+    while first < image.outputs {
+        let span = (image.outputs - first).min(SPAN);
+        image.fill_taps::<C, KH, KW>(first, &mut taps[..span]);
+        block(&taps[..span], &mut acc[..span]);
+        done(first, &acc[..span]);
+        first += span;
     }
 }
 
@@ -172,15 +203,14 @@ pub(crate) mod portable {
         image: &DepthwiseImage,
         weights: &[[[i8; C]; KW]; KH],
         acc: &mut [[i32; C]; SPAN],
-        mut done: impl FnMut(usize, &[[i32; C]]),
+        done: impl FnMut(usize, &[[i32; C]]),
     ) {
-        let mut first = 0;
-        while first < image.outputs {
-            let span = (image.outputs - first).min(SPAN);
-            span_body(image, weights, first, &mut acc[..span]);
-            done(first, &acc[..span]);
-            first += span;
-        }
+        spans(
+            image,
+            acc,
+            |taps, acc| block_body(taps, weights, 0, acc),
+            done,
+        );
     }
 }
 
@@ -194,23 +224,20 @@ pub(crate) mod avx2 {
     /// 8 weights as int32 lanes with zero upper halves (`w as u16`).
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) fn weight_lanes(w: &[i8]) -> __m256i {
-        let mut lanes = [0i32; 8];
-        for (l, &w) in lanes.iter_mut().zip(&w[..8]) {
-            *l = w as i16 as u16 as i32;
-        }
-        // SAFETY: `lanes` is 32 readable bytes.
-        unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) }
+    fn weight_lanes(w: &[i8]) -> __m256i {
+        // SAFETY: `w` has at least 8 readable bytes (the slice below checks it).
+        let bytes = unsafe { _mm_loadl_epi64(w[..8].as_ptr().cast()) };
+        // Sign-extend to 16 bits, then zero-extend those to 32: `w as u16`.
+        _mm256_cvtepu16_epi32(_mm_cvtepi8_epi16(bytes))
     }
 
-    /// One block of 8 channels from `c0` for the span's pixels.
+    /// One block of 8 channels from `c0` for a span's pixels.
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) fn block<const C: usize, const KH: usize, const KW: usize>(
-        image: &DepthwiseImage,
+        taps: &[[[*const i8; KW]; KH]],
         weights: &[[[i8; C]; KW]; KH],
         c0: usize,
-        first: usize,
         acc: &mut [[i32; C]],
     ) {
         let mut w = [[_mm256_setzero_si256(); KW]; KH];
@@ -219,14 +246,10 @@ pub(crate) mod avx2 {
                 *l = weight_lanes(&weights[c0..c0 + 8]);
             }
         }
-        let offsets = image.offsets::<C, KH, KW>();
-        let mut windows = image.windows(first);
-        for out in acc.iter_mut() {
-            let window = windows.next::<C, KH, KW>();
+        for (out, pixel_taps) in acc.iter_mut().zip(taps) {
             let mut sum = _mm256_setzero_si256();
-            for (u, w) in w.iter().enumerate() {
-                for (v, &w) in w.iter().enumerate() {
-                    let tap = tap(&window, &offsets, u, v);
+            for (row, w) in pixel_taps.iter().zip(&w) {
+                for (&tap, &w) in row.iter().zip(w) {
                     // SAFETY: `tap` points at C readable values and c0 + 8 ≤ C.
                     let x = _mm256_cvtepi8_epi32(unsafe {
                         _mm_loadl_epi64(tap.add(c0).cast::<__m128i>())
@@ -239,55 +262,29 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// The last `C % 8` channels of the span (portable arithmetic).
-    #[inline(always)]
-    pub(super) fn rest<const C: usize, const KH: usize, const KW: usize>(
-        image: &DepthwiseImage,
-        weights: &[[[i8; C]; KW]; KH],
-        c0: usize,
-        first: usize,
-        acc: &mut [[i32; C]],
-    ) {
-        let offsets = image.offsets::<C, KH, KW>();
-        let mut windows = image.windows(first);
-        for out in acc.iter_mut() {
-            let window = windows.next::<C, KH, KW>();
-            out[c0..].fill(0);
-            for (u, weight_row) in weights.iter().enumerate() {
-                for (v, w) in weight_row.iter().enumerate() {
-                    let tap = tap(&window, &offsets, u, v);
-                    for c in c0..C {
-                        // SAFETY: `tap` points at C readable values and c < C.
-                        let x = unsafe { *tap.add(c) };
-                        out[c] = out[c].wrapping_add(x as i32 * w[c] as i32);
-                    }
-                }
-            }
-        }
-    }
-
     /// See [`int8_depthwise`](super::int8_depthwise).
     #[target_feature(enable = "avx2")]
     pub(crate) fn depthwise<const C: usize, const KH: usize, const KW: usize>(
         image: &DepthwiseImage,
         weights: &[[[i8; C]; KW]; KH],
         acc: &mut [[i32; C]; SPAN],
-        mut done: impl FnMut(usize, &[[i32; C]]),
+        done: impl FnMut(usize, &[[i32; C]]),
     ) {
-        let mut first = 0;
-        while first < image.outputs {
-            let span = (image.outputs - first).min(SPAN);
-            let mut c0 = 0;
-            while c0 + 8 <= C {
-                block(image, weights, c0, first, &mut acc[..span]);
-                c0 += 8;
-            }
-            if c0 < C {
-                rest(image, weights, c0, first, &mut acc[..span]);
-            }
-            done(first, &acc[..span]);
-            first += span;
-        }
+        spans(
+            image,
+            acc,
+            |taps, acc| {
+                let mut c0 = 0;
+                while c0 + 8 <= C {
+                    block(taps, weights, c0, acc);
+                    c0 += 8;
+                }
+                if c0 < C {
+                    block_body(taps, weights, c0, acc);
+                }
+            },
+            done,
+        );
     }
 }
 
@@ -298,14 +295,13 @@ pub(crate) mod vnni {
     use super::*;
     use core::arch::x86_64::*;
 
-    /// One block of 16 channels from `c0` for the span's pixels.
+    /// One block of 16 channels from `c0` for a span's pixels.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]
     fn block<const C: usize, const KH: usize, const KW: usize>(
-        image: &DepthwiseImage,
+        taps: &[[[*const i8; KW]; KH]],
         weights: &[[[i8; C]; KW]; KH],
         c0: usize,
-        first: usize,
         acc: &mut [[i32; C]],
     ) {
         let mut w = [[_mm512_setzero_si512(); KW]; KH];
@@ -317,14 +313,10 @@ pub(crate) mod vnni {
                 *l = _mm512_cvtepu16_epi32(_mm256_cvtepi8_epi16(bytes));
             }
         }
-        let offsets = image.offsets::<C, KH, KW>();
-        let mut windows = image.windows(first);
-        for out in acc.iter_mut() {
-            let window = windows.next::<C, KH, KW>();
+        for (out, pixel_taps) in acc.iter_mut().zip(taps) {
             let mut sum = _mm512_setzero_si512();
-            for (u, w) in w.iter().enumerate() {
-                for (v, &w) in w.iter().enumerate() {
-                    let tap = tap(&window, &offsets, u, v);
+            for (row, w) in pixel_taps.iter().zip(&w) {
+                for (&tap, &w) in row.iter().zip(w) {
                     // SAFETY: `tap` points at C readable values and c0 + 16 ≤ C.
                     let x = _mm512_cvtepi8_epi32(unsafe {
                         _mm_loadu_si128(tap.add(c0).cast::<__m128i>())
@@ -343,26 +335,27 @@ pub(crate) mod vnni {
         image: &DepthwiseImage,
         weights: &[[[i8; C]; KW]; KH],
         acc: &mut [[i32; C]; SPAN],
-        mut done: impl FnMut(usize, &[[i32; C]]),
+        done: impl FnMut(usize, &[[i32; C]]),
     ) {
-        let mut first = 0;
-        while first < image.outputs {
-            let span = (image.outputs - first).min(SPAN);
-            let mut c0 = 0;
-            while c0 + 16 <= C {
-                block(image, weights, c0, first, &mut acc[..span]);
-                c0 += 16;
-            }
-            if c0 + 8 <= C {
-                super::avx2::block(image, weights, c0, first, &mut acc[..span]);
-                c0 += 8;
-            }
-            if c0 < C {
-                super::avx2::rest(image, weights, c0, first, &mut acc[..span]);
-            }
-            done(first, &acc[..span]);
-            first += span;
-        }
+        spans(
+            image,
+            acc,
+            |taps, acc| {
+                let mut c0 = 0;
+                while c0 + 16 <= C {
+                    block(taps, weights, c0, acc);
+                    c0 += 16;
+                }
+                if c0 + 8 <= C {
+                    super::avx2::block(taps, weights, c0, acc);
+                    c0 += 8;
+                }
+                if c0 < C {
+                    block_body(taps, weights, c0, acc);
+                }
+            },
+            done,
+        );
     }
 }
 

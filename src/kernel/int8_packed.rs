@@ -276,8 +276,13 @@ pub(crate) mod vnni {
         let flip = _mm512_set1_epi8(-128);
         let mut block = 0;
         while block < blocks {
-            let group = if P == 1 { (blocks - block).min(4) } else { 1 };
-            let mut totals = [[_mm512_setzero_si512(); 4]; P];
+            const GROUP: usize = 8;
+            let group = if P == 1 {
+                (blocks - block).min(GROUP)
+            } else {
+                1
+            };
+            let mut totals = [[_mm512_setzero_si512(); GROUP]; P];
             let mut chunk = 0;
             while chunk * 16 < quads {
                 let count = (quads - chunk * 16).min(16);
