@@ -368,7 +368,7 @@ impl<const OUT: usize> crate::kernel::SimdTask for ExactPass<'_, OUT> {
             let x = self.acc[o].wrapping_add(self.bias[o]) as f64 * self.scales[o];
             // Truncation, then the half away from zero (exact: x − t is exact in f64); out of
             // the i32 range the result saturates, as the integer form does.
-            let t = x.trunc();
+            let t = num_traits::float::FloatCore::trunc(x);
             let fraction = x - t;
             let step = (fraction >= 0.5) as i32 as f64 - (fraction <= -0.5) as i32 as f64;
             let rounded = (t + step).clamp(min, max);
