@@ -150,6 +150,90 @@ pub(crate) mod avx512 {
         )
     }
 
+    /// The per-lane constants of [`Rescale::apply`] for 16 channels.
+    #[derive(Clone, Copy)]
+    struct Rescale {
+        left: __m512i,
+        /// The multipliers of the even and the odd lanes, each in the low half of a 64-bit
+        /// lane.
+        multiplier: [__m512i; 2],
+        /// Per 64-bit lane (even, odd): the rounding constant, the correction for negative
+        /// high parts, and the total right shift `31 + right`.
+        round: [__m512i; 2],
+        negative: [__m512i; 2],
+        shift: [__m512i; 2],
+    }
+
+    impl Rescale {
+        /// From each lane's multiplier and shift (no multiplier may be `i32::MIN`: see
+        /// `apply`).
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        fn new(m: __m512i, s: __m512i) -> Rescale {
+            let zero = _mm512_setzero_si512();
+            let left = _mm512_max_epi32(s, zero);
+            let right = _mm512_min_epi32(
+                _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
+                _mm512_set1_epi32(31),
+            );
+            let low = _mm512_set1_epi64(0xffff_ffff);
+            let rights = [_mm512_and_si512(right, low), _mm512_srli_epi64::<32>(right)];
+            let round = rights.map(|r| {
+                // 2^30, plus 2^(r + 30) where r ≥ 1.
+                let extra = _mm512_sllv_epi64(
+                    _mm512_set1_epi64(1),
+                    _mm512_add_epi64(r, _mm512_set1_epi64(30)),
+                );
+                let some = _mm512_cmpgt_epi64_mask(r, zero);
+                _mm512_add_epi64(
+                    _mm512_set1_epi64(1 << 30),
+                    _mm512_maskz_mov_epi64(some, extra),
+                )
+            });
+            let negative = rights.map(|r| {
+                _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(r, zero), _mm512_set1_epi64(1 << 31))
+            });
+            let shift = rights.map(|r| _mm512_add_epi64(r, _mm512_set1_epi64(31)));
+            Rescale {
+                left,
+                multiplier: [m, _mm512_srli_epi64::<32>(m)],
+                round,
+                negative,
+                shift,
+            }
+        }
+
+        /// `MultiplyByQuantizedMultiplier` on 16 lanes, with both roundings in one 64-bit
+        /// step. With `a = x << left`, `p = a · m`: gemmlowp's doubling high multiply is
+        /// `h = ⌊(p + 2^30) / 2^31⌋` and its rounding division `⌊(h + 2^(r−1) − [h < 0]) /
+        /// 2^r⌋` (r ≥ 1), so the result is `⌊(p + 2^30 + 2^(r+30) − 2^31 · [p < −2^30]) /
+        /// 2^(31+r)⌋` (nested floor divisions by positive integers compose), and `h` itself
+        /// when r = 0. Exact unless `a = m = i32::MIN` (gemmlowp saturates that product),
+        /// which a multiplier other than `i32::MIN` rules out.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        fn apply(&self, x: __m512i) -> __m512i {
+            let a = _mm512_sllv_epi32(x, self.left);
+            let halves = [a, _mm512_srli_epi64::<32>(a)];
+            let threshold = _mm512_set1_epi64(-(1 << 30));
+            let mut out = [_mm512_setzero_si512(); 2];
+            for (half, o) in out.iter_mut().enumerate() {
+                let p = _mm512_mul_epi32(halves[half], self.multiplier[half]);
+                let sum = _mm512_add_epi64(p, self.round[half]);
+                let sum = _mm512_mask_sub_epi64(
+                    sum,
+                    _mm512_cmplt_epi64_mask(p, threshold),
+                    sum,
+                    self.negative[half],
+                );
+                *o = _mm512_srav_epi64(sum, self.shift[half]);
+            }
+            // The low halves of the even and the odd results, interleaved back.
+            let pick = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+            _mm512_permutex2var_epi32(out[0], pick, out[1])
+        }
+    }
+
     /// `count` (≤ 16) lanes of `v` (already within int8) stored as bytes.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     #[inline]
@@ -164,7 +248,8 @@ pub(crate) mod avx512 {
     }
 
     /// See `requantize_body`: per block of 16 channels, the bias and multipliers are loaded
-    /// once for all rows.
+    /// once for all rows. No multiplier may be `i32::MIN` (see [`Rescale::apply`]; the
+    /// dispatcher sends such layers to the AVX2 build).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(crate) fn requantize(
         acc: &[i32],
@@ -211,6 +296,7 @@ pub(crate) mod avx512 {
                 _mm512_permutexvar_epi32(repeat, _mm512_permutex2var_epi32(p0, even, zero_pairs));
             let shift =
                 _mm512_permutexvar_epi32(repeat, _mm512_permutex2var_epi32(p0, odd, zero_pairs));
+            let rescale = Rescale::new(multiplier, shift);
             let total = rows * c;
             let mut at = 0;
             while at < total {
@@ -225,7 +311,7 @@ pub(crate) mod avx512 {
                     unsafe { _mm512_maskz_loadu_epi32(mask, acc.as_ptr().add(at)) },
                     b,
                 );
-                let v = _mm512_add_epi32(multiply(x, multiplier, shift), zero);
+                let v = _mm512_add_epi32(rescale.apply(x), zero);
                 store(
                     &mut out[at..at + count],
                     _mm512_min_epi32(_mm512_max_epi32(v, low), high),
@@ -264,6 +350,7 @@ pub(crate) mod avx512 {
             };
             let multiplier = _mm512_permutex2var_epi32(p0, even, p1);
             let shift = _mm512_permutex2var_epi32(p0, odd, p1);
+            let rescale = Rescale::new(multiplier, shift);
             for row in 0..rows {
                 let at = row * c + o;
                 // SAFETY: entries at .. at + count of `acc` are in bounds (acc.len() ≥ rows·c).
@@ -271,7 +358,7 @@ pub(crate) mod avx512 {
                     unsafe { _mm512_maskz_loadu_epi32(lanes, acc.as_ptr().add(at)) },
                     b,
                 );
-                let v = _mm512_add_epi32(multiply(x, multiplier, shift), zero);
+                let v = _mm512_add_epi32(rescale.apply(x), zero);
                 store(
                     &mut out[at..at + count],
                     _mm512_min_epi32(_mm512_max_epi32(v, low), high),
@@ -284,12 +371,56 @@ pub(crate) mod avx512 {
     /// See `add_body`.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(crate) fn add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
-        let n = out.len();
-        assert!(first.len() >= n && second.len() >= n, "add: sizes");
         let broadcast =
             |m: QuantizedMultiplier| (_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
         let ((m1, s1), (m2, s2), (mo, so)) =
             (broadcast(p.first), broadcast(p.second), broadcast(p.output));
+        if [p.first, p.second, p.output]
+            .iter()
+            .all(|m| m.multiplier != i32::MIN)
+        {
+            // One 64-bit rounding step per multiplier (see `Rescale::apply`).
+            let (r1, r2, ro) = (
+                Rescale::new(m1, s1),
+                Rescale::new(m2, s2),
+                Rescale::new(mo, so),
+            );
+            add_with(
+                first,
+                second,
+                p,
+                out,
+                |x| r1.apply(x),
+                |x| r2.apply(x),
+                |x| ro.apply(x),
+            );
+        } else {
+            add_with(
+                first,
+                second,
+                p,
+                out,
+                |x| multiply(x, m1, s1),
+                |x| multiply(x, m2, s2),
+                |x| multiply(x, mo, so),
+            );
+        }
+    }
+
+    /// `add` with the three rescalings given.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn add_with(
+        first: &[i8],
+        second: &[i8],
+        p: &AddParams,
+        out: &mut [i8],
+        first_scale: impl Fn(__m512i) -> __m512i,
+        second_scale: impl Fn(__m512i) -> __m512i,
+        output_scale: impl Fn(__m512i) -> __m512i,
+    ) {
+        let n = out.len();
+        assert!(first.len() >= n && second.len() >= n, "add: sizes");
         let (z1, z2, zo) = (
             _mm512_set1_epi32(p.first_zero),
             _mm512_set1_epi32(p.second_zero),
@@ -317,8 +448,8 @@ pub(crate) mod avx512 {
             };
             let a = _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(a, z1));
             let b = _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(b, z2));
-            let sum = _mm512_add_epi32(multiply(a, m1, s1), multiply(b, m2, s2));
-            let v = _mm512_add_epi32(multiply(sum, mo, so), zo);
+            let sum = _mm512_add_epi32(first_scale(a), second_scale(b));
+            let v = _mm512_add_epi32(output_scale(sum), zo);
             store(
                 &mut out[i..],
                 _mm512_min_epi32(_mm512_max_epi32(v, low), high),
@@ -350,7 +481,7 @@ pub(crate) fn int8_requantize(
 ) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        if use_avx512() {
+        if use_avx512() && m.iter().all(|m| m.multiplier != i32::MIN) {
             // SAFETY: the CPU has AVX-512F, BW and VL (checked by `use_avx512`).
             return unsafe { avx512::requantize(acc, bias, m, zero, range, out) };
         }
@@ -435,6 +566,9 @@ mod tests {
                         )
                     })
                     .collect();
+                // The AVX-512 build is not meant for a multiplier of i32::MIN (the
+                // dispatcher checks); every other value is.
+                let no_min = m.iter().all(|q| q.multiplier != i32::MIN);
                 let zero = (next() % 256) as i32 - 128;
                 let range = [-100, 120];
                 let expected: Vec<i8> = (0..n)
@@ -456,6 +590,7 @@ mod tests {
                     }
                     if std::is_x86_feature_detected!("avx512bw")
                         && std::is_x86_feature_detected!("avx512vl")
+                        && no_min
                     {
                         // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
                         unsafe { avx512::requantize(&acc, &bias, &m, zero, range, &mut got) };
@@ -483,6 +618,7 @@ mod tests {
                 #[cfg(all(feature = "std", target_arch = "x86_64"))]
                 if std::is_x86_feature_detected!("avx512bw")
                     && std::is_x86_feature_detected!("avx512vl")
+                    && no_min
                 {
                     // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
                     unsafe { avx512::requantize(&rows_acc, &bias, &m, zero, range, &mut rows_got) };
