@@ -259,8 +259,9 @@ pub(crate) mod vnni {
 
     /// See `product_body`; `sums[o]` is row `o`'s `Σ_i w[o][i]`. The inputs are read 64 bytes
     /// (16 quads) at a time, flipped to unsigned once, and each quad is broadcast by a
-    /// permutation; one input serves four blocks of 16 outputs per step (four independent
-    /// accumulations, which hide the instruction's latency), four inputs one block.
+    /// permutation; one input serves up to eight blocks of 16 outputs per step (independent
+    /// accumulations, which hide the instruction's latency), several inputs two blocks (each
+    /// permutation then feeds two multiply-adds; four blocks spill registers).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
     #[inline]
     pub(crate) fn product<const P: usize>(
@@ -280,7 +281,7 @@ pub(crate) mod vnni {
             let group = if P == 1 {
                 (blocks - block).min(GROUP)
             } else {
-                1
+                (blocks - block).min(2)
             };
             let mut totals = [[_mm512_setzero_si512(); GROUP]; P];
             let mut chunk = 0;
