@@ -82,10 +82,104 @@ pub(crate) mod portable {
     }
 }
 
-/// The bodies compiled with AVX2.
+/// AVX2: 8 values per step (what an AVX2-only CPU such as the Zen 3 runs); channels past the
+/// last multiple of 8, and tensors of fewer than 8 channels, take the portable arithmetic.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod avx2 {
     use super::*;
+    use core::arch::x86_64::*;
+
+    /// The per-lane constants of [`multiply`] for 8 channels.
+    #[derive(Clone, Copy)]
+    struct Lanes {
+        left: __m256i,
+        /// The multipliers, and those of the odd lanes moved to the even positions.
+        multiplier: __m256i,
+        odd_multiplier: __m256i,
+        right: __m256i,
+        /// `2^right − 1` and half of it.
+        mask: __m256i,
+        half: __m256i,
+    }
+
+    /// The constants for each lane's multiplier and shift.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn lanes(multiplier: [i32; 8], shift: [i32; 8]) -> Lanes {
+        // SAFETY: both arrays are 32 readable bytes.
+        let (m, s) = unsafe {
+            (
+                _mm256_loadu_si256(multiplier.as_ptr().cast()),
+                _mm256_loadu_si256(shift.as_ptr().cast()),
+            )
+        };
+        let zero = _mm256_setzero_si256();
+        let right = _mm256_min_epi32(
+            _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero),
+            _mm256_set1_epi32(31),
+        );
+        let mask = _mm256_sub_epi32(
+            _mm256_sllv_epi32(_mm256_set1_epi32(1), right),
+            _mm256_set1_epi32(1),
+        );
+        Lanes {
+            left: _mm256_max_epi32(s, zero),
+            multiplier: m,
+            odd_multiplier: _mm256_srli_epi64::<32>(m),
+            right,
+            mask,
+            half: _mm256_srli_epi32::<1>(mask),
+        }
+    }
+
+    /// `MultiplyByQuantizedMultiplier` on 8 lanes. The doubling high multiply is
+    /// `⌊(a·m + 2^30) / 2^31⌋` (gemmlowp's nudge and truncation, for either sign): bits
+    /// 31..62 of the 64-bit sum, which a logical shift extracts as well as an arithmetic one
+    /// (AVX2 has no 64-bit arithmetic shift). `a = m = i32::MIN` saturates when `SATURATE`
+    /// (the caller passes false only when no multiplier is `i32::MIN`).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn multiply<const SATURATE: bool>(x: __m256i, l: &Lanes) -> __m256i {
+        let a = _mm256_sllv_epi32(x, l.left);
+        let half = _mm256_set1_epi64x(1 << 30);
+        let even = _mm256_add_epi64(_mm256_mul_epi32(a, l.multiplier), half);
+        let odd = _mm256_add_epi64(
+            _mm256_mul_epi32(_mm256_srli_epi64::<32>(a), l.odd_multiplier),
+            half,
+        );
+        let mut h = _mm256_blend_epi32::<0b1010_1010>(
+            _mm256_srli_epi64::<31>(even),
+            _mm256_slli_epi64::<1>(odd),
+        );
+        if SATURATE {
+            let min = _mm256_set1_epi32(i32::MIN);
+            let both = _mm256_and_si256(
+                _mm256_cmpeq_epi32(a, min),
+                _mm256_cmpeq_epi32(l.multiplier, min),
+            );
+            h = _mm256_blendv_epi8(h, _mm256_set1_epi32(i32::MAX), both);
+        }
+        // Rounding division by 2^right, ties away from zero.
+        let remainder = _mm256_and_si256(h, l.mask);
+        let threshold = _mm256_sub_epi32(l.half, _mm256_srai_epi32::<31>(h));
+        let shifted = _mm256_srav_epi32(h, l.right);
+        // The comparison is −1 where the remainder passes the threshold.
+        _mm256_sub_epi32(shifted, _mm256_cmpgt_epi32(remainder, threshold))
+    }
+
+    /// 8 values already within int8, stored as bytes.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn store(out: &mut [i8], v: __m256i) {
+        let words = _mm256_packs_epi32(v, v);
+        let bytes = _mm256_packs_epi16(words, words);
+        let both = _mm_unpacklo_epi32(
+            _mm256_castsi256_si128(bytes),
+            _mm256_extracti128_si256::<1>(bytes),
+        );
+        // SAFETY: `out[..8]` is 8 writable bytes (the slice checks it).
+        unsafe { _mm_storel_epi64(out[..8].as_mut_ptr().cast(), both) };
+    }
 
     /// See `requantize_body`.
     #[target_feature(enable = "avx2,fma")]
@@ -97,13 +191,126 @@ pub(crate) mod avx2 {
         range: [i8; 2],
         out: &mut [i8],
     ) {
-        requantize_body(acc, bias, m, zero, range, out);
+        if m.iter().any(|q| q.multiplier == i32::MIN) {
+            requantize_lanes::<true>(acc, bias, m, zero, range, out);
+        } else {
+            requantize_lanes::<false>(acc, bias, m, zero, range, out);
+        }
+    }
+
+    /// `requantize`, per block of 8 channels for all rows.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn requantize_lanes<const SATURATE: bool>(
+        acc: &[i32],
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        zero: i32,
+        range: [i8; 2],
+        out: &mut [i8],
+    ) {
+        let c = bias.len();
+        assert!(
+            c > 0 && m.len() >= c && out.len().is_multiple_of(c) && acc.len() >= out.len(),
+            "requantize: sizes"
+        );
+        let rows = out.len() / c;
+        let (zero_lanes, low, high) = (
+            _mm256_set1_epi32(zero),
+            _mm256_set1_epi32(range[0] as i32),
+            _mm256_set1_epi32(range[1] as i32),
+        );
+        let blocks = c / 8;
+        for block in 0..blocks {
+            let o = 8 * block;
+            let l = lanes(
+                core::array::from_fn(|j| m[o + j].multiplier),
+                core::array::from_fn(|j| m[o + j].shift),
+            );
+            // SAFETY: bias has c ≥ o + 8 entries.
+            let b = unsafe { _mm256_loadu_si256(bias[o..o + 8].as_ptr().cast()) };
+            for row in 0..rows {
+                let at = row * c + o;
+                // SAFETY: acc has at least rows · c ≥ at + 8 entries (the slice checks it).
+                let x = unsafe { _mm256_loadu_si256(acc[at..at + 8].as_ptr().cast()) };
+                let v =
+                    _mm256_add_epi32(multiply::<SATURATE>(_mm256_add_epi32(x, b), &l), zero_lanes);
+                store(
+                    &mut out[at..at + 8],
+                    _mm256_min_epi32(_mm256_max_epi32(v, low), high),
+                );
+            }
+        }
+        let first = 8 * blocks;
+        if first < c {
+            let (low, high) = (range[0] as i32, range[1] as i32);
+            for row in 0..rows {
+                for o in first..c {
+                    let q = m[o];
+                    let v = apply_branch_free(
+                        acc[row * c + o].wrapping_add(bias[o]),
+                        q.multiplier,
+                        q.shift,
+                    )
+                    .wrapping_add(zero);
+                    out[row * c + o] = v.clamp(low, high) as i8;
+                }
+            }
+        }
     }
 
     /// See `add_body`.
     #[target_feature(enable = "avx2,fma")]
     pub(crate) fn add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
-        add_body(first, second, p, out);
+        if [p.first, p.second, p.output]
+            .iter()
+            .any(|q| q.multiplier == i32::MIN)
+        {
+            add_lanes::<true>(first, second, p, out);
+        } else {
+            add_lanes::<false>(first, second, p, out);
+        }
+    }
+
+    /// `add`, 8 values per step, the tail portable.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn add_lanes<const SATURATE: bool>(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
+        let n = out.len();
+        assert!(first.len() >= n && second.len() >= n, "add: sizes");
+        let broadcast = |q: QuantizedMultiplier| lanes([q.multiplier; 8], [q.shift; 8]);
+        let (l1, l2, lo) = (broadcast(p.first), broadcast(p.second), broadcast(p.output));
+        let (z1, z2, zo) = (
+            _mm256_set1_epi32(p.first_zero),
+            _mm256_set1_epi32(p.second_zero),
+            _mm256_set1_epi32(p.output_zero),
+        );
+        let (low, high) = (
+            _mm256_set1_epi32(p.range[0] as i32),
+            _mm256_set1_epi32(p.range[1] as i32),
+        );
+        let full = n / 8 * 8;
+        let mut i = 0;
+        while i < full {
+            // SAFETY: bytes i .. i + 8 of both operands are in bounds (i + 8 ≤ n; the slices
+            // check it).
+            let (a, b) = unsafe {
+                (
+                    _mm256_cvtepi8_epi32(_mm_loadl_epi64(first[i..i + 8].as_ptr().cast())),
+                    _mm256_cvtepi8_epi32(_mm_loadl_epi64(second[i..i + 8].as_ptr().cast())),
+                )
+            };
+            let a = _mm256_slli_epi32::<{ ADD_LEFT_SHIFT as i32 }>(_mm256_sub_epi32(a, z1));
+            let b = _mm256_slli_epi32::<{ ADD_LEFT_SHIFT as i32 }>(_mm256_sub_epi32(b, z2));
+            let sum = _mm256_add_epi32(multiply::<SATURATE>(a, &l1), multiply::<SATURATE>(b, &l2));
+            let v = _mm256_add_epi32(multiply::<SATURATE>(sum, &lo), zo);
+            store(
+                &mut out[i..i + 8],
+                _mm256_min_epi32(_mm256_max_epi32(v, low), high),
+            );
+            i += 8;
+        }
+        add_body(&first[full..n], &second[full..n], p, &mut out[full..]);
     }
 }
 
