@@ -152,14 +152,90 @@ pub(crate) mod avx2 {
         _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
     }
 
-    /// Four int8 as int16, repeated: `[x0, x1, x2, x3] × 4`.
+    /// Quad `lane` of a chunk of inputs widened to int16, repeated four times (one 8-byte
+    /// broadcast load).
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn quad(x: &[i8]) -> __m256i {
-        let q = u64::from_le_bytes([x[0] as u8, 0, x[1] as u8, 0, x[2] as u8, 0, x[3] as u8, 0]);
-        // Sign-extend each byte to its 16-bit slot.
-        let v = _mm256_set1_epi64x(q as i64);
-        _mm256_srai_epi16::<8>(_mm256_slli_epi16::<8>(v))
+    fn quad(wide: &[i16; 64], lane: usize) -> __m256i {
+        let four = &wide[4 * lane..4 * lane + 4];
+        // SAFETY: `four` is 8 readable bytes; the read is unaligned.
+        _mm256_set1_epi64x(unsafe { core::ptr::read_unaligned(four.as_ptr().cast::<i64>()) })
+    }
+
+    /// One block of `4·Q` outputs (`Q` quarters of 4) from `first`: per quad, each quarter's
+    /// 16 weights widened to int16 and multiplied by the input quad (`vpmaddwd`), two
+    /// half-sums per output summed at the end. The inputs are widened to int16 64 at a time.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn block<const P: usize, const Q: usize>(
+        xs: [&[i8]; P],
+        weights: &[i8],
+        first: usize,
+        acc: &mut [i32],
+    ) {
+        let k = xs[0].len();
+        let rows = acc.len() / P;
+        let width = 4 * Q;
+        let quads = k / 4;
+        let full = 4 * quads;
+        // Per pixel, per quarter: 8 lanes holding two half-sums per output.
+        let mut sums = [[_mm256_setzero_si256(); Q]; P];
+        let mut wide = [[0i16; 64]; P];
+        let mut chunk = 0;
+        while chunk * 16 < quads {
+            let count = (quads - chunk * 16).min(16);
+            for (w, x) in wide.iter_mut().zip(xs.iter()) {
+                let mut bytes = [0i8; 64];
+                bytes[..4 * count].copy_from_slice(&x[64 * chunk..64 * chunk + 4 * count]);
+                for (part, out) in bytes.chunks_exact(16).zip(w.chunks_exact_mut(16)) {
+                    // SAFETY: `part` is 16 readable bytes, `out` 32 writable ones.
+                    unsafe {
+                        _mm256_storeu_si256(out.as_mut_ptr().cast(), widen(part));
+                    }
+                }
+            }
+            for lane in 0..count {
+                let q = chunk * 16 + lane;
+                let w = &weights[q * 4 * width..(q + 1) * 4 * width];
+                let mut quarters = [_mm256_setzero_si256(); Q];
+                for (j, quarter) in quarters.iter_mut().enumerate() {
+                    *quarter = widen(&w[16 * j..16 * j + 16]);
+                }
+                for (p, wide) in wide.iter().enumerate() {
+                    let xq = quad(wide, lane);
+                    for (s, &wq) in sums[p].iter_mut().zip(&quarters) {
+                        *s = _mm256_add_epi32(*s, _mm256_madd_epi16(wq, xq));
+                    }
+                }
+            }
+            chunk += 1;
+        }
+        for (p, s) in sums.iter().enumerate() {
+            let quarter = |j: usize| if j < Q { s[j] } else { _mm256_setzero_si256() };
+            // hadd pairs: [o0 o1 | o4 o5 | o2 o3 | o6 o7] order within 128-bit halves.
+            let low = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(
+                quarter(0),
+                quarter(1),
+            ));
+            let high = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(
+                quarter(2),
+                quarter(3),
+            ));
+            let mut lanes = [0i32; 16];
+            // SAFETY: `lanes` has 16 writable i32 (two stores of 8, unaligned).
+            unsafe {
+                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), low);
+                _mm256_storeu_si256(lanes.as_mut_ptr().add(8).cast(), high);
+            }
+            super::add_tail(
+                &mut lanes,
+                &weights[width * full..],
+                &xs[p][full..],
+                0,
+                width,
+            );
+            acc[p * rows + first..p * rows + first + width].copy_from_slice(&lanes[..width]);
+        }
     }
 
     /// See `product_body`.
@@ -168,43 +244,19 @@ pub(crate) mod avx2 {
     pub(crate) fn product<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
         let k = xs[0].len();
         let rows = acc.len() / P;
-        for block in 0..rows / 16 {
-            let weights = &packed[block * 16 * k..(block + 1) * 16 * k];
-            // Per pixel, per quarter of the block: 8 lanes holding two half-sums per output.
-            let mut sums = [[_mm256_setzero_si256(); 4]; P];
-            let full = k / 4 * 4;
-            for (q, w) in weights[..16 * full].chunks_exact(64).enumerate() {
-                let quarters = [
-                    widen(&w[0..16]),
-                    widen(&w[16..32]),
-                    widen(&w[32..48]),
-                    widen(&w[48..64]),
-                ];
-                for (p, x) in xs.iter().enumerate() {
-                    let xq = quad(&x[4 * q..4 * q + 4]);
-                    for (s, &wq) in sums[p].iter_mut().zip(&quarters) {
-                        *s = _mm256_add_epi32(*s, _mm256_madd_epi16(wq, xq));
-                    }
-                }
-            }
-            for (p, s) in sums.iter().enumerate() {
-                // hadd pairs: [o0 o1 | o4 o5 | o2 o3 | o6 o7] order within 128-bit halves.
-                let low = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(s[0], s[1]));
-                let high = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_hadd_epi32(s[2], s[3]));
-                let out = &mut acc[p * rows + block * 16..p * rows + block * 16 + 16];
-                // SAFETY: `out` has 16 writable i32 (two stores of 8, unaligned).
-                unsafe {
-                    _mm256_storeu_si256(out.as_mut_ptr().cast(), low);
-                    _mm256_storeu_si256(out.as_mut_ptr().add(8).cast(), high);
-                }
-                super::add_tail(out, &weights[16 * full..], &xs[p][full..], 0, 16);
-            }
+        for b in 0..rows / 16 {
+            block::<P, 4>(xs, &packed[b * 16 * k..(b + 1) * 16 * k], 16 * b, acc);
         }
         if !rows.is_multiple_of(16) {
-            let block = rows / 16;
+            let b = rows / 16;
             let width = rows % 16;
-            let weights = &packed[block * 16 * k..block * 16 * k + width * k];
-            super::block_body(xs, weights, 16 * block, width, acc);
+            let weights = &packed[b * 16 * k..b * 16 * k + width * k];
+            match width {
+                4 => block::<P, 1>(xs, weights, 16 * b, acc),
+                8 => block::<P, 2>(xs, weights, 16 * b, acc),
+                12 => block::<P, 3>(xs, weights, 16 * b, acc),
+                _ => super::block_body(xs, weights, 16 * b, width, acc),
+            }
         }
     }
 
@@ -524,6 +576,9 @@ mod tests {
             (24, 10),
             (8, 3),
             (40, 75),
+            (12, 7),
+            (20, 9),
+            (10, 130),
         ] {
             for extreme in [false, true] {
                 let w: Vec<i8> = (0..rows * k)
