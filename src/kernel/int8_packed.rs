@@ -332,7 +332,7 @@ pub(crate) mod vnni {
             if P > 1 && P.is_multiple_of(2) && blocks - block == 1 {
                 // A lone block: two pixels per permutation instead.
                 let w = &packed[block * 16 * k..(block + 1) * 16 * k];
-                pairs_block(xs, w, &sums[block * 16..block * 16 + 16], block * 16, acc);
+                pairs_block::<P, 2>(xs, w, &sums[block * 16..block * 16 + 16], block * 16, acc);
                 break;
             }
             const GROUP: usize = 8;
@@ -398,7 +398,11 @@ pub(crate) mod vnni {
             }
             block += group;
         }
-        if !rows.is_multiple_of(16) {
+        if rows % 16 == 8 && P > 1 && P.is_multiple_of(2) {
+            let first = rows - 8;
+            let w = &packed[first * k..rows * k];
+            pairs_block::<P, 1>(xs, w, &sums[first..rows], first, acc);
+        } else if !rows.is_multiple_of(16) {
             partial_block(xs, packed, sums, acc);
         }
     }
@@ -415,20 +419,22 @@ pub(crate) mod vnni {
         );
     }
 
-    /// One full block of 16 outputs from `first` for an even number of pixels, two pixels
-    /// per permutation: a register holds 8 quads of two pixels (one per 256-bit half), one
-    /// permutation broadcasts quad `q` of each pixel to its half, and two `vpdpbusd` multiply
-    /// it by outputs 0–7 and 8–15 (their 32 weight bytes broadcast to both halves). A lone
-    /// block otherwise needs one permutation per pixel and multiply-add.
+    /// One block of `8·HALVES` outputs from `first` (16, or a last block of 8) for an even
+    /// number of pixels, two pixels per permutation: a register holds 8 quads of two pixels (one per 256-bit half), one
+    /// permutation broadcasts quad `q` of each pixel to its half, and one `vpdpbusd` per half
+    /// multiplies it by outputs 0–7 (and 8–15), their 32 weight bytes broadcast to both
+    /// halves. A lone block otherwise needs one permutation per pixel and multiply-add, and a
+    /// block of 8 leaves half of each register idle.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
     #[inline]
-    fn pairs_block<const P: usize>(
+    fn pairs_block<const P: usize, const HALVES: usize>(
         xs: [&[i8]; P],
         w: &[i8],
         sums: &[i32],
         first: usize,
         acc: &mut [i32],
     ) {
+        let width = 8 * HALVES;
         let k = xs[0].len();
         let rows = acc.len() / P;
         let quads = k / 4;
@@ -436,7 +442,7 @@ pub(crate) mod vnni {
         let flip = _mm512_set1_epi8(-128);
         let halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
         // totals[pair][half]: outputs 0–7 and 8–15, the pair's first pixel in the low lanes.
-        let mut totals = [[_mm512_setzero_si512(); 2]; P];
+        let mut totals = [[_mm512_setzero_si512(); HALVES]; P];
         let mut chunk = 0;
         while chunk * 8 < quads {
             let count = (quads - chunk * 8).min(8);
@@ -461,47 +467,50 @@ pub(crate) mod vnni {
             for lane in 0..count {
                 let index = _mm512_add_epi32(_mm512_set1_epi32(lane as i32), halves);
                 let q = chunk * 8 + lane;
-                let quad = &w[64 * q..64 * q + 64];
-                // SAFETY: `quad` is 64 readable bytes: two loads of 32.
-                let (low, high) = unsafe {
-                    (
-                        _mm512_broadcast_i64x4(_mm256_loadu_si256(quad.as_ptr().cast())),
-                        _mm512_broadcast_i64x4(_mm256_loadu_si256(quad.as_ptr().add(32).cast())),
-                    )
-                };
+                let quad = &w[4 * width * q..4 * width * (q + 1)];
+                let mut weights = [_mm512_setzero_si512(); HALVES];
+                for (h, half) in weights.iter_mut().enumerate() {
+                    // SAFETY: `quad` holds 32 readable bytes per half.
+                    *half = _mm512_broadcast_i64x4(unsafe {
+                        _mm256_loadu_si256(quad.as_ptr().add(32 * h).cast())
+                    });
+                }
                 for (total, input) in totals.iter_mut().zip(inputs.iter()).take(P / 2) {
                     let b = _mm512_permutexvar_epi32(index, *input);
-                    total[0] = _mm512_dpbusd_epi32(total[0], b, low);
-                    total[1] = _mm512_dpbusd_epi32(total[1], b, high);
+                    for (t, &half) in total.iter_mut().zip(weights.iter()) {
+                        *t = _mm512_dpbusd_epi32(*t, b, half);
+                    }
                 }
             }
             chunk += 1;
         }
-        // SAFETY: `sums` has 16 entries: two loads of 8.
-        let (low_sums, high_sums) = unsafe {
-            (
-                _mm256_loadu_si256(sums.as_ptr().cast()),
-                _mm256_loadu_si256(sums.as_ptr().add(8).cast()),
-            )
-        };
-        let low_correction = _mm512_slli_epi32::<7>(_mm512_broadcast_i64x4(low_sums));
-        let high_correction = _mm512_slli_epi32::<7>(_mm512_broadcast_i64x4(high_sums));
-        let tail = &w[16 * full..16 * k];
+        let mut corrections = [_mm512_setzero_si512(); HALVES];
+        for (h, c) in corrections.iter_mut().enumerate() {
+            // SAFETY: `sums` has `width` = 8·HALVES entries: 8 from 8·h.
+            let eight = unsafe { _mm256_loadu_si256(sums.as_ptr().add(8 * h).cast()) };
+            *c = _mm512_slli_epi32::<7>(_mm512_broadcast_i64x4(eight));
+        }
+        let tail = &w[width * full..width * k];
         for (pair, total) in totals.iter().enumerate().take(P / 2) {
-            let low = _mm512_sub_epi32(total[0], low_correction);
-            let high = _mm512_sub_epi32(total[1], high_correction);
-            // The first pixel's 16 outputs are the low halves, the second's the high ones.
-            let pixels = [
-                _mm512_shuffle_i64x2::<0b01_00_01_00>(low, high),
-                _mm512_shuffle_i64x2::<0b11_10_11_10>(low, high),
-            ];
+            let low = _mm512_sub_epi32(total[0], corrections[0]);
+            // The first pixel's outputs are the low halves, the second's the high ones.
+            let pixels = if HALVES == 2 {
+                let high = _mm512_sub_epi32(total[HALVES - 1], corrections[HALVES - 1]);
+                [
+                    _mm512_shuffle_i64x2::<0b01_00_01_00>(low, high),
+                    _mm512_shuffle_i64x2::<0b11_10_11_10>(low, high),
+                ]
+            } else {
+                [low, _mm512_shuffle_i64x2::<0b11_10_11_10>(low, low)]
+            };
+            let lanes: __mmask16 = if HALVES == 2 { 0xffff } else { 0x00ff };
             for (j, &sum) in pixels.iter().enumerate() {
                 let p = 2 * pair + j;
                 // The correction took 128 · Σ w of the tail too: its inputs count + 128.
-                let sum = add_tail(sum, tail, &xs[p][full..], 16);
-                let out = &mut acc[p * rows + first..p * rows + first + 16];
-                // SAFETY: `out` has 16 writable i32; the store is unaligned.
-                unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), sum) };
+                let sum = add_tail(sum, tail, &xs[p][full..], width);
+                let out = &mut acc[p * rows + first..p * rows + first + width];
+                // SAFETY: the mask writes the `width` entries of `out`.
+                unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr(), lanes, sum) };
             }
         }
     }
