@@ -5,8 +5,11 @@
 //! Every `unsafe` block carries a `// SAFETY:` line. The module holds the Dense products over
 //! a batch of rows (`dense.rs`), the vectorizable `f32` transcendentals (`math.rs`), their
 //! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and heap construction
-//! (`heap.rs`: in place through `Zeros::zeros_in_place`, and zeroed behind [`ZeroBits`]). Each AVX2+FMA kernel is tested against its
-//! portable twin (`accuracy.rs`, `tests.rs`).
+//! (`heap.rs`: in place through `Zeros::zeros_in_place`, and zeroed behind [`ZeroBits`]),
+//! and the int8 kernels (`int8.rs`, `int8_packed.rs`, `int8_depthwise.rs`,
+//! `int8_requantize.rs`: portable, AVX2 and AVX-512 builds with the same bits). Each vector
+//! kernel is tested against its portable twin (`accuracy.rs`, `tests.rs`, and each int8
+//! file's own tests).
 
 pub(crate) mod adam;
 mod dense;

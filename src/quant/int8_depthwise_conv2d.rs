@@ -241,9 +241,9 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8DepthwiseConv2d {
             });
             return;
         }
-        // Up to 16 output pixels (row-major, across rows) at a time, accumulated in one
-        // function compiled for the CPU's best instruction set (the taps inlined), then
-        // requantized together.
+        // A depth multiplier above 1: up to 16 output pixels (row-major, across rows) at a
+        // time, accumulated in one function compiled for the CPU's best instruction set (the
+        // taps inlined), then requantized together.
         const SPAN: usize = 16;
         let mut acc = [[0i32; C_OUT]; SPAN];
         let outputs = y.as_flattened_mut();
