@@ -18,22 +18,6 @@ fn matvec_body(x: &[i8], w: &[i8], acc: &mut [i32]) {
     }
 }
 
-/// `acc[o] += taps[o] · pixel[o / M]` with `M = taps.len() / pixel.len()` (a depthwise
-/// convolution's tap), inlined into the caller (a `SimdTask` compiles it for the CPU).
-#[inline(always)]
-pub(crate) fn depthwise_tap_body(pixel: &[i8], taps: &[i8], acc: &mut [i32]) {
-    if pixel.len() == taps.len() {
-        for ((a, &t), &p) in acc.iter_mut().zip(taps).zip(pixel) {
-            *a = a.wrapping_add(t as i32 * p as i32);
-        }
-    } else {
-        let m = taps.len() / pixel.len().max(1);
-        for (o, (a, &t)) in acc.iter_mut().zip(taps).enumerate() {
-            *a = a.wrapping_add(t as i32 * pixel[o / m] as i32);
-        }
-    }
-}
-
 /// The portable kernels.
 pub(crate) mod portable {
     /// See `matvec_body`.

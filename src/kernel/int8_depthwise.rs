@@ -1,19 +1,20 @@
-//! The int8 depthwise convolution with depth multiplier 1: for every output pixel and channel
-//! `c`, `Σ_{u,v} w[u][v][c] · x[tap (u, v)][c]` in int32 (a tap outside the image reads the
-//! padding pixel, the input zero point in every channel).
+//! The int8 depthwise convolution: for every output pixel and output channel `o`,
+//! `Σ_{u,v} w[u][v][o] · x[tap (u, v)][o / M]` in int32 (depth multiplier `M = C_OUT / C_IN`;
+//! a tap outside the image reads the padding pixel, the input zero point in every channel).
 //!
-//! The vector builds keep a block of channels in the lanes (16 with AVX-512, 8 with AVX2),
+//! With `M = 1` (every MobileNet and DS-CNN) the vector builds keep a block of channels in the lanes (16 with AVX-512, 8 with AVX2),
 //! the block's `KH × KW` weights widened once per call, and per tap sign-extend 16 (or 8)
 //! input bytes to int32 (`vpmovsxbd`) and multiply-add them with `vpmaddwd` against weights
 //! whose upper 16 bits are zero: the upper halves of the sign-extended inputs (0 or −1) then
 //! meet a zero weight, so each lane gets exactly `x · w` (AVX-512 VNNI fuses the addition:
-//! `vpdpwssd`). Every build gives the same wrapping int32 sums, so the results are exact.
+//! `vpdpwssd`). Other multipliers take the portable loop. Every build gives the same wrapping
+//! int32 sums, so the results are exact.
 
 /// The image a depthwise layer reads and where its taps fall.
 pub(crate) struct DepthwiseImage<'a> {
-    /// `height · width · channels` int8, channels-last.
+    /// `height · width · C_IN` int8, channels-last.
     pub(crate) image: &'a [i8],
-    /// One pixel of padding values (`channels` int8).
+    /// One pixel of padding values (`C_IN` int8).
     pub(crate) padding: &'a [i8],
     /// Input rows and columns.
     pub(crate) height: usize,
@@ -151,22 +152,25 @@ impl Windows<'_, '_> {
 /// Tap pointers of a span's pixels.
 type SpanTaps<const KH: usize, const KW: usize> = [[[*const i8; KW]; KH]; SPAN];
 
-/// The portable body of one block of channels `c0..c1` for a span's pixels (`taps` from
-/// `fill_taps`).
+/// The portable body of output channels `c0..C` for a span's pixels (`taps` from
+/// `fill_taps`, pixels of `C_IN` channels; output channel `c` reads input channel
+/// `c / (C / C_IN)`).
 #[inline(always)]
-fn block_body<const C: usize, const KH: usize, const KW: usize>(
+fn block_body<const C_IN: usize, const C: usize, const KH: usize, const KW: usize>(
     taps: &[[[*const i8; KW]; KH]],
     weights: &[[[i8; C]; KW]; KH],
     c0: usize,
     acc: &mut [[i32; C]],
 ) {
+    let multiplier = C / C_IN;
     for (out, pixel_taps) in acc.iter_mut().zip(taps) {
         out[c0..].fill(0);
         for (row, weight_row) in pixel_taps.iter().zip(weights) {
             for (&tap, w) in row.iter().zip(weight_row) {
                 for c in c0..C {
-                    // SAFETY: `tap` points at C readable values (see `fill_taps`) and c < C.
-                    let x = unsafe { *tap.add(c) };
+                    // SAFETY: `tap` points at C_IN readable values (see `fill_taps`) and
+                    // c / multiplier < C_IN.
+                    let x = unsafe { *tap.add(c / multiplier) };
                     out[c] = out[c].wrapping_add(x as i32 * w[c] as i32);
                 }
             }
@@ -177,7 +181,7 @@ fn block_body<const C: usize, const KH: usize, const KW: usize>(
 /// Calls `block(taps, first, acc)` for each span (the span's taps filled once), then
 /// `done(first, span)`.
 #[inline(always)]
-fn spans<const C: usize, const KH: usize, const KW: usize>(
+fn spans<const C_IN: usize, const C: usize, const KH: usize, const KW: usize>(
     image: &DepthwiseImage,
     acc: &mut [[i32; C]; SPAN],
     mut block: impl FnMut(&[[[*const i8; KW]; KH]], &mut [[i32; C]]),
@@ -187,7 +191,7 @@ fn spans<const C: usize, const KH: usize, const KW: usize>(
     let mut first = 0;
     while first < image.outputs {
         let span = (image.outputs - first).min(SPAN);
-        image.fill_taps::<C, KH, KW>(first, &mut taps[..span]);
+        image.fill_taps::<C_IN, KH, KW>(first, &mut taps[..span]);
         block(&taps[..span], &mut acc[..span]);
         done(first, &acc[..span]);
         first += span;
@@ -199,16 +203,16 @@ pub(crate) mod portable {
     use super::*;
 
     /// See [`int8_depthwise`](super::int8_depthwise).
-    pub(crate) fn depthwise<const C: usize, const KH: usize, const KW: usize>(
+    pub(crate) fn depthwise<const C_IN: usize, const C: usize, const KH: usize, const KW: usize>(
         image: &DepthwiseImage,
         weights: &[[[i8; C]; KW]; KH],
         acc: &mut [[i32; C]; SPAN],
         done: impl FnMut(usize, &[[i32; C]]),
     ) {
-        spans(
+        spans::<C_IN, C, KH, KW>(
             image,
             acc,
-            |taps, acc| block_body(taps, weights, 0, acc),
+            |taps, acc| block_body::<C_IN, C, KH, KW>(taps, weights, 0, acc),
             done,
         );
     }
@@ -270,7 +274,7 @@ pub(crate) mod avx2 {
         acc: &mut [[i32; C]; SPAN],
         done: impl FnMut(usize, &[[i32; C]]),
     ) {
-        spans(
+        spans::<C, C, KH, KW>(
             image,
             acc,
             |taps, acc| {
@@ -280,7 +284,7 @@ pub(crate) mod avx2 {
                     c0 += 8;
                 }
                 if c0 < C {
-                    block_body(taps, weights, c0, acc);
+                    block_body::<C, C, KH, KW>(taps, weights, c0, acc);
                 }
             },
             done,
@@ -357,7 +361,7 @@ pub(crate) mod vnni {
         acc: &mut [[i32; C]; SPAN],
         done: impl FnMut(usize, &[[i32; C]]),
     ) {
-        spans(
+        spans::<C, C, KH, KW>(
             image,
             acc,
             |taps, acc| {
@@ -371,7 +375,7 @@ pub(crate) mod vnni {
                     c0 += 8;
                 }
                 if c0 < C {
-                    block_body(taps, weights, c0, acc);
+                    block_body::<C, C, KH, KW>(taps, weights, c0, acc);
                 }
             },
             done,
@@ -383,19 +387,30 @@ pub(crate) mod vnni {
 /// `acc[p][c]` (pixel `first + p`, row-major) is handed to `done(first, span)`, which
 /// requantizes it. The best build for the CPU; all give the same bits.
 #[inline]
-pub(crate) fn int8_depthwise<const C: usize, const KH: usize, const KW: usize>(
+pub(crate) fn int8_depthwise<
+    const C_IN: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+>(
     image: &DepthwiseImage,
     weights: &[[[i8; C]; KW]; KH],
     acc: &mut [[i32; C]; SPAN],
     done: impl FnMut(usize, &[[i32; C]]),
 ) {
     assert!(
-        image.image.len() == image.height * image.width * C
-            && image.padding.len() == C
+        C_IN > 0
+            && C.is_multiple_of(C_IN)
+            && image.image.len() == image.height * image.width * C_IN
+            && image.padding.len() == C_IN
             && image.out_width > 0
             && image.outputs.is_multiple_of(image.out_width),
         "int8_depthwise: sizes"
     );
+    if C_IN != C {
+        portable::depthwise::<C_IN, C, KH, KW>(image, weights, acc, done);
+        return;
+    }
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if super::int8::use_vnni() {
         // SAFETY: the CPU has AVX-512F, BW and VNNI (checked by `use_vnni`; the level
@@ -409,7 +424,7 @@ pub(crate) fn int8_depthwise<const C: usize, const KH: usize, const KW: usize>(
         unsafe { avx2::depthwise(image, weights, acc, done) };
         return;
     }
-    portable::depthwise(image, weights, acc, done);
+    portable::depthwise::<C, C, KH, KW>(image, weights, acc, done);
 }
 
 #[cfg(test)]
@@ -417,10 +432,11 @@ mod tests {
     use super::*;
 
     /// The plain definition: every output pixel's sums, padding where a tap falls outside.
-    fn reference<const C: usize, const KH: usize, const KW: usize>(
+    fn reference<const C_IN: usize, const C: usize, const KH: usize, const KW: usize>(
         image: &DepthwiseImage,
         weights: &[[[i8; C]; KW]; KH],
     ) -> Vec<[i32; C]> {
+        let multiplier = C / C_IN;
         (0..image.outputs)
             .map(|q| {
                 let (oy, ox) = (q / image.out_width, q % image.out_width);
@@ -436,10 +452,11 @@ mod tests {
                             && (iy as usize) < image.height
                             && (ix as usize) < image.width;
                         for c in 0..C {
+                            let i = c / multiplier;
                             let x = if inside {
-                                image.image[(iy as usize * image.width + ix as usize) * C + c]
+                                image.image[(iy as usize * image.width + ix as usize) * C_IN + i]
                             } else {
-                                image.padding[c]
+                                image.padding[i]
                             };
                             out[c] = out[c].wrapping_add(x as i32 * w[c] as i32);
                         }
@@ -453,7 +470,7 @@ mod tests {
     /// What a kernel calls with each span.
     type Done<'a, const C: usize> = dyn FnMut(usize, &[[i32; C]]) + 'a;
 
-    fn check<const C: usize, const KH: usize, const KW: usize>(
+    fn check<const C_IN: usize, const C: usize, const KH: usize, const KW: usize>(
         height: usize,
         width: usize,
         stride: [usize; 2],
@@ -469,8 +486,8 @@ mod tests {
             state ^= state << 17;
             if extreme { -128 } else { state as i8 }
         };
-        let pixels: Vec<i8> = (0..height * width * C).map(|_| next()).collect();
-        let padding: Vec<i8> = (0..C).map(|_| next()).collect();
+        let pixels: Vec<i8> = (0..height * width * C_IN).map(|_| next()).collect();
+        let padding: Vec<i8> = (0..C_IN).map(|_| next()).collect();
         let mut weights = [[[0i8; C]; KW]; KH];
         for w in weights.as_flattened_mut().as_flattened_mut() {
             *w = next();
@@ -486,7 +503,7 @@ mod tests {
             dilation,
             before,
         };
-        let expected = reference(&image, &weights);
+        let expected = reference::<C_IN, C, KH, KW>(&image, &weights);
         let mut acc = [[0i32; C]; SPAN];
         let run = |name: &str, f: &mut dyn FnMut(&mut Done<C>)| {
             let mut got = vec![[0i32; C]; image.outputs];
@@ -497,13 +514,17 @@ mod tests {
                 seen += span.len();
             });
             assert_eq!(seen, image.outputs, "{name}: every pixel");
-            assert_eq!(got, expected, "{name} C={C} {KH}x{KW} {height}x{width}");
+            assert_eq!(
+                got, expected,
+                "{name} {C_IN}->{C} {KH}x{KW} {height}x{width}"
+            );
         };
         run("portable", &mut |done| {
-            portable::depthwise(&image, &weights, &mut acc, done)
+            portable::depthwise::<C_IN, C, KH, KW>(&image, &weights, &mut acc, done)
         });
+        // The vector builds are for depth multiplier 1 only (the dispatcher checks).
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        {
+        if C_IN == C {
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 run("avx2", &mut |done| unsafe {
@@ -521,23 +542,26 @@ mod tests {
             }
         }
         run("dispatched", &mut |done| {
-            int8_depthwise(&image, &weights, &mut acc, done)
+            int8_depthwise::<C_IN, C, KH, KW>(&image, &weights, &mut acc, done)
         });
     }
 
     /// Every build equals the plain definition: channel counts that exercise the 16- and
-    /// 8-wide blocks and the scalar rest, strides, dilation, padding on every side, and
-    /// −128 everywhere (the largest products).
+    /// 8-wide blocks and the scalar rest, depth multipliers above 1, strides, dilation,
+    /// padding on every side, and −128 everywhere (the largest products).
     #[test]
     fn kernels_equal_the_definition() {
         for extreme in [false, true] {
-            check::<8, 3, 3>(9, 7, [1, 1], [1, 1], [1, 1], [9, 7], extreme);
-            check::<16, 3, 3>(8, 8, [2, 2], [1, 1], [0, 0], [4, 4], extreme);
-            check::<32, 3, 3>(6, 5, [1, 1], [2, 2], [2, 2], [6, 5], extreme);
-            check::<3, 3, 3>(5, 5, [1, 1], [1, 1], [1, 1], [5, 5], extreme);
-            check::<27, 5, 3>(7, 6, [2, 1], [1, 1], [2, 1], [4, 6], extreme);
-            check::<64, 3, 3>(25, 5, [1, 1], [1, 1], [1, 1], [25, 5], extreme);
-            check::<1, 1, 1>(3, 3, [1, 1], [1, 1], [0, 0], [3, 3], extreme);
+            check::<8, 8, 3, 3>(9, 7, [1, 1], [1, 1], [1, 1], [9, 7], extreme);
+            check::<16, 16, 3, 3>(8, 8, [2, 2], [1, 1], [0, 0], [4, 4], extreme);
+            check::<32, 32, 3, 3>(6, 5, [1, 1], [2, 2], [2, 2], [6, 5], extreme);
+            check::<3, 3, 3, 3>(5, 5, [1, 1], [1, 1], [1, 1], [5, 5], extreme);
+            check::<27, 27, 5, 3>(7, 6, [2, 1], [1, 1], [2, 1], [4, 6], extreme);
+            check::<64, 64, 3, 3>(25, 5, [1, 1], [1, 1], [1, 1], [25, 5], extreme);
+            check::<1, 1, 1, 1>(3, 3, [1, 1], [1, 1], [0, 0], [3, 3], extreme);
+            // Depth multipliers 2 and 16 (the portable loop).
+            check::<3, 6, 3, 3>(8, 8, [1, 1], [1, 1], [1, 1], [8, 8], extreme);
+            check::<1, 16, 3, 3>(6, 7, [2, 2], [2, 1], [1, 1], [3, 4], extreme);
         }
     }
 }

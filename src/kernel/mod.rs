@@ -43,7 +43,7 @@ pub use heap::{ZeroBits, impl_zero_bits_without_unsafe, require_zero_bits};
 pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field};
 #[cfg(feature = "std")]
 pub(crate) use heap::{boxed_with, boxed_zeros};
-pub(crate) use int8::{depthwise_tap_body as depthwise_tap_inline, int8_matvec};
+pub(crate) use int8::int8_matvec;
 pub(crate) use int8_depthwise::{DepthwiseImage, SPAN as DEPTHWISE_SPAN, int8_depthwise};
 pub(crate) use int8_packed::{int8_packed_product, int8_packed_rows, packable, packed_index};
 pub(crate) use int8_requantize::{AddParams, int8_add, int8_requantize};

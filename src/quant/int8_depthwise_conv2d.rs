@@ -2,9 +2,9 @@
 
 use core::marker::PhantomData;
 
-use super::int8_conv2d::{Image, window_start};
+use super::int8_conv2d::Image;
 use super::{Int8Layer, Quantization, QuantizedMultiplier};
-use crate::layers::conv2d_options::{Conv2dOptions, Valid, axis};
+use crate::layers::conv2d_options::{Valid, axis};
 use crate::zeros::{InPlace, Zeros};
 
 /// TensorFlow Lite's int8 `DEPTHWISE_CONV_2D`: output channel `o` filters input channel
@@ -209,27 +209,28 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8DepthwiseConv2d {
 
     fn forward_into(&self, x: &Self::Input, y: &mut Self::Output, _: &mut ()) {
         let () = Self::SHAPE;
-        let rows = axis::<O>(0, H, KH);
-        let [sh, _] = O::STRIDE;
-        let zero = super::clamp_i8(self.input.zero_point);
-        let padding = [zero; C_IN];
-        if C_IN == C_OUT {
-            // Depth multiplier 1 (every MobileNet and DS-CNN): the vectorized kernel.
-            let columns = axis::<O>(1, W, KW);
-            let image = crate::kernel::DepthwiseImage {
-                image: x.as_flattened().as_flattened(),
-                padding: &padding,
-                height: H,
-                width: W,
-                out_width: W_OUT,
-                outputs: H_OUT * W_OUT,
-                stride: O::STRIDE,
-                dilation: O::DILATION,
-                before: [rows.before, columns.before],
-            };
-            let outputs = y.as_flattened_mut();
-            let mut acc = [[0i32; C_OUT]; crate::kernel::DEPTHWISE_SPAN];
-            crate::kernel::int8_depthwise(&image, &self.weights, &mut acc, |first, span| {
+        let (rows, columns) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
+        let padding = [super::clamp_i8(self.input.zero_point); C_IN];
+        let image = crate::kernel::DepthwiseImage {
+            image: x.as_flattened().as_flattened(),
+            padding: &padding,
+            height: H,
+            width: W,
+            out_width: W_OUT,
+            outputs: H_OUT * W_OUT,
+            stride: O::STRIDE,
+            dilation: O::DILATION,
+            before: [rows.before, columns.before],
+        };
+        let outputs = y.as_flattened_mut();
+        let mut acc = [[0i32; C_OUT]; crate::kernel::DEPTHWISE_SPAN];
+        // The kernel's span of output pixels (row-major, across rows) at a time, requantized
+        // together.
+        crate::kernel::int8_depthwise::<C_IN, C_OUT, KH, KW>(
+            &image,
+            &self.weights,
+            &mut acc,
+            |first, span| {
                 super::fixed_point::requantize_channels(
                     span.as_flattened(),
                     &self.folded_bias,
@@ -238,105 +239,7 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8DepthwiseConv2d {
                     self.range,
                     outputs[first..first + span.len()].as_flattened_mut(),
                 );
-            });
-            return;
-        }
-        // A depth multiplier above 1: up to 16 output pixels (row-major, across rows) at a
-        // time, accumulated in one function compiled for the CPU's best instruction set (the
-        // taps inlined), then requantized together.
-        const SPAN: usize = 16;
-        let mut acc = [[0i32; C_OUT]; SPAN];
-        let outputs = y.as_flattened_mut();
-        let total = H_OUT * W_OUT;
-        let mut start = 0;
-        while start < total {
-            let span = (total - start).min(SPAN);
-            crate::kernel::in_best_simd_wide(
-                Span {
-                    layer: self,
-                    x,
-                    rows_before: rows.before,
-                    stride: sh,
-                    start,
-                    acc: &mut acc[..span],
-                    padding: &padding,
-                },
-                true,
-            );
-            super::fixed_point::requantize_channels(
-                acc[..span].as_flattened(),
-                &self.folded_bias,
-                &self.multipliers,
-                self.output.zero_point,
-                self.range,
-                outputs[start..start + span].as_flattened_mut(),
-            );
-            start += span;
-        }
+            },
+        );
     }
 });
-
-/// One span of output pixels (row-major, across rows): their accumulators, computed in the function
-/// `in_best_simd_wide` compiles for the CPU (the taps inlined and vectorized over channels).
-struct Span<
-    'a,
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O,
-> {
-    layer: &'a Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>,
-    x: &'a Image<C_IN, W, H>,
-    /// Padding rows above the image, and the vertical stride.
-    rows_before: usize,
-    stride: usize,
-    /// The first output pixel (row-major).
-    start: usize,
-    acc: &'a mut [[i32; C_OUT]],
-    padding: &'a [i8; C_IN],
-}
-
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> crate::kernel::SimdTask for Span<'_, C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
-    type Output = ();
-
-    #[inline(always)]
-    fn run<M: crate::kernel::MulAdd>(self) {
-        let columns = axis::<O>(1, W, KW);
-        let [_, sw] = O::STRIDE;
-        let [dh, dw] = O::DILATION;
-        for (p, acc) in self.acc.iter_mut().enumerate() {
-            let (oy, ox) = ((self.start + p) / W_OUT, (self.start + p) % W_OUT);
-            let y0 = window_start(oy, self.stride, self.rows_before);
-            let x0 = window_start(ox, sw, columns.before);
-            acc.fill(0);
-            for (u, weight_row) in self.layer.weights.iter().enumerate() {
-                let iy = y0 + (u * dh) as isize;
-                for (v, taps) in weight_row.iter().enumerate() {
-                    let ix = x0 + (v * dw) as isize;
-                    let pixel = if iy >= 0 && ix >= 0 && (iy as usize) < H && (ix as usize) < W {
-                        &self.x[iy as usize][ix as usize]
-                    } else {
-                        self.padding
-                    };
-                    crate::kernel::depthwise_tap_inline(pixel, taps, acc);
-                }
-            }
-        }
-    }
-}
