@@ -101,7 +101,7 @@ elementwise!(
 );
 
 use core::any::TypeId;
-use dense::{LANES_8, LONG_8, WIDE_8};
+use dense::{LANES_8, LONG_8, ROWS_8, WIDE_8};
 
 pub(crate) use math::MulAdd;
 use math::Separate;
@@ -133,7 +133,7 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     }
     dispatch!(
         x86::dense_forward::<T, IN, OUT>(w, bias, x, z),
-        dense::forward::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(w, bias, x, z)
+        dense::forward::<T, Separate, IN, OUT, ROWS_8, WIDE_8, LONG_8, LANES_8>(w, bias, x, z)
     )
 }
 

@@ -1,5 +1,5 @@
 //! The Dense kernels against plain reference loops, on both paths, for odd shapes and batch
-//! sizes (tails of the 4-row and 8-lane blocks included), in `f32` and `f64`.
+//! sizes (tails of the row blocks and of the vectors included), in `f32` and `f64`.
 
 use super::dense::{self, LANES_8, LONG_8, WIDE_8};
 use super::math::Separate;
@@ -128,7 +128,11 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
         check(&z, &g, &gb, &dx, path);
     };
     run(
-        &|z| dense::forward::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(&w, &bias, &x, z),
+        &|z| {
+            dense::forward::<T, Separate, IN, OUT, { dense::ROWS_8 }, WIDE_8, LONG_8, LANES_8>(
+                &w, &bias, &x, z,
+            )
+        },
         &|g, gb| dense::param_grads::<T, Separate, IN, OUT, LONG_8>(&x, &dz, g, gb),
         &|dx| dense::input_grads::<T, Separate, IN, OUT, WIDE_8, LONG_8, LANES_8>(&w, &dz, dx),
         "portable",
@@ -223,7 +227,7 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
 }
 
 fn check_all<T: Scalar>(tolerance: f64) {
-    for rows in [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 33] {
+    for rows in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 33, 35] {
         check_shape::<T, 1, 1>(rows, tolerance);
         check_shape::<T, 2, 16>(rows, tolerance);
         check_shape::<T, 16, 1>(rows, tolerance);
@@ -232,10 +236,76 @@ fn check_all<T: Scalar>(tolerance: f64) {
         check_shape::<T, 17, 23>(rows, tolerance);
         check_shape::<T, 64, 64>(rows, tolerance);
         check_shape::<T, 65, 130>(rows, tolerance);
+        // Tails of one or two overlapping vectors after the full blocks.
+        check_shape::<T, 5, 10>(rows, tolerance);
+        check_shape::<T, 9, 20>(rows, tolerance);
+        check_shape::<T, 6, 40>(rows, tolerance);
     }
     // Large enough for the dispatcher's AVX-512 batched build (16+ rows, 64+ outputs, 2¹⁸+
     // multiply-adds) where the CPU has it.
     check_shape::<T, 300, 64>(33, tolerance);
+    check_shape::<T, 300, 88>(35, tolerance);
+}
+
+/// The forward product of a row has the same bits whichever block it falls in: a batch of
+/// 35 rows (blocks of 12 or 6, of 4, single rows) against each row alone.
+fn forward_bits_do_not_depend_on_the_batch<T: Scalar, const IN: usize, const OUT: usize>() {
+    let mut rng = Rng(0x5eed);
+    let w: [[T; OUT]; IN] = core::array::from_fn(|_| rng.array());
+    let bias: [T; OUT] = rng.array();
+    let x = rng.rows::<T, IN>(35);
+    type Forward<'a, T, const IN: usize, const OUT: usize> =
+        &'a dyn Fn(&[[T; IN]], &mut [[T; OUT]]);
+    let same = |forward: Forward<'_, T, IN, OUT>, path: &str| {
+        let mut z = vec![[T::zero(); OUT]; x.len()];
+        forward(&x, &mut z);
+        for (b, (xb, zb)) in x.iter().zip(&z).enumerate() {
+            let mut alone = [[T::zero(); OUT]; 1];
+            forward(core::slice::from_ref(xb), &mut alone);
+            assert!(
+                alone[0]
+                    .iter()
+                    .zip(zb)
+                    .all(|(a, b)| Scalar::to_f64(*a).to_bits() == Scalar::to_f64(*b).to_bits()),
+                "{path}: row {b} differs from the same row alone ({IN}x{OUT})"
+            );
+        }
+    };
+    same(
+        &|x, z| {
+            dense::forward::<T, Separate, IN, OUT, { dense::ROWS_8 }, WIDE_8, LONG_8, LANES_8>(
+                &w, &bias, x, z,
+            )
+        },
+        "portable",
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        same(
+            &|x, z| unsafe { super::x86::dense_forward::<T, IN, OUT>(&w, &bias, x, z) },
+            "avx2",
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma")
+    {
+        same(
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+            &|x, z| unsafe { super::x86::dense_forward_avx512::<T, IN, OUT>(&w, &bias, x, z) },
+            "avx512",
+        );
+    }
+}
+
+#[test]
+fn dense_forward_bits_do_not_depend_on_the_batch() {
+    forward_bits_do_not_depend_on_the_batch::<f32, 37, 10>();
+    forward_bits_do_not_depend_on_the_batch::<f32, 37, 40>();
+    forward_bits_do_not_depend_on_the_batch::<f32, 100, 130>();
+    forward_bits_do_not_depend_on_the_batch::<f64, 37, 40>();
 }
 
 #[test]

@@ -64,7 +64,7 @@ macro_rules! dense_kernels {
             x: &[[T; IN]],
             z: &mut [[T; OUT]],
         ) {
-            dense::forward::<T, Fused, IN, OUT, { $wide }, { $long }, { $lanes }>(w, bias, x, z);
+            dense::forward::<T, Fused, IN, OUT, { dense::ROWS_8 }, { $wide }, { $long }, { $lanes }>(w, bias, x, z);
         }
 
         /// Dense forward of one sample (see `dense::forward_row`).
@@ -128,7 +128,8 @@ dense_kernels!(
 );
 /// Large batched Dense products with 16-float vectors (AVX-512F): the portable bodies with
 /// the AVX-512 block sizes, for 16+ rows, 64+ outputs and 2¹⁸+ multiply-adds (M at batch 256:
-/// 696–720k samples/s against 450–484k with the AVX2 build, two alternating runs).
+/// 696–720k samples/s against 450–484k with the AVX2 build, two alternating runs, when both
+/// used 4-row blocks).
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn dense_forward_avx512<T: Scalar, const IN: usize, const OUT: usize>(
     w: &[[T; OUT]; IN],
@@ -136,9 +137,16 @@ pub(crate) fn dense_forward_avx512<T: Scalar, const IN: usize, const OUT: usize>
     x: &[[T; IN]],
     z: &mut [[T; OUT]],
 ) {
-    dense::forward::<T, Fused, IN, OUT, { dense::WIDE_16 }, { dense::LONG_16 }, { dense::LANES_16 }>(
-        w, bias, x, z,
-    );
+    dense::forward::<
+        T,
+        Fused,
+        IN,
+        OUT,
+        { dense::ROWS_16 },
+        { dense::WIDE_16 },
+        { dense::LONG_16 },
+        { dense::LANES_16 },
+    >(w, bias, x, z);
 }
 
 /// See [`dense_forward_avx512`].
