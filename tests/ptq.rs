@@ -22,9 +22,9 @@ use constnet::quant::{
     to_rust,
 };
 use constnet::{
-    ActivationLayer, ActivationMap, AvgPool2d, BatchNorm, BatchNorm2d, Conv2d, Dense, Flatten,
-    GlobalAvgPool2d, Identity, Layer, MaxPool2d, Padded, Params, Relu, Relu6, Residual, Same, Skip,
-    seq,
+    ActivationLayer, ActivationMap, AvgPool2d, BatchNorm, BatchNorm2d, Conv2d, Dense,
+    DepthwiseConv2d, Flatten, GlobalAvgPool2d, Identity, Layer, MaxPool2d, Padded, Params, Relu,
+    Relu6, Residual, Same, Skip, seq,
 };
 
 use common::digits;
@@ -261,6 +261,56 @@ fn residual_blocks_quantize_with_their_additions_calibrated() {
 }
 
 #[test]
+fn depthwise_convolutions_quantize_with_their_batch_norms_folded() {
+    // Depth multiplier 1 (stride 2, SAME) with a BatchNorm2d and a ReLU folded in.
+    type Net = seq![
+        DepthwiseConv2d<3, 3, 3, 7, 7, 4, 4, Identity, f32, Same<2, 2>>,
+        BatchNorm2d<3, 4, 4>,
+        ActivationMap<Relu, [[[f32; 3]; 4]; 4]>
+    ];
+    let mut net: Net = init::seeded(Init::PyTorchDefault, 6);
+    *net.second.first = BatchNorm::from_parts(
+        [1.5, -0.4, 0.8],
+        [0.2, 0.1, -0.3],
+        [0.1, -0.2, 0.3],
+        [0.5, 2.0, 0.3],
+    );
+    assert!(same_type::<
+        <Net as Quantize>::Int8,
+        constnet::quant::Int8DepthwiseConv2d<3, 3, 3, 3, 7, 7, 4, 4, Same<2, 2>>,
+    >());
+    let inputs = uniform_images::<3, 7, 7>(13);
+    let int8 = quantize(&net, &inputs).unwrap();
+    let steps = worst_steps(&net, &*int8, &inputs);
+    println!("depthwise + BatchNorm2d + ReLU: worst error {steps:.2} output steps");
+    // Input rounding (half an input step through nine taps scaled by up to γ/σ ≈ 2.1), weight
+    // and output rounding: about two steps; a misplaced tap costs hundreds.
+    assert!(steps <= 2.5, "{steps} steps");
+    // Depth multiplier 2 (`CG = 1`, six outputs from three channels), ReLU6, padding.
+    type Multiplier = Conv2d<3, 6, 3, 3, 4, 4, 4, 4, Relu6, f32, Padded<1, 1>, 1>;
+    let net: Multiplier = init::seeded(Init::PyTorchDefault, 7);
+    let inputs = uniform_images::<3, 4, 4>(14);
+    let int8 = quantize(&net, &inputs).unwrap();
+    let steps = worst_steps(&net, &*int8, &inputs);
+    println!("depth multiplier 2 + ReLU6: worst error {steps:.2} output steps");
+    assert!(steps <= 2.0, "{steps} steps");
+}
+
+/// 100 images of values uniform in `[-1, 1)`.
+fn uniform_images<const C: usize, const W: usize, const H: usize>(
+    seed: u64,
+) -> Vec<[[[f32; C]; W]; H]> {
+    let mut numbers = Numbers(seed);
+    (0..100)
+        .map(|_| {
+            core::array::from_fn(|_| {
+                core::array::from_fn(|_| core::array::from_fn(|_| numbers.uniform()))
+            })
+        })
+        .collect()
+}
+
+#[test]
 fn what_has_no_int8_form_is_refused_by_name() {
     // A BatchNorm after a ReLU cannot be folded.
     type AfterRelu = seq![Dense<4, 4, Relu>, BatchNorm<4>];
@@ -330,6 +380,7 @@ type Small = seq![
     BatchNorm2d<4, 6, 6>,
     ActivationMap<Relu, [[[f32; 4]; 6]; 6]>,
     MaxPool2d<4, 2, 2, 6, 6, 3, 3>,
+    DepthwiseConv2d<4, 3, 3, 3, 3, 3, 3, Relu, f32, Padded<1, 1>>,
     Residual<Conv2d<4, 4, 3, 3, 3, 3, 3, 3, Identity, f32, Padded<1, 1>>, Skip<[[[f32; 4]; 3]; 3]>, Relu>,
     Flatten<[[[f32; 4]; 3]; 3], 36>,
     Dense<36, 8, Relu6>,
@@ -491,6 +542,15 @@ fn resnet8_quantizes_to_the_type_tensorflow_lite_gives_it_on_a_small_stack() {
     assert!(same_type::<
         <mlperf::Ad as Quantize>::Int8,
         mlperf_int8::AdInt8,
+    >());
+    // The depthwise-separable models too.
+    assert!(same_type::<
+        <mlperf::Kws as Quantize>::Int8,
+        mlperf_int8::KwsInt8,
+    >());
+    assert!(same_type::<
+        <mlperf::Vww as Quantize>::Int8,
+        mlperf_int8::VwwInt8,
     >());
     let net: Box<mlperf::ResNet8> = init::boxed(Init::PyTorchDefault, 17);
     let mut numbers = Numbers(19);

@@ -47,34 +47,36 @@ pub type ResNet8Int8 = int8_seq![
     Int8Dense<64, 10>,
 ];
 
-/// A depthwise-separable block of MobileNetV1: depthwise 3×3 (stride `S`), pointwise.
-type Separable<
-    const C: usize,
-    const C_OUT: usize,
-    const H: usize,
-    const H_OUT: usize,
-    const S: usize,
-> = int8_seq![
-    Int8DepthwiseConv2d<C, C, 3, 3, H, H, H_OUT, H_OUT, Same<S, S>>,
-    Int8Conv2d<C, C_OUT, 1, 1, H_OUT, H_OUT, H_OUT, H_OUT, Same>,
-];
-
-/// Visual wake words MobileNetV1 0.25 in int8.
+/// Visual wake words MobileNetV1 0.25 in int8: 13 depthwise-separable blocks (depthwise 3×3
+/// at stride 1 or 2, then pointwise), flat as `tflite::to_rust` writes it.
 pub type VwwInt8 = int8_seq![
     Int8Conv2d<3, 8, 3, 3, 96, 96, 48, 48, Same<2, 2>>,
-    Separable<8, 16, 48, 48, 1>,
-    Separable<16, 32, 48, 24, 2>,
-    Separable<32, 32, 24, 24, 1>,
-    Separable<32, 64, 24, 12, 2>,
-    Separable<64, 64, 12, 12, 1>,
-    Separable<64, 128, 12, 6, 2>,
-    Separable<128, 128, 6, 6, 1>,
-    Separable<128, 128, 6, 6, 1>,
-    Separable<128, 128, 6, 6, 1>,
-    Separable<128, 128, 6, 6, 1>,
-    Separable<128, 128, 6, 6, 1>,
-    Separable<128, 256, 6, 3, 2>,
-    Separable<256, 256, 3, 3, 1>,
+    Int8DepthwiseConv2d<8, 8, 3, 3, 48, 48, 48, 48, Same>,
+    Int8Conv2d<8, 16, 1, 1, 48, 48, 48, 48, Same>,
+    Int8DepthwiseConv2d<16, 16, 3, 3, 48, 48, 24, 24, Same<2, 2>>,
+    Int8Conv2d<16, 32, 1, 1, 24, 24, 24, 24, Same>,
+    Int8DepthwiseConv2d<32, 32, 3, 3, 24, 24, 24, 24, Same>,
+    Int8Conv2d<32, 32, 1, 1, 24, 24, 24, 24, Same>,
+    Int8DepthwiseConv2d<32, 32, 3, 3, 24, 24, 12, 12, Same<2, 2>>,
+    Int8Conv2d<32, 64, 1, 1, 12, 12, 12, 12, Same>,
+    Int8DepthwiseConv2d<64, 64, 3, 3, 12, 12, 12, 12, Same>,
+    Int8Conv2d<64, 64, 1, 1, 12, 12, 12, 12, Same>,
+    Int8DepthwiseConv2d<64, 64, 3, 3, 12, 12, 6, 6, Same<2, 2>>,
+    Int8Conv2d<64, 128, 1, 1, 6, 6, 6, 6, Same>,
+    Int8DepthwiseConv2d<128, 128, 3, 3, 6, 6, 6, 6, Same>,
+    Int8Conv2d<128, 128, 1, 1, 6, 6, 6, 6, Same>,
+    Int8DepthwiseConv2d<128, 128, 3, 3, 6, 6, 6, 6, Same>,
+    Int8Conv2d<128, 128, 1, 1, 6, 6, 6, 6, Same>,
+    Int8DepthwiseConv2d<128, 128, 3, 3, 6, 6, 6, 6, Same>,
+    Int8Conv2d<128, 128, 1, 1, 6, 6, 6, 6, Same>,
+    Int8DepthwiseConv2d<128, 128, 3, 3, 6, 6, 6, 6, Same>,
+    Int8Conv2d<128, 128, 1, 1, 6, 6, 6, 6, Same>,
+    Int8DepthwiseConv2d<128, 128, 3, 3, 6, 6, 6, 6, Same>,
+    Int8Conv2d<128, 128, 1, 1, 6, 6, 6, 6, Same>,
+    Int8DepthwiseConv2d<128, 128, 3, 3, 6, 6, 3, 3, Same<2, 2>>,
+    Int8Conv2d<128, 256, 1, 1, 3, 3, 3, 3, Same>,
+    Int8DepthwiseConv2d<256, 256, 3, 3, 3, 3, 3, 3, Same>,
+    Int8Conv2d<256, 256, 1, 1, 3, 3, 3, 3, Same>,
     Int8GlobalAvgPool2d<256, 3, 3>,
     Int8Dense<256, 2>,
 ];

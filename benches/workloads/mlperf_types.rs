@@ -6,9 +6,10 @@ use constnet::{
     Conv2d, Dense, DepthwiseConv2d, GlobalAvgPool2d, Relu, Relu6, Residual, Same, Skip, seq,
 };
 
-/// A pointwise (1×1) convolution of a `H × W` image with activation `A`.
+/// A pointwise (1×1) convolution of a `H × W` image with activation `A` (`padding="same"`
+/// as in the Keras models, which for 1×1 pads nothing).
 type Pointwise<const CI: usize, const CO: usize, const H: usize, const W: usize, A> =
-    Conv2d<CI, CO, 1, 1, H, W, H, W, A>;
+    Conv2d<CI, CO, 1, 1, H, W, H, W, A, f32, Same>;
 
 /// A 3×3 depthwise convolution, SAME padding, stride `S`, ReLU6.
 type Depthwise<

@@ -8,11 +8,20 @@ use crate::layers::conv2d_options::{Valid, axis};
 use crate::zeros::{InPlace, Zeros};
 
 /// TensorFlow Lite's int8 `CONV_2D` on a channels-last `H × W × C_IN` image: `C_OUT` filters
-/// of `KH × KW × C_IN` int8 weights (TensorFlow Lite's `OHWI` order, one scale per output
-/// channel), int32 bias, stride, dilation and padding from `O` ([`Same`](crate::layers::Same)
-/// for `padding="SAME"`, [`Valid`] for `"VALID"`), the output clamp of its fused activation.
+/// of `KH × KW × CG` int8 weights (`OHWI` order, one scale per output channel), int32 bias,
+/// stride, dilation and padding from `O` ([`Same`](crate::layers::Same) for
+/// `padding="SAME"`, [`Valid`] for `"VALID"`), the output clamp of its fused activation.
 /// Padding contributes nothing, as in TensorFlow Lite's reference kernel. `H_OUT × W_OUT` is
 /// checked at compile time.
+///
+/// `CG` is the number of input channels each filter reads, as in the float
+/// [`Conv2d`](crate::Conv2d): `C_IN` (the default) for an ordinary convolution, 1 for a
+/// depthwise one ([`Int8DepthwiseConv2d`](crate::quant::Int8DepthwiseConv2d), TensorFlow
+/// Lite's `DEPTHWISE_CONV_2D`: output channel `o` filters input channel `o / M`, depth
+/// multiplier `M = C_OUT / C_IN`). Other group sizes do not compile. The weights are kept in
+/// the order each kernel reads (the VNNI product's packed blocks, or taps × channels for a
+/// depthwise one); [`weight`](Self::weight) and [`weights`](Self::weights) give them in
+/// `OHWI` order.
 ///
 /// ```
 /// use constnet::layers::Same;
@@ -35,15 +44,16 @@ pub struct Int8Conv2d<
     const H_OUT: usize,
     const W_OUT: usize,
     O = Valid,
+    const CG: usize = C_IN,
 > {
-    weights: [[[[i8; C_IN]; KW]; KH]; C_OUT],
-    bias: [i32; C_OUT],
-    multipliers: [QuantizedMultiplier; C_OUT],
-    input: Quantization,
-    output: Quantization,
-    range: [i8; 2],
-    /// `bias[o] − z_x · Σ w[o]` (padding reads as the zero point, so it adds nothing).
-    folded_bias: [i32; C_OUT],
+    pub(super) weights: [[[[i8; CG]; KW]; KH]; C_OUT],
+    pub(super) multipliers: [QuantizedMultiplier; C_OUT],
+    pub(super) input: Quantization,
+    pub(super) output: Quantization,
+    pub(super) range: [i8; 2],
+    /// `bias[o] − z_x · Σ w[o]` (padding reads as the zero point, so it adds nothing); the
+    /// bias itself is not kept: it is `folded_bias[o] + z_x · Σ w[o]` (wrapping, exactly).
+    pub(super) folded_bias: [i32; C_OUT],
     /// `Σ w[o]`, which the VNNI kernel needs.
     weight_sums: [i32; C_OUT],
     options: PhantomData<O>,
@@ -53,45 +63,58 @@ pub struct Int8Conv2d<
 pub type Image<const C: usize, const W: usize, const H: usize> = [[[i8; C]; W]; H];
 
 crate::quant::int8_window_impl!(impl[] Int8Conv2d {
-    const SHAPE: () = {
+    /// The compile-time checks of the shape and groups.
+    pub(crate) const SHAPE: () = {
         let (rows, columns) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
         assert!(
             rows.out == H_OUT && columns.out == W_OUT,
             "Int8Conv2d: H_OUT × W_OUT differs from what the input size, kernel, stride, dilation and padding give"
         );
+        assert!(
+            CG == C_IN || (CG == 1 && C_IN > 0 && C_OUT.is_multiple_of(C_IN)),
+            "Int8Conv2d: CG must be C_IN (an ordinary convolution) or 1 (depthwise, C_OUT a multiple of C_IN)"
+        );
     };
 
-    /// The length of a filter (`KH·KW·C_IN`).
-    const K: usize = KH * KW * C_IN;
+    /// Whether this is a depthwise convolution (one input channel per filter, `C_IN > 1`).
+    pub(super) const DEPTHWISE: bool = CG != C_IN;
+
+    /// The length of a filter (`KH·KW·CG`).
+    const K: usize = KH * KW * CG;
 
     /// Whether the weights are kept in the packed order of the VNNI kernel (16 output
     /// channels × 4 filter values per 64-byte block): with 8 or more output channels.
-    const PACKED: bool = crate::kernel::packable(C_OUT, Self::K);
+    const PACKED: bool = !Self::DEPTHWISE && crate::kernel::packable(C_OUT, Self::K);
 
-    /// Where weight `(o, k)` (`k` in `OHWI` order within the filter) is kept.
+    /// Where weight `(o, k)` (`k` in `OHWI` order within the filter) is kept: packed, in
+    /// `OHWI` order, or (depthwise) tap by tap with the channels side by side, TensorFlow
+    /// Lite's `[1, KH, KW, C_OUT]`.
     const fn at(o: usize, k: usize) -> usize {
-        if Self::PACKED {
+        if Self::DEPTHWISE {
+            k * C_OUT + o
+        } else if Self::PACKED {
             crate::kernel::packed_index(o, k, Self::K, C_OUT)
         } else {
             o * Self::K + k
         }
     }
 
-    /// Weight `(o, u, v, c)`.
+    /// Weight `(o, u, v, c)` (`c < CG`, the input channel within the filter's group).
     pub fn weight(&self, o: usize, u: usize, v: usize, c: usize) -> i8 {
         assert!(
-            o < C_OUT && u < KH && v < KW && c < C_IN,
-            "Int8Conv2d::weight: index outside the filter"
+            o < C_OUT && u < KH && v < KW && c < CG,
+            "Int8Conv2d: index outside the filter"
         );
         self.weights.as_flattened().as_flattened().as_flattened()
-            [Self::at(o, (u * KW + v) * C_IN + c)]
+            [Self::at(o, (u * KW + v) * CG + c)]
     }
 
-    /// The layer from its integers: `weights[o][u][v][c]` (TensorFlow Lite's `OHWI`), the
-    /// int32 bias, one multiplier per output channel, the input and output quantization and
-    /// the output clamp `[min, max]`.
+    /// The layer from its integers: `weights[o][u][v][c]` (`OHWI`: TensorFlow Lite's order
+    /// for `CONV_2D`; a depthwise filter's `[1, KH, KW, C_OUT]` transposed), the int32 bias,
+    /// one multiplier per output channel, the input and output quantization and the output
+    /// clamp `[min, max]`.
     pub const fn new(
-        weights: [[[[i8; C_IN]; KW]; KH]; C_OUT],
+        weights: [[[[i8; CG]; KW]; KH]; C_OUT],
         bias: [i32; C_OUT],
         multipliers: [QuantizedMultiplier; C_OUT],
         input: Quantization,
@@ -101,18 +124,18 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
         let () = Self::SHAPE;
         let weight_sums = row_sums(weights.as_flattened().as_flattened().as_flattened());
         let folded_bias = fold_bias(&weight_sums, &bias, input.zero_point);
-        let weights = if Self::PACKED {
-            let mut stored = [[[[0i8; C_IN]; KW]; KH]; C_OUT];
+        let weights = if Self::PACKED || Self::DEPTHWISE {
+            let mut stored = [[[[0i8; CG]; KW]; KH]; C_OUT];
             let mut o = 0;
             while o < C_OUT {
                 let mut k = 0;
                 while k < Self::K {
                     let at = Self::at(o, k);
-                    let (c, v, u) = (k % C_IN, (k / C_IN) % KW, k / (C_IN * KW));
+                    let (c, v, u) = (k % CG, (k / CG) % KW, k / (CG * KW));
                     let (c2, v2, u2, o2) = (
-                        at % C_IN,
-                        (at / C_IN) % KW,
-                        (at / (C_IN * KW)) % KH,
+                        at % CG,
+                        (at / CG) % KW,
+                        (at / (CG * KW)) % KH,
                         at / Self::K,
                     );
                     stored[o2][u2][v2][c2] = weights[o][u][v][c];
@@ -126,7 +149,6 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
         };
         Int8Conv2d {
             weights,
-            bias,
             multipliers,
             input,
             output,
@@ -143,7 +165,7 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     /// scale for all) as TensorFlow Lite does: `input_scale · weight_scale / output_scale` in
     /// `f64`.
     pub fn from_scales(
-        weights: [[[[i8; C_IN]; KW]; KH]; C_OUT],
+        weights: [[[[i8; CG]; KW]; KH]; C_OUT],
         bias: [i32; C_OUT],
         input: Quantization,
         weight_scales: &[f32],
@@ -157,9 +179,8 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
         Self::new(weights, bias, multipliers, input, output, range)
     }
 
-    /// All weights, `weights[o][u][v][c]` (TensorFlow Lite's `OHWI`), copied out of the
-    /// kernel's order.
-    pub fn weights(&self) -> [[[[i8; C_IN]; KW]; KH]; C_OUT] {
+    /// All weights, `weights[o][u][v][c]` (`OHWI`), copied out of the kernel's order.
+    pub fn weights(&self) -> [[[[i8; CG]; KW]; KH]; C_OUT] {
         core::array::from_fn(|o| {
             core::array::from_fn(|u| {
                 core::array::from_fn(|v| core::array::from_fn(|c| self.weight(o, u, v, c)))
@@ -167,9 +188,12 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
         })
     }
 
-    /// The int32 bias.
-    pub fn bias(&self) -> &[i32; C_OUT] {
-        &self.bias
+    /// The int32 bias (recovered from the folded one, which is what is kept).
+    pub fn bias(&self) -> [i32; C_OUT] {
+        let zero_point = self.input.zero_point;
+        core::array::from_fn(|o| {
+            self.folded_bias[o].wrapping_add(zero_point.wrapping_mul(self.weight_sums[o]))
+        })
     }
 
     /// The requantization multiplier of each output channel.
@@ -183,7 +207,7 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     }
 
     /// Replaces every value (the importers' write, after every check passed); `weights` is
-    /// read in `OHWI` order.
+    /// read in `OHWI` order (`o·KH·KW·CG + (u·KW + v)·CG + c`).
     #[cfg_attr(not(feature = "tflite"), allow(dead_code))]
     pub(crate) fn set(
         &mut self,
@@ -207,13 +231,13 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
                 sum = sum.wrapping_add(w as i32);
             }
             self.weight_sums[o] = sum;
-            self.bias[o] = bias(o);
+            self.folded_bias[o] = bias(o);
             self.multipliers[o] = multipliers(o);
         }
         self.input = input;
         self.output = output;
         self.range = range;
-        self.folded_bias = fold_bias(&self.weight_sums, &self.bias, input.zero_point);
+        self.folded_bias = fold_bias(&self.weight_sums, &self.folded_bias, input.zero_point);
     }
 });
 
@@ -221,7 +245,6 @@ crate::quant::int8_window_impl!(impl[] Zeros for Int8Conv2d {
     fn zeros() -> Self {
         Int8Conv2d {
             weights: Zeros::zeros(),
-            bias: Zeros::zeros(),
             multipliers: Zeros::zeros(),
             input: Quantization::default(),
             output: Quantization::default(),
@@ -237,7 +260,6 @@ crate::quant::int8_window_impl!(impl[] Zeros for Int8Conv2d {
             slot,
             Int8Conv2d {
                 weights: Zeros::zeros_in_place,
-                bias: Zeros::zeros_in_place,
                 multipliers: Zeros::zeros_in_place,
                 input: Zeros::zeros_in_place,
                 output: Zeros::zeros_in_place,
@@ -271,6 +293,9 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
 
     fn forward_into(&self, x: &Self::Input, y: &mut Self::Output, _: &mut ()) {
         let () = Self::SHAPE;
+        if Self::DEPTHWISE {
+            return self.depthwise_forward(x, y);
+        }
         let (rows, columns) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
         let [sh, sw] = O::STRIDE;
         let [dh, dw] = O::DILATION;

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `FULLY_CONNECTED` | [`Int8Dense`] |
 //! | `CONV_2D` | [`Int8Conv2d`] |
-//! | `DEPTHWISE_CONV_2D` | [`Int8DepthwiseConv2d`] |
+//! | `DEPTHWISE_CONV_2D` | [`Int8DepthwiseConv2d`] (the [`Int8Conv2d`] with one input channel per group) |
 //! | `MAX_POOL_2D`, `AVERAGE_POOL_2D` | [`Int8MaxPool2d`], [`Int8AvgPool2d`] |
 //! | `MEAN` over height and width | [`Int8GlobalAvgPool2d`] |
 //! | `ADD` of a block and its shortcut | [`Int8Residual`] ([`Int8Add`], [`Int8Skip`]) |
@@ -27,10 +27,10 @@
 //! `<Net as Quantize>::Int8` (calibrated int8 activations, per-channel int8 weights, BatchNorm
 //! and ReLU layers folded in), and `to_rust` writes an int8 network as Rust source.
 
-/// Writes an impl block of an int8 windowed layer (`Int8Conv2d`, `Int8DepthwiseConv2d`) with
-/// their nine generic parameters (`C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O:
-/// Conv2dOptions`) stated once: `int8_window_impl!(impl[] Int8Conv2d { ... })` for inherent
-/// items, `int8_window_impl!(impl[] Trait for Int8Conv2d { ... })` for a trait.
+/// Writes an impl block of [`Int8Conv2d`] with its ten generic parameters (`C_IN, C_OUT, KH,
+/// KW, H, W, H_OUT, W_OUT, O: Conv2dOptions, CG`) stated once: `int8_window_impl!(impl[]
+/// Int8Conv2d { ... })` for inherent items, `int8_window_impl!(impl[] Trait for Int8Conv2d {
+/// ... })` for a trait.
 macro_rules! int8_window_impl {
     (impl[$($extra:tt)*] $($tr:ident)::+ for $ty:ident { $($body:tt)* }) => {
         impl<
@@ -43,8 +43,9 @@ macro_rules! int8_window_impl {
             const H_OUT: usize,
             const W_OUT: usize,
             O: $crate::layers::Conv2dOptions,
+            const CG: usize,
             $($extra)*
-        > $($tr)::+ for $ty<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O> {
+        > $($tr)::+ for $ty<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O, CG> {
             $($body)*
         }
     };
@@ -59,8 +60,9 @@ macro_rules! int8_window_impl {
             const H_OUT: usize,
             const W_OUT: usize,
             O: $crate::layers::Conv2dOptions,
+            const CG: usize,
             $($extra)*
-        > $ty<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O> {
+        > $ty<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O, CG> {
             $($body)*
         }
     };

@@ -6,9 +6,8 @@ use core::fmt::{self, Write};
 use std::string::String;
 
 use super::{
-    Int8Add, Int8Chain, Int8Conv2d, Int8DepthwiseConv2d, Int8GlobalAvgPool2d, Int8Layer,
-    Int8Pool2d, Int8PoolKind, Int8Reshape, Int8Residual, Int8Skip, Int8Tensor, Quantization,
-    QuantizedMultiplier, Requantize,
+    Int8Add, Int8Chain, Int8Conv2d, Int8GlobalAvgPool2d, Int8Layer, Int8Pool2d, Int8PoolKind,
+    Int8Reshape, Int8Residual, Int8Skip, Int8Tensor, Quantization, QuantizedMultiplier, Requantize,
 };
 use crate::io::rust_source::RustSource;
 use crate::layers::Conv2dOptions;
@@ -147,10 +146,11 @@ impl<
     const H_OUT: usize,
     const W_OUT: usize,
     O: Conv2dOptions,
-> RustSource for Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
+    const CG: usize,
+> RustSource for Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O, CG>
 {
-    /// `constnet::quant::Int8Conv2d::new([[[[w; C_IN]; KW]; KH]; C_OUT], bias, multipliers,
-    /// input, output, range)`, one output channel per line.
+    /// `constnet::quant::Int8Conv2d::new([[[[w; CG]; KW]; KH]; C_OUT], bias, multipliers,
+    /// input, output, range)`, one output channel per line (depthwise ones too).
     fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
         out.write_str("constnet::quant::Int8Conv2d::new(\n[\n")?;
         for filter in self.weights() {
@@ -160,41 +160,7 @@ impl<
             out.write_str(",\n")?;
         }
         out.write_str("],\n")?;
-        integers(out, self.bias())?;
-        out.write_str(",\n")?;
-        list(out, self.multipliers(), |out, &m| multiplier(out, m))?;
-        out.write_str(",\n")?;
-        tail(
-            out,
-            self.input_quantization(),
-            self.output_quantization(),
-            self.range(),
-        )
-    }
-}
-
-impl<
-    const C_IN: usize,
-    const C_OUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const H: usize,
-    const W: usize,
-    const H_OUT: usize,
-    const W_OUT: usize,
-    O: Conv2dOptions,
-> RustSource for Int8DepthwiseConv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>
-{
-    /// `constnet::quant::Int8DepthwiseConv2d::new([[[w; C_OUT]; KW]; KH], bias, multipliers,
-    /// input, output, range)`, one kernel row per line.
-    fn write_rust(&self, out: &mut dyn Write) -> fmt::Result {
-        out.write_str("constnet::quant::Int8DepthwiseConv2d::new(\n[\n")?;
-        for row in self.weights() {
-            list(out, row, |out, tap| integers(out, tap))?;
-            out.write_str(",\n")?;
-        }
-        out.write_str("],\n")?;
-        integers(out, self.bias())?;
+        integers(out, &self.bias())?;
         out.write_str(",\n")?;
         list(out, self.multipliers(), |out, &m| multiplier(out, m))?;
         out.write_str(",\n")?;

@@ -7,9 +7,9 @@ use super::graph::{
 };
 use crate::layers::Conv2dOptions;
 use crate::quant::{
-    FusedActivation, Int8Add, Int8Chain, Int8Conv2d, Int8Dense, Int8DepthwiseConv2d,
-    Int8GlobalAvgPool2d, Int8Layer, Int8Pool2d, Int8PoolKind, Int8Reshape, Int8Residual, Int8Skip,
-    Int8Tensor, MeanKernel, Quantization, QuantizedMultiplier, Requantize, activation_range,
+    FusedActivation, Int8Add, Int8Chain, Int8Conv2d, Int8Dense, Int8GlobalAvgPool2d, Int8Layer,
+    Int8Pool2d, Int8PoolKind, Int8Reshape, Int8Residual, Int8Skip, Int8Tensor, MeanKernel,
+    Quantization, QuantizedMultiplier, Requantize, activation_range,
 };
 
 /// Where a load stands: the tensor flowing into the next layer, and which operators are
@@ -260,11 +260,21 @@ impl Cursor {
         &mut self,
         graph: &Graph<'_>,
         code: i32,
+        check: impl FnMut(&Operator) -> Result<T, Error>,
+    ) -> Result<(usize, T), Error> {
+        self.take_any(graph, &[code], check)
+    }
+
+    /// [`take`](Self::take) for a layer that one of several operators (`codes`) can be.
+    fn take_any<T>(
+        &mut self,
+        graph: &Graph<'_>,
+        codes: &[i32],
         mut check: impl FnMut(&Operator) -> Result<T, Error>,
     ) -> Result<(usize, T), Error> {
         let mut first_error = None;
         for (i, o) in graph.operators.iter().enumerate() {
-            if self.used[i] || o.code != code || o.inputs.first() != Some(&self.tensor) {
+            if self.used[i] || !codes.contains(&o.code) || o.inputs.first() != Some(&self.tensor) {
                 continue;
             }
             match check(o) {
@@ -291,7 +301,11 @@ impl Cursor {
             let t = &graph.tensors[self.tensor as usize];
             Error::new(format!(
                 "the network expects {} to read tensor {} ({}), but {}",
-                op_name(code),
+                codes
+                    .iter()
+                    .map(|&c| op_name(c))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
                 self.tensor,
                 t.name,
                 if readers.is_empty() {
@@ -375,6 +389,8 @@ impl<const IN: usize, const OUT: usize> FromTflite for Int8Dense<IN, OUT> {
     }
 }
 
+// `CONV_2D` (`CG = C_IN`) or `DEPTHWISE_CONV_2D` (`CG = 1`; with one input channel the two
+// are the same layer and either operator loads into it).
 crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
     fn load_graph(
         &mut self,
@@ -382,24 +398,38 @@ crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
         cursor: &mut Cursor,
         write: bool,
     ) -> Result<(), Error> {
-        let (_, plan) = cursor.take(graph, op::CONV_2D, |o| {
+        let codes: &[i32] = if CG != C_IN {
+            &[op::DEPTHWISE_CONV_2D]
+        } else if C_IN == 1 {
+            &[op::CONV_2D, op::DEPTHWISE_CONV_2D]
+        } else {
+            &[op::CONV_2D]
+        };
+        let (_, plan) = cursor.take_any(graph, codes, |o| {
             let at = |e: Error| e.at(&o.describe());
             check_geometry::<O>(o, false)?;
+            let depthwise = o.code == op::DEPTHWISE_CONV_2D;
+            if depthwise && o.options.depth_multiplier as i64 * C_IN as i64 != C_OUT as i64 {
+                return Err(at(Error::new(format!(
+                    "depth multiplier {} with {C_IN} input channels, the network has {C_OUT} outputs",
+                    o.options.depth_multiplier
+                ))));
+            }
             let input = activation(tensor(graph, o, 0, "input")?, &[H, W, C_IN], "the input")
                 .map_err(at)?;
-            let (w, scales) = weights(
-                tensor(graph, o, 1, "filter")?,
-                &[C_OUT, KH, KW, C_IN],
-                C_OUT,
-                0,
-                "the filter",
-            )
-            .map_err(at)?;
+            let (shape, dimension) = if depthwise {
+                ([1, KH, KW, C_OUT], 3)
+            } else {
+                ([C_OUT, KH, KW, C_IN], 0)
+            };
+            let (w, scales) = weights(tensor(graph, o, 1, "filter")?, &shape, C_OUT, dimension, "the filter")
+                .map_err(at)?;
             let b = bias(graph, o, C_OUT)?;
             let output = activation(output_of(graph, o), &[H_OUT, W_OUT, C_OUT], "the output")
                 .map_err(at)?;
             let range = activation_range(fused(o)?, output);
             Ok((
+                depthwise,
                 input,
                 w,
                 b,
@@ -409,40 +439,17 @@ crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
             ))
         })?;
         if write {
-            let (input, w, b, m, output, range) = plan;
-            self.set(|k| w[k] as i8, |o| b[o], |o| m[o], input, output, range);
-        }
-        Ok(())
-    }
-});
-
-crate::quant::int8_window_impl!(impl[] FromTflite for Int8DepthwiseConv2d {
-    fn load_graph(
-        &mut self,
-        graph: &Graph<'_>,
-        cursor: &mut Cursor,
-        write: bool,
-    ) -> Result<(), Error> {
-        let (_, plan) = cursor.take(graph, op::DEPTHWISE_CONV_2D, |o| {
-            let at = |e: Error| e.at(&o.describe());
-            check_geometry::<O>(o, false)?;
-            if o.options.depth_multiplier as i64 * C_IN as i64 != C_OUT as i64 {
-                return Err(at(Error::new(format!(
-                    "depth multiplier {} with {C_IN} input channels, the network has {C_OUT} outputs",
-                    o.options.depth_multiplier
-                ))));
-            }
-            let input = activation(tensor(graph, o, 0, "input")?, &[H, W, C_IN], "the input").map_err(at)?;
-            let (w, scales) =
-                weights(tensor(graph, o, 1, "filter")?, &[1, KH, KW, C_OUT], C_OUT, 3, "the filter").map_err(at)?;
-            let b = bias(graph, o, C_OUT)?;
-            let output = activation(output_of(graph, o), &[H_OUT, W_OUT, C_OUT], "the output").map_err(at)?;
-            let range = activation_range(fused(o)?, output);
-            Ok((input, w, b, multipliers(input, &scales, output, C_OUT), output, range))
-        })?;
-        if write {
-            let (input, w, b, m, output, range) = plan;
-            self.set(|k| w[k] as i8, |o| b[o], |o| m[o], input, output, range);
+            let (depthwise, input, w, b, m, output, range) = plan;
+            // `set` reads OHWI order; a depthwise filter is `[1, KH, KW, C_OUT]` in the file.
+            let filter = KH * KW;
+            let weight = |k: usize| {
+                if depthwise {
+                    w[(k % filter) * C_OUT + k / filter] as i8
+                } else {
+                    w[k] as i8
+                }
+            };
+            self.set(weight, |o| b[o], |o| m[o], input, output, range);
         }
         Ok(())
     }

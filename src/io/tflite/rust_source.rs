@@ -374,8 +374,13 @@ impl Writer<'_, '_> {
                 } else {
                     "Int8Conv2d"
                 };
+                // `Int8Conv2d::new` takes OHWI; a depthwise filter is `[1, KH, KW, C_OUT]`.
                 let literal = if depthwise {
-                    nested(wd, &[kh, kw, c_out])
+                    let taps = kh * kw;
+                    let ohwi: Vec<_> = (0..c_out * taps)
+                        .map(|k| wd[(k % taps) * c_out + k / taps])
+                        .collect();
+                    nested(&ohwi, &[c_out, kh, kw, 1])
                 } else {
                     nested(wd, &shape)
                 };

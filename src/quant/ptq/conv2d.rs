@@ -1,5 +1,6 @@
 //! `Conv2d` → `Int8Conv2d`: per-output-channel int8 weights (a BatchNorm2d after it folded
-//! in), int32 bias, fixed-point multipliers; the geometry (padding included) unchanged.
+//! in), int32 bias, fixed-point multipliers; the geometry (padding included) and the groups
+//! (ordinary or depthwise) unchanged.
 
 use std::vec::Vec;
 
@@ -12,8 +13,9 @@ use crate::layer::Layer;
 use crate::layers::{Conv2d, Conv2dOptions};
 use crate::quant::{FusedActivation, Int8Conv2d, QuantizedMultiplier, activation_range};
 
-/// An ordinary convolution (`CG = C_IN`, one group). Padding is zeros in float and the input
-/// zero point (real 0, exactly) in int8.
+/// An ordinary convolution (`CG = C_IN`, one group) or a depthwise one (`CG = 1`, any depth
+/// multiplier); other group sizes have no int8 form and do not compile. Padding is zeros in
+/// float and the input zero point (real 0, exactly) in int8.
 impl<
     const C_IN: usize,
     const C_OUT: usize,
@@ -25,9 +27,10 @@ impl<
     const W_OUT: usize,
     A: Fusable,
     O: Conv2dOptions,
-> Quantize for Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, A, f32, O, C_IN>
+    const CG: usize,
+> Quantize for Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, A, f32, O, CG>
 {
-    type Int8 = Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O>;
+    type Int8 = Int8Conv2d<C_IN, C_OUT, KH, KW, H, W, H_OUT, W_OUT, O, CG>;
     const TENSORS: usize = 1;
 
     fn observe(&self, x: &Self::Input, ranges: &mut [Range]) -> Self::Output {
@@ -55,19 +58,20 @@ impl<
         };
         let fusion = walk.fuse(layer, "Conv2d", next, takes, None)?;
         let affine = |o: usize| fusion.affine.as_ref().map_or((1.0, 0.0), |a| a[o]);
-        // Flat index `k` in TensorFlow Lite's OHWI order.
+        let () = Self::Int8::SHAPE;
+        // Flat index `k` in OHWI order (`c` within the filter's group).
         let weight = |k: usize| {
-            let c = k % C_IN;
-            let v = (k / C_IN) % KW;
-            let u = (k / (C_IN * KW)) % KH;
-            let o = k / (C_IN * KW * KH);
+            let c = k % CG;
+            let v = (k / CG) % KW;
+            let u = (k / (CG * KW)) % KH;
+            let o = k / (CG * KW * KH);
             self.weight(o, c, u, v) as f64 * affine(o).0
         };
         let bias = |o: usize| {
             let (s, t) = affine(o);
             self.bias()[o] as f64 * s + t
         };
-        let per_channel = C_IN * KH * KW;
+        let per_channel = CG * KH * KW;
         let scales = (0..C_OUT)
             .map(|o| {
                 let max_abs = max_abs((o * per_channel..(o + 1) * per_channel).map(weight));

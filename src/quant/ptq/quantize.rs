@@ -21,7 +21,7 @@ use crate::zeros::Zeros;
 /// | float layer | int8 layer |
 /// |---|---|
 /// | [`Dense`](crate::Dense) (`Identity`, `Relu`, `Relu6`) | [`Int8Dense`](crate::quant::Int8Dense) |
-/// | [`Conv2d`](crate::Conv2d) (`CG = C_IN`; `Identity`, `Relu`, `Relu6`) | [`Int8Conv2d`](crate::quant::Int8Conv2d) |
+/// | [`Conv2d`](crate::Conv2d) (`CG = C_IN`, or `CG = 1`: [`DepthwiseConv2d`](crate::DepthwiseConv2d); `Identity`, `Relu`, `Relu6`) | [`Int8Conv2d`](crate::quant::Int8Conv2d) ([`Int8DepthwiseConv2d`](crate::quant::Int8DepthwiseConv2d)) |
 /// | [`MaxPool2d`](crate::MaxPool2d), [`AvgPool2d`](crate::AvgPool2d) (windows inside the image) | [`Int8MaxPool2d`](crate::quant::Int8MaxPool2d), [`Int8AvgPool2d`](crate::quant::Int8AvgPool2d) |
 /// | [`GlobalAvgPool2d`](crate::GlobalAvgPool2d) | [`Int8GlobalAvgPool2d`](crate::quant::Int8GlobalAvgPool2d) |
 /// | [`Flatten`](crate::Flatten) before a `Dense` | [`Int8Reshape`](crate::quant::Int8Reshape) |
@@ -30,9 +30,10 @@ use crate::zeros::Zeros;
 /// | [`ActivationLayer`](crate::ActivationLayer), [`ActivationMap`](crate::ActivationMap) (`Relu`, `Relu6`) | [`Folded`](crate::quant::Folded) into the output clamp of the layer before |
 /// | [`Chain`](crate::Chain) (`seq!`) | its layers' twins chained by [`Then`](crate::quant::Then) |
 ///
-/// Other layers (recurrent, 1-d, `LayerNorm`, a depthwise `Conv2d`, ...) and other activations
+/// Other layers (recurrent, 1-d, `LayerNorm`, ...) and other activations
 /// ([`Fusable`](crate::quant::Fusable)) have no int8 form here: a network holding one does not
-/// implement `Quantize`. Where a layer stands is checked when quantizing
+/// implement `Quantize`. A grouped `Conv2d` with `1 < CG < C_IN` does, but quantizing it does
+/// not compile (`Int8Conv2d`'s check of its groups). Where a layer stands is checked when quantizing
 /// ([`QuantizeError::Unsupported`]).
 ///
 /// The methods are the quantizer's own (hidden): the trait cannot be implemented outside
