@@ -164,9 +164,12 @@ impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::In
     #[inline(always)]
     fn run<M: MulAdd>(self) -> B::Output {
         let chain = self.0;
+        let (mut hidden, mut y) = (A::Output::zeros(), B::Output::zeros());
         chain
-            .second
-            .forward_with::<InTask<M>>(&chain.first.forward_with::<InTask<M>>(self.1))
+            .first
+            .forward_into_with::<InTask<M>>(self.1, &mut hidden);
+        chain.second.forward_into_with::<InTask<M>>(&hidden, &mut y);
+        y
     }
 }
 
@@ -287,8 +290,17 @@ where
 
     #[inline(always)]
     fn forward_with<K: crate::kernel::Kernels>(&self, x: &Self::Input) -> Self::Output {
-        self.second
-            .forward_with::<K>(&self.first.forward_with::<K>(x))
+        let mut y = Self::Output::zeros();
+        self.forward_into_with::<K>(x, &mut y);
+        y
+    }
+
+    /// The hidden activation in one buffer here, each layer writing its output in place.
+    #[inline(always)]
+    fn forward_into_with<K: crate::kernel::Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
+        let mut hidden = A::Output::zeros();
+        self.first.forward_into_with::<K>(x, &mut hidden);
+        self.second.forward_into_with::<K>(&hidden, y);
     }
 
     #[inline]

@@ -39,6 +39,11 @@ pub trait Layer: Params + Sized {
     /// and FMA alone. The same operations either way, so the same bits. `false` unless a
     /// layer says otherwise ([`Conv2d`](crate::Conv2d) does); a chain's is its layers' `||`.
     const WIDE: bool = false;
+    /// Whether `forward` is the identity (the output the input's values, in order):
+    /// [`Skip`](crate::Skip), so a [`Residual`](crate::Residual) adds its input without a
+    /// copy.
+    #[doc(hidden)]
+    const IDENTITY: bool = false;
 
     /// Inference on one sample.
     fn forward(&self, x: &Self::Input) -> Self::Output;
@@ -51,6 +56,17 @@ pub trait Layer: Params + Sized {
     #[inline(always)]
     fn forward_with<K: crate::kernel::Kernels>(&self, x: &Self::Input) -> Self::Output {
         self.forward(x)
+    }
+
+    /// [`forward_with`](Layer::forward_with) written into `y` (whatever `y` held is
+    /// overwritten): how a chain passes each activation to the next layer through one buffer
+    /// instead of returning it by value (a copy of the image per layer in the MLPerf Tiny
+    /// models). The same bits. The default stores `forward_with`'s result; layers with large
+    /// outputs ([`Conv2d`](crate::Conv2d), [`Residual`](crate::Residual)) write in place.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_into_with<K: crate::kernel::Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
+        *y = self.forward_with::<K>(x);
     }
 
     /// Training-mode forward on one sample, keeping what backward needs.

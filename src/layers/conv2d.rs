@@ -831,15 +831,21 @@ conv2d_impl!(impl Layer for Conv2d {
     /// the task has FMA.
     #[inline(always)]
     fn forward_with<K: Kernels>(&self, x: &Self::Input) -> Self::Output {
-        let () = Self::CHECK;
         let mut y = [[[T::zero(); C_OUT]; W_OUT]; H_OUT];
-        self.pre_activation_with::<K>(x, &mut y);
-        // The activation in place, a pixel at a time (one image buffer, not two).
+        self.forward_into_with::<K>(x, &mut y);
+        y
+    }
+
+    /// Every output pixel written by the taps, then activated in place, a pixel at a time
+    /// (one image buffer, not two).
+    #[inline(always)]
+    fn forward_into_with<K: Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
+        let () = Self::CHECK;
+        self.pre_activation_with::<K>(x, y);
         for pixel in y.iter_mut().flatten() {
             let z = *pixel;
             self.activation.forward_with::<K, C_OUT>(&z, pixel);
         }
-        y
     }
 
     fn forward_train(&self, x: &Self::Input, _ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {

@@ -67,6 +67,7 @@ impl<X: ArrayOf> Layer for Skip<X> {
     type Output = X;
     type Cache = ();
     type BatchCache<const B: usize> = [(); B];
+    const IDENTITY: bool = true;
 
     #[inline(always)]
     fn forward(&self, x: &X) -> X {
@@ -292,6 +293,31 @@ where
         let mut y = z;
         activate(&self.activation, &z, &mut y);
         y
+    }
+
+    #[inline(always)]
+    fn forward_with<K: crate::kernel::Kernels>(&self, x: &Self::Input) -> Self::Output {
+        let mut y = Self::Output::zeros();
+        self.forward_into_with::<K>(x, &mut y);
+        y
+    }
+
+    /// The main path into `y`, then the shortcut added and the activation applied in one
+    /// pass (an identity shortcut read straight from `x`): the same operations as
+    /// [`forward`](Layer::forward).
+    #[inline(always)]
+    fn forward_into_with<K: crate::kernel::Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
+        self.main.forward_into_with::<K>(x, y);
+        let mut add = |s: &[F::Scalar]| {
+            for (yi, &si) in y.scalars_mut().iter_mut().zip(s) {
+                *yi = self.activation.f(*yi + si);
+            }
+        };
+        if S::IDENTITY {
+            add(x.scalars());
+        } else {
+            add(self.shortcut.forward_with::<K>(x).scalars());
+        }
     }
 
     fn forward_train(&self, x: &Self::Input, ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {
