@@ -280,14 +280,6 @@ pub(crate) mod avx2 {
 pub(crate) mod vnni {
     use core::arch::x86_64::*;
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn load(w: &[i8]) -> __m512i {
-        debug_assert!(w.len() >= 64);
-        // SAFETY: `w` has at least 64 readable bytes; the load is unaligned.
-        unsafe { _mm512_loadu_si512(w.as_ptr().cast()) }
-    }
-
     /// `total + Σ_j w[j·width + lane] · (x[j] + 128)` in the first `width` lanes (the last
     /// `k % 4` inputs of a block, `w` its `[r][width]` tail), kept in a register: a store
     /// followed by a masked reload of the same lanes would stall on store forwarding.
@@ -325,8 +317,6 @@ pub(crate) mod vnni {
         let k = xs[0].len();
         let rows = acc.len() / P;
         let blocks = rows / 16;
-        let quads = k / 4;
-        let flip = _mm512_set1_epi8(-128);
         let mut block = 0;
         while block < blocks {
             if P > 1 && P.is_multiple_of(2) && blocks - block == 1 {
@@ -335,67 +325,22 @@ pub(crate) mod vnni {
                 pairs_block::<P, 2>(xs, w, &sums[block * 16..block * 16 + 16], block * 16, acc);
                 break;
             }
-            const GROUP: usize = 8;
-            let group = if P == 1 {
-                (blocks - block).min(GROUP)
+            // Eight blocks per pass for one input (four, two, one at the end), two for
+            // several: the group's size a constant, so its accumulators stay in registers.
+            let left = blocks - block;
+            let group = if P == 1 && left >= 8 {
+                group_pass::<P, 8>(xs, packed, sums, block, acc);
+                8
+            } else if P == 1 && left >= 4 {
+                group_pass::<P, 4>(xs, packed, sums, block, acc);
+                4
+            } else if left >= 2 {
+                group_pass::<P, 2>(xs, packed, sums, block, acc);
+                2
             } else {
-                (blocks - block).min(2)
+                group_pass::<P, 1>(xs, packed, sums, block, acc);
+                1
             };
-            let mut totals = [[_mm512_setzero_si512(); GROUP]; P];
-            let mut chunk = 0;
-            while chunk * 16 < quads {
-                let count = (quads - chunk * 16).min(16);
-                let mask: __mmask64 = if count == 16 {
-                    u64::MAX
-                } else {
-                    (1u64 << (4 * count)) - 1
-                };
-                let mut inputs = [_mm512_setzero_si512(); P];
-                for (input, x) in inputs.iter_mut().zip(xs.iter()) {
-                    // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`,
-                    // all below k = 4·quads.
-                    *input = _mm512_xor_si512(
-                        unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
-                        flip,
-                    );
-                }
-                for lane in 0..count {
-                    let index = _mm512_set1_epi32(lane as i32);
-                    let mut broadcast = [_mm512_setzero_si512(); P];
-                    for (b, input) in broadcast.iter_mut().zip(inputs.iter()) {
-                        *b = _mm512_permutexvar_epi32(index, *input);
-                    }
-                    let q = chunk * 16 + lane;
-                    for g in 0..group {
-                        let w = load(&packed[(block + g) * 16 * k + 64 * q..]);
-                        for (total, b) in totals.iter_mut().zip(broadcast.iter()) {
-                            total[g] = _mm512_dpbusd_epi32(total[g], *b, w);
-                        }
-                    }
-                }
-                chunk += 1;
-            }
-            for g in 0..group {
-                let first = (block + g) * 16;
-                // SAFETY: `sums` has `rows` entries (checked by the caller), so 16 from `first`.
-                let correction = _mm512_slli_epi32::<7>(unsafe {
-                    _mm512_loadu_si512(sums[first..].as_ptr().cast())
-                });
-                let full = k / 4 * 4;
-                let tail = &packed[(block + g) * 16 * k + 16 * full..(block + g + 1) * 16 * k];
-                for (p, total) in totals.iter().enumerate() {
-                    let out = &mut acc[p * rows + first..p * rows + first + 16];
-                    // The correction took 128 · Σ w of the tail too: its inputs count + 128.
-                    let sum = add_tail(total[g], tail, &xs[p][full..], 16);
-                    // SAFETY: `out` has 16 writable i32; the store is unaligned.
-                    unsafe {
-                        _mm512_storeu_si512(
-                            out.as_mut_ptr().cast(),
-                            _mm512_sub_epi32(sum, correction),
-                        )
-                    };
-                }
-            }
             block += group;
         }
         if rows % 16 == 8 && P > 1 && P.is_multiple_of(2) {
@@ -404,6 +349,79 @@ pub(crate) mod vnni {
             pairs_block::<P, 1>(xs, w, &sums[first..rows], first, acc);
         } else if !rows.is_multiple_of(16) {
             partial_block(xs, packed, sums, acc);
+        }
+    }
+
+    /// Blocks `block..block + G` of 16 outputs for every input of `xs` (see `product`).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    #[inline]
+    fn group_pass<const P: usize, const G: usize>(
+        xs: [&[i8]; P],
+        packed: &[i8],
+        sums: &[i32],
+        block: usize,
+        acc: &mut [i32],
+    ) {
+        let k = xs[0].len();
+        let rows = acc.len() / P;
+        let quads = k / 4;
+        let flip = _mm512_set1_epi8(-128);
+        // Each block's `16·k` packed weights.
+        let weights: [&[i8]; G] =
+            core::array::from_fn(|g| &packed[(block + g) * 16 * k..(block + g + 1) * 16 * k]);
+        let mut totals = [[_mm512_setzero_si512(); G]; P];
+        let mut chunk = 0;
+        while chunk * 16 < quads {
+            let count = (quads - chunk * 16).min(16);
+            let mask: __mmask64 = if count == 16 {
+                u64::MAX
+            } else {
+                (1u64 << (4 * count)) - 1
+            };
+            let mut inputs = [_mm512_setzero_si512(); P];
+            for (input, x) in inputs.iter_mut().zip(xs.iter()) {
+                // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`,
+                // all below k = 4·quads.
+                *input = _mm512_xor_si512(
+                    unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
+                    flip,
+                );
+            }
+            for lane in 0..count {
+                let index = _mm512_set1_epi32(lane as i32);
+                let mut broadcast = [_mm512_setzero_si512(); P];
+                for (b, input) in broadcast.iter_mut().zip(inputs.iter()) {
+                    *b = _mm512_permutexvar_epi32(index, *input);
+                }
+                let q = chunk * 16 + lane;
+                for (g, w) in weights.iter().enumerate() {
+                    // SAFETY: q < quads = ⌊k/4⌋, so bytes 64·q .. 64·q + 64 lie within the
+                    // block's 16·k; the load is unaligned.
+                    let w = unsafe { _mm512_loadu_si512(w.as_ptr().add(64 * q).cast()) };
+                    for (total, b) in totals.iter_mut().zip(broadcast.iter()) {
+                        total[g] = _mm512_dpbusd_epi32(total[g], *b, w);
+                    }
+                }
+            }
+            chunk += 1;
+        }
+        for g in 0..G {
+            let first = (block + g) * 16;
+            // SAFETY: `sums` has `rows` entries (checked by the caller), so 16 from `first`.
+            let correction = _mm512_slli_epi32::<7>(unsafe {
+                _mm512_loadu_si512(sums[first..].as_ptr().cast())
+            });
+            let full = k / 4 * 4;
+            let tail = &weights[g][16 * full..];
+            for (p, total) in totals.iter().enumerate() {
+                let out = &mut acc[p * rows + first..p * rows + first + 16];
+                // The correction took 128 · Σ w of the tail too: its inputs count + 128.
+                let sum = add_tail(total[g], tail, &xs[p][full..], 16);
+                // SAFETY: `out` has 16 writable i32; the store is unaligned.
+                unsafe {
+                    _mm512_storeu_si512(out.as_mut_ptr().cast(), _mm512_sub_epi32(sum, correction))
+                };
+            }
         }
     }
 
@@ -685,6 +703,10 @@ mod tests {
             (12, 7),
             (20, 9),
             (10, 130),
+            // Groups of 8 + 1, 4 + 2 and 4 + 2 + 1 blocks for one input, with tails.
+            (144, 37),
+            (96, 20),
+            (120, 66),
         ] {
             for extreme in [false, true] {
                 let w: Vec<i8> = (0..rows * k)
