@@ -305,17 +305,8 @@ fn forward_block<
         }
         return;
     }
-    // Fewer outputs than a vector: all `R` rows at once, one chain per row and output.
-    let mut acc = [[T::zero(); OUT]; R];
-    for a in acc.iter_mut() {
-        a.copy_from_slice(bias);
-    }
-    for (i, wi) in w.iter().enumerate() {
-        for r in 0..R {
-            axpy::<T, M, OUT>(x[r][i], wi, &mut acc[r]);
-        }
-    }
-    z[..R].copy_from_slice(&acc);
+    // Fewer outputs than a vector: all of them at once.
+    forward_columns::<T, M, IN, OUT, R, OUT>(w, bias, x, z, 0);
 }
 
 /// Outputs `start..start + C` of `R` rows: one chain over the inputs per row and output.

@@ -280,6 +280,34 @@ pub(crate) mod avx2 {
 pub(crate) mod vnni {
     use core::arch::x86_64::*;
 
+    /// Quads `16·chunk ..` of every input (`count` of them, at most 16), each input's 64
+    /// bytes flipped to unsigned (`x + 128`) for `vpdpbusd`.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    fn chunk_inputs<const P: usize>(
+        xs: [&[i8]; P],
+        chunk: usize,
+        quads: usize,
+    ) -> (usize, [__m512i; P]) {
+        let count = (quads - chunk * 16).min(16);
+        let mask: __mmask64 = if count == 16 {
+            u64::MAX
+        } else {
+            (1u64 << (4 * count)) - 1
+        };
+        let mut inputs = [_mm512_setzero_si512(); P];
+        for (input, x) in inputs.iter_mut().zip(xs.iter()) {
+            debug_assert!(x.len() >= 4 * quads);
+            // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`, all
+            // below 4·quads, which every caller takes as ⌊len/4⌋ of inputs of one length.
+            *input = _mm512_xor_si512(
+                unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
+                _mm512_set1_epi8(-128),
+            );
+        }
+        (count, inputs)
+    }
+
     /// `total + Σ_j w[j·width + lane] · (x[j] + 128)` in the first `width` lanes (the last
     /// `k % 4` inputs of a block, `w` its `[r][width]` tail), kept in a register: a store
     /// followed by a masked reload of the same lanes would stall on store forwarding.
@@ -365,28 +393,13 @@ pub(crate) mod vnni {
         let k = xs[0].len();
         let rows = acc.len() / P;
         let quads = k / 4;
-        let flip = _mm512_set1_epi8(-128);
         // Each block's `16·k` packed weights.
         let weights: [&[i8]; G] =
             core::array::from_fn(|g| &packed[(block + g) * 16 * k..(block + g + 1) * 16 * k]);
         let mut totals = [[_mm512_setzero_si512(); G]; P];
         let mut chunk = 0;
         while chunk * 16 < quads {
-            let count = (quads - chunk * 16).min(16);
-            let mask: __mmask64 = if count == 16 {
-                u64::MAX
-            } else {
-                (1u64 << (4 * count)) - 1
-            };
-            let mut inputs = [_mm512_setzero_si512(); P];
-            for (input, x) in inputs.iter_mut().zip(xs.iter()) {
-                // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`,
-                // all below k = 4·quads.
-                *input = _mm512_xor_si512(
-                    unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
-                    flip,
-                );
-            }
+            let (count, inputs) = chunk_inputs(xs, chunk, quads);
             for lane in 0..count {
                 let index = _mm512_set1_epi32(lane as i32);
                 let mut broadcast = [_mm512_setzero_si512(); P];
@@ -546,25 +559,10 @@ pub(crate) mod vnni {
         let weights = &packed[first * k..first * k + width * k];
         let weight_mask: __mmask64 = (1u64 << (4 * width)) - 1;
         let lanes: __mmask16 = ((1u32 << width) - 1) as u16;
-        let flip = _mm512_set1_epi8(-128);
         let mut totals = [_mm512_setzero_si512(); P];
         let mut chunk = 0;
         while chunk * 16 < quads {
-            let count = (quads - chunk * 16).min(16);
-            let mask: __mmask64 = if count == 16 {
-                u64::MAX
-            } else {
-                (1u64 << (4 * count)) - 1
-            };
-            let mut inputs = [_mm512_setzero_si512(); P];
-            for (input, x) in inputs.iter_mut().zip(xs.iter()) {
-                // SAFETY: the mask reads only bytes 64·chunk .. 64·chunk + 4·count of `x`,
-                // all below 4·quads ≤ k.
-                *input = _mm512_xor_si512(
-                    unsafe { _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(64 * chunk)) },
-                    flip,
-                );
-            }
+            let (count, inputs) = chunk_inputs(xs, chunk, quads);
             for lane in 0..count {
                 let q = chunk * 16 + lane;
                 // SAFETY: the mask reads bytes 4·width·q .. 4·width·(q + 1) of the block, all
