@@ -21,6 +21,24 @@ pub(crate) struct AddParams {
 /// TensorFlow Lite's `left_shift` for int8 ADD.
 const ADD_LEFT_SHIFT: u32 = 20;
 
+/// The channels `c = bias.len()` and rows `out.len() / c` of a requantization, after the check
+/// the vector builds' unchecked loads rely on: `c > 0`, a multiplier per channel, whole rows,
+/// and as many accumulators as outputs.
+#[inline(always)]
+fn channel_rows(
+    acc: &[i32],
+    bias: &[i32],
+    m: &[QuantizedMultiplier],
+    out: &[i8],
+) -> (usize, usize) {
+    let c = bias.len();
+    assert!(
+        c > 0 && m.len() >= c && out.len().is_multiple_of(c) && acc.len() >= out.len(),
+        "requantize: sizes"
+    );
+    (c, out.len() / c)
+}
+
 /// `acc` and `out` hold rows of `bias.len()` channels (as many rows as `out` has).
 #[inline(always)]
 fn requantize_body(
@@ -209,12 +227,7 @@ pub(crate) mod avx2 {
         range: [i8; 2],
         out: &mut [i8],
     ) {
-        let c = bias.len();
-        assert!(
-            c > 0 && m.len() >= c && out.len().is_multiple_of(c) && acc.len() >= out.len(),
-            "requantize: sizes"
-        );
-        let rows = out.len() / c;
+        let (c, rows) = super::channel_rows(acc, bias, m, out);
         let (zero_lanes, low, high) = (
             _mm256_set1_epi32(zero),
             _mm256_set1_epi32(range[0] as i32),
@@ -466,12 +479,7 @@ pub(crate) mod avx512 {
         range: [i8; 2],
         out: &mut [i8],
     ) {
-        let c = bias.len();
-        assert!(
-            c > 0 && m.len() >= c && out.len().is_multiple_of(c) && acc.len() >= out.len(),
-            "requantize: sizes"
-        );
-        let rows = out.len() / c;
+        let (c, rows) = super::channel_rows(acc, bias, m, out);
         let (zero, low, high) = (
             _mm512_set1_epi32(zero),
             _mm512_set1_epi32(range[0] as i32),
