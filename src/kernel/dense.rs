@@ -27,8 +27,9 @@ use crate::scalar::Scalar;
 
 /// Blocks for 8-float vectors (AVX2; the portable build too).
 pub(crate) const WIDE_8: usize = 16;
-/// Rows per block of the forward kernel with 8-float vectors (6 × 2 accumulators: M's
-/// batch-256 inference at the AVX2 level 0.65 → 0.75 of the AVX2 peak against 4 rows, Xeon).
+/// Rows per block of the forward kernel with 8-float vectors (6 × 2 accumulators: against 4
+/// rows, `CONSTNET_AVX2=1` `perf_report`'s `M batch256_fraction_of_peak` 0.66 → 0.76 on the
+/// Xeon, one run of each binary).
 pub(crate) const ROWS_8: usize = 6;
 /// See [`WIDE_8`].
 pub(crate) const LONG_8: usize = 64;
@@ -37,8 +38,9 @@ pub(crate) const LANES_8: usize = 8;
 /// Blocks for 16-float vectors (AVX-512): 2 vectors of 16 per row.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) const WIDE_16: usize = 32;
-/// Rows per block of the forward kernel with 16-float vectors (12 × 2 accumulators: M's
-/// batch-256 inference ≈ 430 → 335 µs against 4 rows, Xeon).
+/// Rows per block of the forward kernel with 16-float vectors (12 × 2 accumulators: against
+/// 4 rows, `perf_report`'s `M batch256_fraction_of_peak` 0.51 → 0.665 on the Xeon, one run of
+/// each binary back to back).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) const ROWS_16: usize = 12;
 /// One-row blocks for 16-float vectors (AVX-512).
