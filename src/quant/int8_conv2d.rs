@@ -231,13 +231,13 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
                 sum = sum.wrapping_add(w as i32);
             }
             self.weight_sums[o] = sum;
-            self.folded_bias[o] = bias(o);
+            // The bias is kept folded (see `folded_bias`), as `fold_bias` folds it.
+            self.folded_bias[o] = bias(o).wrapping_sub(input.zero_point.wrapping_mul(sum));
             self.multipliers[o] = multipliers(o);
         }
         self.input = input;
         self.output = output;
         self.range = range;
-        self.folded_bias = fold_bias(&self.weight_sums, &self.folded_bias, input.zero_point);
     }
 });
 
