@@ -127,21 +127,32 @@ impl<const IN: usize, const H: usize, T: Scalar> Lstm<IN, H, T> {
         let mut pre = [[T::zero(); H]; G];
         K::gates_forward_row(&self.w_hh, &input_side, h, &mut pre);
         // Gate by gate: each activation's input and output stay one array of `H` values.
+        // In the order the update needs them (`g` and `i` for `i ⊙ g`, then `f`, `o` last,
+        // after `tanh(c')`): their divisions share one divider, which takes the oldest first.
+        K::tanh(&pre[2], &mut gates[2]);
         for k in [0, 1, 3] {
             K::gate_sigmoid(&pre[k], &mut gates[k]);
         }
-        K::tanh(&pre[2], &mut gates[2]);
     }
 
     /// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`, both flushed; returns `tanh(c')`.
+    ///
+    /// `tanh` takes `c'` before its flush, so the flush is off the step's dependency chain;
+    /// where they differ (`|c'| < √MIN_POSITIVE`), `tanh(c') = c'` and `o ⊙ c'` flushes to
+    /// the same `h'`. `i ⊙ g` is ready before `f` (see [`Lstm::gates`]'s order), so `f`
+    /// enters the sum as one multiply-add.
     #[inline(always)]
     fn update<K: Kernels>(state: &mut LstmState<H, T>, gates: &[[T; H]; G]) -> [T; H] {
         let [i, f, g, o] = gates;
+        let mut c = [T::zero(); H];
         for j in 0..H {
-            state.c[j] = flush_tiny(f[j] * state.c[j] + i[j] * g[j]);
+            c[j] = K::mul_add(f[j], state.c[j], i[j] * g[j]);
         }
         let mut tanh_c = [T::zero(); H];
-        K::tanh(&state.c, &mut tanh_c);
+        K::tanh(&c, &mut tanh_c);
+        for (state_c, &c) in state.c.iter_mut().zip(c.iter()) {
+            *state_c = flush_tiny(c);
+        }
         for j in 0..H {
             state.h[j] = flush_tiny(o[j] * tanh_c[j]);
         }
