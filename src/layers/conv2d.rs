@@ -499,22 +499,40 @@ conv2d_impl!(impl Conv2d {
             let Some(r) = Self::source(i, u, 0, H) else { continue };
             for v in 0..KW {
                 let taps = &self.weight[v][u];
-                let pixels: [&[T; C_IN]; Q] = core::array::from_fn(|p| {
-                    Self::source(j + p, v, 1, W).map_or(&zero, |col| &x[r][col])
-                });
-                for (c, tap) in taps.iter().enumerate() {
-                    let w = &tap[first..first + OB];
-                    for p in 0..Q {
-                        let value = pixels[p][c];
-                        for (zo, &wo) in acc[p].iter_mut().zip(w) {
-                            *zo = K::mul_add(value, wo, *zo);
-                        }
-                    }
+                let cols: [Option<usize>; Q] = core::array::from_fn(|p| Self::source(j + p, v, 1, W));
+                if cols.iter().all(Option::is_some) {
+                    // Inside the image: the pixels at fixed offsets from one address.
+                    let pixels = core::array::from_fn(|p| &x[r][cols[p].unwrap_or(0)]);
+                    Self::block_taps::<K, Q, OB>(pixels, taps, first, &mut acc);
+                } else {
+                    let pixels = core::array::from_fn(|p| cols[p].map_or(&zero, |col| &x[r][col]));
+                    Self::block_taps::<K, Q, OB>(pixels, taps, first, &mut acc);
                 }
             }
         }
         for (p, out) in acc.iter().enumerate() {
             row[j + p][first..first + OB].copy_from_slice(out);
+        }
+    }
+
+    /// One tap of a block: `acc[p][k] += Σ_c pixels[p][c] · taps[c][first + k]`, the input
+    /// channels in order (the same multiply-adds in the same order per output as one pixel
+    /// at a time).
+    #[inline(always)]
+    fn block_taps<K: Kernels, const Q: usize, const OB: usize>(
+        pixels: [&[T; C_IN]; Q],
+        taps: &[[T; C_OUT]; CG],
+        first: usize,
+        acc: &mut [[T; OB]; Q],
+    ) {
+        for (c, tap) in taps.iter().enumerate() {
+            let w = &tap[first..first + OB];
+            for p in 0..Q {
+                let value = pixels[p][c];
+                for (zo, &wo) in acc[p].iter_mut().zip(w) {
+                    *zo = K::mul_add(value, wo, *zo);
+                }
+            }
         }
     }
 
@@ -546,17 +564,17 @@ conv2d_impl!(impl Conv2d {
                         let taps = &self.weight[v][u];
                         // Past the row's end (a ragged last block) the block reads zeros too,
                         // into accumulators that are not written out.
-                        let pixels: [&[T; C_IN]; P] = core::array::from_fn(|p| {
-                            let col = if p < count { Self::source(j + p, v, 1, W) } else { None };
-                            col.map_or(&zero, |col| &x[r][col])
+                        let cols: [Option<usize>; P] = core::array::from_fn(|p| {
+                            if p < count { Self::source(j + p, v, 1, W) } else { None }
                         });
-                        for (c, tap) in taps.iter().enumerate() {
-                            for p in 0..P {
-                                let value = pixels[p][c];
-                                for (zo, &w) in acc[p].iter_mut().zip(tap.iter()) {
-                                    *zo = K::mul_add(value, w, *zo);
-                                }
-                            }
+                        if cols.iter().all(Option::is_some) {
+                            // Inside the image: the pixels at fixed offsets from one address.
+                            let pixels = core::array::from_fn(|p| &x[r][cols[p].unwrap_or(0)]);
+                            Self::block_taps::<K, P, C_OUT>(pixels, taps, 0, &mut acc);
+                        } else {
+                            let pixels =
+                                core::array::from_fn(|p| cols[p].map_or(&zero, |col| &x[r][col]));
+                            Self::block_taps::<K, P, C_OUT>(pixels, taps, 0, &mut acc);
                         }
                     }
                 }
