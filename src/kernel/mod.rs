@@ -255,6 +255,15 @@ pub trait Kernels: sealed::Sealed {
         x: &[T; IN],
         z: &mut [T; OUT],
     );
+    /// Dense forward of a batch of rows (`z[b] = bias + Σᵢ x[b][i]·w[i]`, every output one
+    /// chain over the inputs in order: the bits of [`dense_forward_row`](Kernels::dense_forward_row)),
+    /// register-blocked over the rows for the task's vectors.
+    fn dense_forward_rows<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+        x: &[[T; IN]],
+        z: &mut [[T; OUT]],
+    );
     /// The gate products of one row (`z[k] = init[k] + Σᵢ x[i]·w[k][i]`).
     fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(
         w: &[[[T; H]; IN]; G],
@@ -370,6 +379,22 @@ impl<M: MulAdd> Kernels for InTask<M> {
             return dense_forward_row(w, bias, x, z);
         }
         dense::forward_row::<T, M, IN, OUT, LONG_8, LANES_8>(w, bias, x, z);
+    }
+    #[inline(always)]
+    fn dense_forward_rows<T: Scalar, const IN: usize, const OUT: usize>(
+        w: &[[T; OUT]; IN],
+        bias: &[T; OUT],
+        x: &[[T; IN]],
+        z: &mut [[T; OUT]],
+    ) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if M::WIDE {
+            use dense::{LANES_16, LONG_16, ROWS_16, WIDE_16};
+            return dense::forward::<T, M, IN, OUT, ROWS_16, WIDE_16, LONG_16, LANES_16>(
+                w, bias, x, z,
+            );
+        }
+        dense::forward::<T, M, IN, OUT, ROWS_8, WIDE_8, LONG_8, LANES_8>(w, bias, x, z);
     }
     #[inline(always)]
     fn gates_forward_row<T: Scalar, const IN: usize, const H: usize, const G: usize>(

@@ -348,6 +348,32 @@ conv2d_impl!(impl Conv2d {
         z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
     ) {
         let groups = C_IN / CG;
+        if groups == 1
+            && !K::WIDE
+            && KH == 1
+            && KW == 1
+            && H_OUT == H
+            && W_OUT == W
+            && O::STRIDE[0] == 1
+            && O::STRIDE[1] == 1
+            && Self::BEFORE[0] == 0
+            && Self::BEFORE[1] == 0
+        {
+            // A pointwise convolution is a Dense product over the pixels (the weights are
+            // stored input-major as Dense's), each output one chain over the input
+            // channels in order as below: the same bits. Dense's blocks of 6 pixels × 16
+            // outputs keep 12 of the 16 AVX2 registers busy where the blocks below keep 8
+            // (VWW at the AVX2 level 15% faster); with 32 registers the tiles below beat
+            // Dense's 12 × 32 blocks on these shapes (VWW 15% slower through Dense).
+            // (`CG` is `C_IN` here: the pixels as rows of `CG` values.)
+            let (pixels, _) = x.as_flattened().as_flattened().as_chunks::<CG>();
+            return K::dense_forward_rows(
+                &self.weight[0][0],
+                &self.bias,
+                pixels,
+                z.as_flattened_mut(),
+            );
+        }
         if groups == 1 && K::WIDE && C_OUT.is_multiple_of(16) {
             // 32 registers of 16 floats: tiles of up to 24 accumulators (6 pixels of 64
             // outputs, 8 of 32 or 16), as many pixels as divide the row.
