@@ -32,6 +32,16 @@ pub trait ActivationFn<T: Scalar>: Copy + Default + core::fmt::Debug {
     /// Modules it stands for in a PyTorch `nn.Sequential`: 1, and 0 for [`Identity`] (a
     /// `Dense` without activation is a bare `Linear`).
     const MODULES: usize = 1;
+    /// Whether each output depends on its own input alone (every [`Pointwise`] function,
+    /// not [`Softmax`]): then a layer may apply it to any run of its outputs.
+    #[doc(hidden)]
+    const ELEMENTWISE: bool = false;
+    /// [`Pointwise::clamp_range`] for elementwise functions, else `None`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn clamp_range(&self) -> Option<(T, T)> {
+        None
+    }
     /// Calls `f` with each setting (PyTorch's argument name and value), for weight files.
     fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
         let _ = f;
@@ -69,6 +79,13 @@ pub trait Pointwise: Copy + Default + core::fmt::Debug {
     /// [`visit_settings`](Pointwise::visit_settings), writable.
     fn visit_settings_mut(&mut self, f: &mut dyn FnMut(&'static str, SettingMut<'_>)) {
         let _ = f;
+    }
+    /// `Some((low, high))` when `f(x)` is `low` for `x < low`, `high` for `x > high`, else
+    /// `x` itself (NaN kept): layers then apply it in place with a clamp kernel.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn clamp_range<T: Scalar>(&self) -> Option<(T, T)> {
+        None
     }
 
     /// `y = f(x)` over a vector. The default applies [`f`](Pointwise::f) per element; the
@@ -123,6 +140,11 @@ impl<T: Scalar, P: Pointwise> ActivationFn<T> for P {
         self.df_vector(z, y, dy, dz);
     }
     const MODULES: usize = <P as Pointwise>::MODULES;
+    const ELEMENTWISE: bool = true;
+    #[inline(always)]
+    fn clamp_range(&self) -> Option<(T, T)> {
+        Pointwise::clamp_range::<T>(self)
+    }
     fn visit_settings(&self, f: &mut dyn FnMut(&'static str, Setting)) {
         Pointwise::visit_settings(self, f);
     }
@@ -164,6 +186,10 @@ impl Pointwise for Relu {
     fn df<T: Scalar>(&self, x: T, _y: T) -> T {
         if x <= T::zero() { T::zero() } else { T::one() }
     }
+    #[inline(always)]
+    fn clamp_range<T: Scalar>(&self) -> Option<(T, T)> {
+        Some((T::zero(), T::infinity()))
+    }
 }
 
 /// `min(max(x, 0), 6)`, PyTorch's `nn.ReLU6` (`hardtanh(x, 0, 6)`; MobileNet's activation):
@@ -197,6 +223,10 @@ impl Pointwise for Relu6 {
         } else {
             T::zero()
         }
+    }
+    #[inline(always)]
+    fn clamp_range<T: Scalar>(&self) -> Option<(T, T)> {
+        Some((T::zero(), T::from_f64(6.0)))
     }
 }
 

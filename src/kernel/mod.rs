@@ -3,7 +3,8 @@
 //! defined: see `heap.rs`).
 //!
 //! Every `unsafe` block carries a `// SAFETY:` line. The module holds the Dense products over
-//! a batch of rows (`dense.rs`), the vectorizable `f32` transcendentals (`math.rs`), their
+//! a batch of rows (`dense.rs`), ReLU-style clamps in place (`clamp.rs`), the vectorizable
+//! `f32` transcendentals (`math.rs`), their
 //! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and heap construction
 //! (`heap.rs`: in place through `Zeros::zeros_in_place`, and zeroed behind [`ZeroBits`]),
 //! and the int8 kernels (`int8.rs`, `int8_packed.rs`, `int8_depthwise.rs`,
@@ -12,6 +13,7 @@
 //! file's own tests).
 
 pub(crate) mod adam;
+mod clamp;
 mod dense;
 mod dispatch;
 mod fixed_point;
@@ -32,6 +34,7 @@ use crate::scalar::Scalar;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
 
+pub(crate) use clamp::clamp_in_place;
 pub use dispatch::{SimdLevel, simd_level};
 pub use fixed_point::{
     QuantizedMultiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,

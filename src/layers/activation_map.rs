@@ -123,6 +123,11 @@ impl<A: Pointwise, X: ArrayOf + Scalars<X::Scalar>> Layer for ActivationMap<A, X
     #[inline]
     fn forward(&self, x: &X) -> X {
         let mut y = *x;
+        if let Some((low, high)) = self.activation.clamp_range() {
+            // ReLU, ReLU6: the clamp kernel (the loop below made masked stores).
+            crate::kernel::clamp_in_place(y.scalars_mut(), low, high);
+            return y;
+        }
         for v in y.scalars_mut() {
             *v = self.activation.f(*v);
         }

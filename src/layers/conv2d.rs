@@ -634,12 +634,45 @@ conv2d_impl!(impl Conv2d {
         in_best_simd(PreActivation { layer: self, x, z });
     }
 
-    /// `y = A(y)` in place, pixel by pixel.
+    /// `y = A(y)` in place: a clamp (ReLU, ReLU6) by the clamp kernel, else pixel by pixel.
     #[inline(always)]
     fn activate_in_place(&self, y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+        if let Some((low, high)) = self.activation.clamp_range() {
+            return crate::kernel::clamp_in_place(y.as_flattened_mut().as_flattened_mut(), low, high);
+        }
         for pixel in y.iter_mut().flatten() {
             let z = *pixel;
             self.activation.forward(&z, pixel);
+        }
+    }
+
+    /// `y = A(y)` in place with the kernels of `K`: a clamp (ReLU, ReLU6) by the clamp
+    /// kernel, another elementwise `A` over runs of 16 values whatever the pixel's width,
+    /// else pixel by pixel. (The compiler made an in-place ReLU into masked stores, in
+    /// AVX-512 tasks 16 lanes wide over 8-channel pixels, each overlapping the next pixel's
+    /// load: a store-forwarding stall per pixel, half of VWW's first layer.)
+    #[inline(always)]
+    fn activate_in_place_with<K: Kernels>(&self, y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
+        if let Some((low, high)) = self.activation.clamp_range() {
+            return crate::kernel::clamp_in_place(y.as_flattened_mut().as_flattened_mut(), low, high);
+        }
+        if A::ELEMENTWISE {
+            let (runs, rest) = y.as_flattened_mut().as_flattened_mut().as_chunks_mut::<16>();
+            for run in runs {
+                let z = *run;
+                self.activation.forward_with::<K, 16>(&z, run);
+            }
+            for value in rest {
+                let z = [*value];
+                let mut out = z;
+                self.activation.forward_with::<K, 1>(&z, &mut out);
+                *value = out[0];
+            }
+        } else {
+            for pixel in y.iter_mut().flatten() {
+                let z = *pixel;
+                self.activation.forward_with::<K, C_OUT>(&z, pixel);
+            }
         }
     }
 
@@ -881,10 +914,7 @@ conv2d_impl!(impl Layer for Conv2d {
     fn forward_into_with<K: Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
         let () = Self::CHECK;
         self.pre_activation_with::<K>(x, y);
-        for pixel in y.iter_mut().flatten() {
-            let z = *pixel;
-            self.activation.forward_with::<K, C_OUT>(&z, pixel);
-        }
+        self.activate_in_place_with::<K>(y);
     }
 
     fn forward_train(&self, x: &Self::Input, _ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {
