@@ -346,6 +346,59 @@ conv2d_impl!(impl Conv2d {
         &self,
         x: &[[[T; C_IN]; W]; H],
         z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+        clamp: Option<(T, T)>,
+    ) {
+        let groups = C_IN / CG;
+        if groups == 1 && K::WIDE && C_OUT.is_multiple_of(16) {
+            // The wide tiles clamp their accumulators as they write them out.
+            return self.wide_tiles::<K>(x, z, clamp);
+        }
+        self.taps_with::<K>(x, z);
+        if let Some((low, high)) = clamp {
+            crate::kernel::clamp_in_place(z.as_flattened_mut().as_flattened_mut(), low, high);
+        }
+    }
+
+    /// The ungrouped taps of a layer of 16k outputs in an AVX-512 task: tiles of up to 24
+    /// accumulators of 16 floats, each clamped to `clamp` (ReLU, ReLU6) as it is written out.
+    #[inline(always)]
+    fn wide_tiles<K: Kernels>(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+        clamp: Option<(T, T)>,
+    ) {
+        // 32 registers of 16 floats: tiles of up to 24 accumulators (6 pixels of 64
+        // outputs, 8 of 32 or 16), as many pixels as divide the row.
+        macro_rules! tiled {
+            ($ob:literal, $most:literal) => {
+                match const { tile_pixels(W_OUT, $most) } {
+                    8 => self.rows_tiled::<K, 8, $ob>(x, z, clamp),
+                    7 => self.rows_tiled::<K, 7, $ob>(x, z, clamp),
+                    6 => self.rows_tiled::<K, 6, $ob>(x, z, clamp),
+                    5 => self.rows_tiled::<K, 5, $ob>(x, z, clamp),
+                    4 => self.rows_tiled::<K, 4, $ob>(x, z, clamp),
+                    3 => self.rows_tiled::<K, 3, $ob>(x, z, clamp),
+                    2 => self.rows_tiled::<K, 2, $ob>(x, z, clamp),
+                    _ => self.rows_tiled::<K, 1, $ob>(x, z, clamp),
+                }
+            };
+        }
+        if C_OUT.is_multiple_of(64) {
+            tiled!(64, 6);
+        } else if C_OUT.is_multiple_of(32) {
+            tiled!(32, 8);
+        } else {
+            tiled!(16, 8);
+        }
+    }
+
+    /// [`Self::pre_activation_with`] but for the wide tiles, without a clamp.
+    #[inline(always)]
+    fn taps_with<K: Kernels>(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
     ) {
         let groups = C_IN / CG;
         if groups == 1
@@ -374,32 +427,6 @@ conv2d_impl!(impl Conv2d {
                 z.as_flattened_mut(),
             );
         }
-        if groups == 1 && K::WIDE && C_OUT.is_multiple_of(16) {
-            // 32 registers of 16 floats: tiles of up to 24 accumulators (6 pixels of 64
-            // outputs, 8 of 32 or 16), as many pixels as divide the row.
-            macro_rules! tiled {
-                ($ob:literal, $most:literal) => {
-                    match const { tile_pixels(W_OUT, $most) } {
-                        8 => self.rows_tiled::<K, 8, $ob>(x, z),
-                        7 => self.rows_tiled::<K, 7, $ob>(x, z),
-                        6 => self.rows_tiled::<K, 6, $ob>(x, z),
-                        5 => self.rows_tiled::<K, 5, $ob>(x, z),
-                        4 => self.rows_tiled::<K, 4, $ob>(x, z),
-                        3 => self.rows_tiled::<K, 3, $ob>(x, z),
-                        2 => self.rows_tiled::<K, 2, $ob>(x, z),
-                        _ => self.rows_tiled::<K, 1, $ob>(x, z),
-                    }
-                };
-            }
-            if C_OUT.is_multiple_of(64) {
-                tiled!(64, 6);
-            } else if C_OUT.is_multiple_of(32) {
-                tiled!(32, 8);
-            } else {
-                tiled!(16, 8);
-            }
-            return;
-        }
         if groups == 1 {
             // Several output pixels of a row at once (independent accumulators, each weight
             // vector loaded once for all of them): as many as fit in 16 AVX2 registers with
@@ -407,7 +434,7 @@ conv2d_impl!(impl Conv2d {
             // blocks) where the row holds one, the row's rest as one smaller tile; else
             // blocks of whole pixels (a 5-pixel row of 64 outputs ran 10% slower in tiles).
             if C_OUT.is_multiple_of(16) && W_OUT >= 6 {
-                return self.rows_tiled::<K, 6, 16>(x, z);
+                return self.rows_tiled::<K, 6, 16>(x, z, None);
             }
             let block = if C_OUT <= 16 { 4 } else if C_OUT <= 32 { 2 } else { 1 };
             match block {
@@ -497,12 +524,13 @@ conv2d_impl!(impl Conv2d {
         &self,
         x: &[[[T; C_IN]; W]; H],
         z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+        clamp: Option<(T, T)>,
     ) {
         for (i, row) in z.iter_mut().enumerate() {
             let mut j = 0;
             while j + P <= W_OUT {
                 for first in (0..C_OUT).step_by(OB) {
-                    self.tile::<K, P, OB>(x, row, i, j, first);
+                    self.tile::<K, P, OB>(x, row, i, j, first, clamp);
                 }
                 j += P;
             }
@@ -512,7 +540,7 @@ conv2d_impl!(impl Conv2d {
                     match W_OUT % P {
                         $($q => {
                             for first in (0..C_OUT).step_by(OB) {
-                                self.tile::<K, $q, OB>(x, row, i, j, first);
+                                self.tile::<K, $q, OB>(x, row, i, j, first, clamp);
                             }
                         })*
                         _ => {}
@@ -532,6 +560,7 @@ conv2d_impl!(impl Conv2d {
         i: usize,
         j: usize,
         first: usize,
+        clamp: Option<(T, T)>,
     ) {
         let mut acc: [[T; OB]; Q] = [core::array::from_fn(|k| self.bias[first + k]); Q];
         let zero = [T::zero(); C_IN];
@@ -548,6 +577,17 @@ conv2d_impl!(impl Conv2d {
                     let pixels = core::array::from_fn(|p| cols[p].map_or(&zero, |col| &x[r][col]));
                     Self::block_taps::<K, Q, OB>(pixels, taps, first, &mut acc);
                 }
+            }
+        }
+        if let Some((low, high)) = clamp {
+            for v in acc.as_flattened_mut() {
+                *v = if *v < low {
+                    low
+                } else if *v > high {
+                    high
+                } else {
+                    *v
+                };
             }
         }
         for (p, out) in acc.iter().enumerate() {
@@ -913,8 +953,11 @@ conv2d_impl!(impl Layer for Conv2d {
     #[inline(always)]
     fn forward_into_with<K: Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
         let () = Self::CHECK;
-        self.pre_activation_with::<K>(x, y);
-        self.activate_in_place_with::<K>(y);
+        let clamp = self.activation.clamp_range();
+        self.pre_activation_with::<K>(x, y, clamp);
+        if clamp.is_none() {
+            self.activate_in_place_with::<K>(y);
+        }
     }
 
     fn forward_train(&self, x: &Self::Input, _ctx: &mut TrainCtx) -> (Self::Output, Self::Cache) {
@@ -1039,7 +1082,7 @@ conv2d_impl!(impl Taps for Conv2d {
     type Z = [[[T; C_OUT]; W_OUT]; H_OUT];
     #[inline(always)]
     fn taps<K: Kernels>(&self, x: &Self::X, z: &mut Self::Z) {
-        self.pre_activation_with::<K>(x, z);
+        self.pre_activation_with::<K>(x, z, None);
     }
 });
 
@@ -1106,13 +1149,53 @@ mod tests {
         });
         let mut narrow = Box::new([[[0.0f32; C_OUT]; WO]; HO]);
         let mut wide = Box::new([[[0.0f32; C_OUT]; WO]; HO]);
-        layer.pre_activation_with::<InTask<Fused>>(&x, &mut narrow);
-        layer.pre_activation_with::<InTask<FusedWide>>(&x, &mut wide);
+        layer.pre_activation_with::<InTask<Fused>>(&x, &mut narrow, None);
+        layer.pre_activation_with::<InTask<FusedWide>>(&x, &mut wide, None);
         let bits = |y: &[[[f32; C_OUT]; WO]; HO]| -> Vec<u32> {
             y.iter().flatten().flatten().map(|v| v.to_bits()).collect()
         };
         assert_eq!(bits(&narrow), bits(&wide), "C_OUT {C_OUT}, W_OUT {WO}");
         assert!(narrow.iter().flatten().flatten().any(|&v| v != 0.0));
+    }
+
+    /// The wide tiles clamp (ReLU6) their accumulators as they write them out: the bits of
+    /// `Relu6.f` over the narrow blocks' pre-activations, NaN and values past 6 included.
+    #[test]
+    fn wide_tiles_clamp_as_the_activation_does() {
+        use crate::activations::{Pointwise, Relu6};
+        let mut layer: Conv2d<4, 16, 3, 3, 6, 7, 6, 7, Relu6, f32, Same> =
+            init::seeded(Init::HeUniform, 9);
+        for o in 0..16 {
+            layer.set_weight(o, 0, 1, 1, 4.0);
+        }
+        let mut x: [[[f32; 4]; 7]; 6] = core::array::from_fn(|i| {
+            core::array::from_fn(|j| {
+                core::array::from_fn(|c| ((i * 13 + j * 5 + c * 3) % 11) as f32 * 0.7 - 3.5)
+            })
+        });
+        x[2][3][0] = f32::NAN;
+        let mut z = [[[0.0f32; 16]; 7]; 6];
+        layer.pre_activation_with::<InTask<Fused>>(&x, &mut z, None);
+        let expected: Vec<u32> = z
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|&v| Relu6.f(v).to_bits())
+            .collect();
+        assert!(
+            z.iter().flatten().flatten().any(|&v| v > 6.0)
+                && z.iter().flatten().flatten().any(|&v| v < 0.0)
+        );
+        assert!(z.iter().flatten().flatten().any(|v| v.is_nan()));
+        for wide in [false, true] {
+            let y = if wide {
+                layer.forward_with::<InTask<FusedWide>>(&x)
+            } else {
+                layer.forward_with::<InTask<Fused>>(&x)
+            };
+            let got: Vec<u32> = y.iter().flatten().flatten().map(|v| v.to_bits()).collect();
+            assert_eq!(got, expected, "wide: {wide}");
+        }
     }
 
     #[test]
