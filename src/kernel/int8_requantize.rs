@@ -24,6 +24,7 @@ const ADD_LEFT_SHIFT: u32 = 20;
 /// The channels `c = bias.len()` and rows `out.len() / c` of a requantization, after the check
 /// the vector builds' unchecked loads rely on: `c > 0`, a multiplier per channel, whole rows,
 /// and as many accumulators as outputs.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline(always)]
 fn channel_rows(
     acc: &[i32],

@@ -34,7 +34,7 @@ use crate::scalar::Scalar;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
 
-pub(crate) use clamp::clamp_in_place;
+pub(crate) use clamp::{clamp_in_place, portable as clamp_values};
 pub use dispatch::{SimdLevel, simd_level};
 pub use fixed_point::{
     QuantizedMultiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,

@@ -393,7 +393,8 @@ conv2d_impl!(impl Conv2d {
         }
     }
 
-    /// [`Self::pre_activation_with`] but for the wide tiles, without a clamp.
+    /// The taps of every path but the wide tiles ([`Self::pre_activation_with`] without its
+    /// clamp).
     #[inline(always)]
     fn taps_with<K: Kernels>(
         &self,
@@ -580,15 +581,8 @@ conv2d_impl!(impl Conv2d {
             }
         }
         if let Some((low, high)) = clamp {
-            for v in acc.as_flattened_mut() {
-                *v = if *v < low {
-                    low
-                } else if *v > high {
-                    high
-                } else {
-                    *v
-                };
-            }
+            // In registers: the clamp kernel's portable loop inlines into max and min.
+            crate::kernel::clamp_values(acc.as_flattened_mut(), low, high);
         }
         for (p, out) in acc.iter().enumerate() {
             row[j + p][first..first + OB].copy_from_slice(out);
@@ -686,16 +680,13 @@ conv2d_impl!(impl Conv2d {
         }
     }
 
-    /// `y = A(y)` in place with the kernels of `K`: a clamp (ReLU, ReLU6) by the clamp
-    /// kernel, another elementwise `A` over runs of 16 values whatever the pixel's width,
-    /// else pixel by pixel. (The compiler made an in-place ReLU into masked stores, in
-    /// AVX-512 tasks 16 lanes wide over 8-channel pixels, each overlapping the next pixel's
-    /// load: a store-forwarding stall per pixel, half of VWW's first layer.)
+    /// `y = A(y)` in place with the kernels of `K`, for an `A` that is not a clamp (those
+    /// go through [`Self::pre_activation_with`]): an elementwise `A` over runs of 16 values
+    /// whatever the pixel's width, else pixel by pixel. (The compiler made an in-place ReLU
+    /// over 8-channel pixels into 16-lane masked stores in AVX-512 tasks, each overlapping
+    /// the next pixel's load: a store-forwarding stall per pixel.)
     #[inline(always)]
     fn activate_in_place_with<K: Kernels>(&self, y: &mut [[[T; C_OUT]; W_OUT]; H_OUT]) {
-        if let Some((low, high)) = self.activation.clamp_range() {
-            return crate::kernel::clamp_in_place(y.as_flattened_mut().as_flattened_mut(), low, high);
-        }
         if A::ELEMENTWISE {
             let (runs, rest) = y.as_flattened_mut().as_flattened_mut().as_chunks_mut::<16>();
             for run in runs {
