@@ -6,8 +6,9 @@
 //! outputs (`x86::dense_forward_row_avx512`), the batched Dense products of 16 rows or more,
 //! 64 outputs or more and 2¹⁸ multiply-adds or more (`x86::dense_forward_avx512` and its
 //! gradients), and the tasks of recurrent cells whose hidden state fills a 64-byte vector
-//! (their steps, and a streamed chain holding one: `in_best_simd_wide`); every other kernel
-//! runs its AVX2+FMA build on an AVX-512 CPU.
+//! (their steps, and a streamed chain holding one: `in_best_simd_wide`), and the `f32`
+//! depthwise convolution's rows of 16k channels (`depthwise.rs`); every other kernel runs
+//! its AVX2+FMA build on an AVX-512 CPU.
 //!
 //! Without `std` the portable kernels always run, and [`simd_level`] says so
 //! ([`SimdLevel::Portable`]): the AVX2+FMA and AVX-512 builds and the run-time choice between

@@ -25,6 +25,8 @@ pub(crate) trait MulAdd: Copy {
     /// Whether the function this is evaluated in has AVX-512's 32 vector registers of 16
     /// floats (kernels size their register blocks by it; the arithmetic is the same).
     const WIDE: bool = false;
+    /// Whether [`MulAdd::mul_add`] rounds once (a fused multiply-add).
+    const FUSED: bool = true;
 }
 
 /// `a·b + c` as a multiply then an add.
@@ -36,6 +38,7 @@ impl MulAdd for Separate {
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
         a * b + c
     }
+    const FUSED: bool = false;
 }
 
 /// `a·b + c` with one rounding (a fused multiply-add instruction under `fma`).

@@ -3,7 +3,8 @@
 //! defined: see `heap.rs`).
 //!
 //! Every `unsafe` block carries a `// SAFETY:` line. The module holds the Dense products over
-//! a batch of rows (`dense.rs`), ReLU-style clamps in place (`clamp.rs`), the vectorizable
+//! a batch of rows (`dense.rs`), ReLU-style clamps in place (`clamp.rs`), the `f32`
+//! depthwise convolution's rows (`depthwise.rs`), the vectorizable
 //! `f32` transcendentals (`math.rs`), their
 //! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and heap construction
 //! (`heap.rs`: in place through `Zeros::zeros_in_place`, and zeroed behind [`ZeroBits`]),
@@ -15,6 +16,7 @@
 pub(crate) mod adam;
 mod clamp;
 mod dense;
+mod depthwise;
 mod dispatch;
 mod fixed_point;
 #[cfg(feature = "matrixmultiply")]
@@ -35,6 +37,7 @@ use crate::scalar::Scalar;
 mod x86;
 
 pub(crate) use clamp::{clamp_in_place, portable as clamp_values};
+pub(crate) use depthwise::{DepthwiseRow, depthwise_row, depthwise_vectorized};
 pub use dispatch::{SimdLevel, simd_level};
 pub use fixed_point::{
     QuantizedMultiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
@@ -251,6 +254,8 @@ pub trait Kernels: sealed::Sealed {
     /// Whether the task has AVX-512's 32 vector registers of 16 floats (register blocks may
     /// grow; the arithmetic, and so the bits, stay the same).
     const WIDE: bool;
+    /// Whether the task multiplies and adds with one rounding (fused multiply-add).
+    const FUSED: bool;
     /// Dense forward of one row (`z = bias + Σᵢ x[i]·w[i]`).
     fn dense_forward_row<T: Scalar, const IN: usize, const OUT: usize>(
         w: &[[T; OUT]; IN],
@@ -344,6 +349,7 @@ fn as_f32_mut<T: Scalar>(y: &mut [T]) -> Option<&mut [f32]> {
 
 impl<M: MulAdd> Kernels for InTask<M> {
     const WIDE: bool = M::WIDE;
+    const FUSED: bool = M::FUSED;
     #[inline(always)]
     fn mul_add<T: Scalar>(a: T, b: T, c: T) -> T {
         M::mul_add(a, b, c)

@@ -353,9 +353,51 @@ conv2d_impl!(impl Conv2d {
             // The wide tiles clamp their accumulators as they write them out.
             return self.wide_tiles::<K>(x, z, clamp);
         }
+        if CG == 1
+            && C_OUT == C_IN
+            && K::FUSED
+            && crate::kernel::depthwise_vectorized::<T, C_OUT, KW>(O::STRIDE[1], O::DILATION[1])
+        {
+            // Depthwise, in fused tasks: the vector kernel's tiles (the same multiply-adds
+            // in the same order per output as the loop below, but a tap in the padding's
+            // columns multiplies a zero pixel), which clamp as they write.
+            return self.depthwise_rows::<K>(x, z, clamp);
+        }
         self.taps_with::<K>(x, z);
         if let Some((low, high)) = clamp {
             crate::kernel::clamp_in_place(z.as_flattened_mut().as_flattened_mut(), low, high);
+        }
+    }
+
+    /// The taps of a depthwise layer (`CG = 1`, `C_OUT = C_IN`) by the vector kernel, a row
+    /// at a time; taps in the padding's rows are skipped.
+    #[inline(always)]
+    fn depthwise_rows<K: Kernels>(
+        &self,
+        x: &[[[T; C_IN]; W]; H],
+        z: &mut [[[T; C_OUT]; W_OUT]; H_OUT],
+        clamp: Option<(T, T)>,
+    ) {
+        let weight = self.weight.as_flattened().as_flattened().as_flattened();
+        for (i, out) in z.iter_mut().enumerate() {
+            let mut rows: [(usize, &[T]); KH] = [(0, &[]); KH];
+            let mut count = 0;
+            for u in 0..KH {
+                if let Some(r) = Self::source(i, u, 0, H) {
+                    rows[count] = (u, x[r].as_flattened());
+                    count += 1;
+                }
+            }
+            let row = crate::kernel::DepthwiseRow {
+                rows: &rows[..count],
+                weight,
+                bias: &self.bias,
+                stride: O::STRIDE[1],
+                dilation: O::DILATION[1],
+                before: Self::BEFORE[1],
+                clamp,
+            };
+            crate::kernel::depthwise_row::<T, C_OUT, KH, KW>(&row, out.as_flattened_mut());
         }
     }
 
