@@ -113,6 +113,15 @@ pub(crate) fn depthwise_row<T: Scalar, const C: usize, const KH: usize, const KW
     let _ = (row, out);
 }
 
+/// The kernel columns of an edge pixel that fall inside the row: `v_lo..v_hi`, kernel
+/// column `v` at input column `first + v` (wrapping: `first` may lie before the row).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+struct EdgeColumns {
+    first: usize,
+    v_lo: usize,
+    v_hi: usize,
+}
+
 /// Whether the slices have the sizes the vector builds rely on: whole pixels of `C` values
 /// in every input row and in `out`, kernel rows below `KH`, `KW·KH·C` weights and `C`
 /// biases.
@@ -156,15 +165,16 @@ pub(crate) fn portable<const C: usize, const KH: usize, const KW: usize>(
     }
 }
 
-/// One vector build: `$lanes`-float vectors of type `$v` under `$features`.
+/// One vector build: `$lanes`-float vectors of type `$v` under `$features`, at most `$most`
+/// accumulators in the short tiles.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 macro_rules! depthwise_build {
-    ($name:ident, $features:literal, $lanes:literal, $v:ty,
+    ($name:ident, $features:literal, $lanes:literal, $most:literal, $v:ty,
      $load:ident, $store:ident, $fmadd:ident, $max:ident, $min:ident, $set1:ident) => {
         mod $name {
             use core::arch::x86_64::*;
 
-            use super::{DepthwiseRow, TILE};
+            use super::{DepthwiseRow, EdgeColumns, TILE};
 
             /// The row: tiles of [`TILE`] pixels, then the rest as one smaller tile.
             ///
@@ -198,34 +208,71 @@ macro_rules! depthwise_build {
                     for first in (0..C).step_by($lanes) {
                         // SAFETY: the caller's checks; pixels `j..j + TILE` are in the row
                         // and their taps inside the input row.
-                        unsafe { tile::<C, KH, KW, S, TILE>(row, out, j, first) };
+                        unsafe { tile::<C, KH, KW, S, TILE, 1>(row, out, j, first) };
                     }
                     j += TILE;
                 }
                 // The rest of the row as one smaller tile.
-                for first in (0..C).step_by($lanes) {
-                    match hi - j {
-                        // SAFETY: as above, pixels `j..hi`.
-                        1 => unsafe { tile::<C, KH, KW, S, 1>(row, out, j, first) },
-                        // SAFETY: as above, pixels `j..hi`.
-                        2 => unsafe { tile::<C, KH, KW, S, 2>(row, out, j, first) },
-                        // SAFETY: as above, pixels `j..hi`.
-                        3 => unsafe { tile::<C, KH, KW, S, 3>(row, out, j, first) },
-                        // SAFETY: as above, pixels `j..hi`.
-                        4 => unsafe { tile::<C, KH, KW, S, 4>(row, out, j, first) },
-                        // SAFETY: as above, pixels `j..hi`.
-                        5 => unsafe { tile::<C, KH, KW, S, 5>(row, out, j, first) },
-                        // SAFETY: as above, pixels `j..hi`.
-                        6 => unsafe { tile::<C, KH, KW, S, 6>(row, out, j, first) },
-                        // SAFETY: as above, pixels `j..hi`.
-                        7 => unsafe { tile::<C, KH, KW, S, 7>(row, out, j, first) },
-                        _ => {}
+                match hi - j {
+                    // SAFETY: as above, pixels `j..hi`.
+                    1 => unsafe { rest::<C, KH, KW, S, 1>(row, out, j) },
+                    // SAFETY: as above, pixels `j..hi`.
+                    2 => unsafe { rest::<C, KH, KW, S, 2>(row, out, j) },
+                    // SAFETY: as above, pixels `j..hi`.
+                    3 => unsafe { rest::<C, KH, KW, S, 3>(row, out, j) },
+                    // SAFETY: as above, pixels `j..hi`.
+                    4 => unsafe { rest::<C, KH, KW, S, 4>(row, out, j) },
+                    // SAFETY: as above, pixels `j..hi`.
+                    5 => unsafe { rest::<C, KH, KW, S, 5>(row, out, j) },
+                    // SAFETY: as above, pixels `j..hi`.
+                    6 => unsafe { rest::<C, KH, KW, S, 6>(row, out, j) },
+                    // SAFETY: as above, pixels `j..hi`.
+                    7 => unsafe { rest::<C, KH, KW, S, 7>(row, out, j) },
+                    _ => {}
+                }
+            }
+
+            /// A tile of `Q < TILE` pixels over all channels, `B` vectors of channels at a
+            /// time so that about [`TILE`] accumulators run side by side (short rows:
+            /// KWS's 5-pixel rows leave 3 pixels inside).
+            ///
+            /// # Safety
+            /// As [`tile`] for every channel.
+            #[target_feature(enable = $features)]
+            #[inline]
+            unsafe fn rest<
+                const C: usize,
+                const KH: usize,
+                const KW: usize,
+                const S: usize,
+                const Q: usize,
+            >(
+                row: &DepthwiseRow<'_, f32>,
+                out: &mut [f32],
+                j: usize,
+            ) {
+                let vectors = C / $lanes;
+                if 4 * Q <= $most && vectors.is_multiple_of(4) {
+                    for first in (0..C).step_by(4 * $lanes) {
+                        // SAFETY: the caller's; channels `first..first + 4·$lanes` exist.
+                        unsafe { tile::<C, KH, KW, S, Q, 4>(row, out, j, first) };
+                    }
+                } else if 2 * Q <= $most && vectors.is_multiple_of(2) {
+                    for first in (0..C).step_by(2 * $lanes) {
+                        // SAFETY: the caller's; channels `first..first + 2·$lanes` exist.
+                        unsafe { tile::<C, KH, KW, S, Q, 2>(row, out, j, first) };
+                    }
+                } else {
+                    for first in (0..C).step_by($lanes) {
+                        // SAFETY: the caller's; channels `first..first + $lanes` exist.
+                        unsafe { tile::<C, KH, KW, S, Q, 1>(row, out, j, first) };
                     }
                 }
             }
 
             /// Every channel of output pixel `j`, whose taps may fall in the padding (they
-            /// are skipped).
+            /// are skipped): the kernel columns inside the row, `v_lo..v_hi`, found once,
+            /// and 4 vectors of channels at a time (4 independent chains).
             ///
             /// # Safety
             /// The CPU must have the build's features; `row` and `out` must satisfy
@@ -244,39 +291,76 @@ macro_rules! depthwise_build {
                 j: usize,
                 width: usize,
             ) {
-                let weight = row.weight.as_ptr();
-                for first in (0..C).step_by($lanes) {
-                    // SAFETY: `first + $lanes <= C` floats of the bias.
-                    let mut acc = unsafe { $load(row.bias.as_ptr().add(first)) };
-                    for &(u, x) in row.rows {
-                        for v in 0..KW {
-                            let column = (j * S + v).wrapping_sub(row.before);
-                            if column < width {
-                                // SAFETY: the column is in the row; `u < KH` (`checked`);
-                                // `first + $lanes <= C`.
-                                let (value, tap) = unsafe {
-                                    (
-                                        $load(x.as_ptr().add(column * C + first)),
-                                        $load(weight.add((v * KH + u) * C + first)),
-                                    )
-                                };
-                                acc = $fmadd(value, tap, acc);
-                            }
-                        }
-                    }
-                    if let Some((low, high)) = row.clamp {
-                        acc = $min($set1(high), $max($set1(low), acc));
-                    }
-                    // SAFETY: pixel `j` is in `out`, `first + $lanes <= C`.
-                    unsafe { $store(out.as_mut_ptr().add(j * C + first), acc) };
+                let columns = EdgeColumns {
+                    first: (j * S).wrapping_sub(row.before),
+                    v_lo: row.before.saturating_sub(j * S),
+                    v_hi: KW.min((width + row.before).saturating_sub(j * S)),
+                };
+                let mut first = 0;
+                while first + 4 * $lanes <= C {
+                    // SAFETY: the caller's; channels `first..first + 4·$lanes` exist.
+                    unsafe { edge_channels::<C, KH, 4>(row, out, j, first, &columns) };
+                    first += 4 * $lanes;
+                }
+                while first < C {
+                    // SAFETY: the caller's; channels `first..first + $lanes` exist.
+                    unsafe { edge_channels::<C, KH, 1>(row, out, j, first, &columns) };
+                    first += $lanes;
                 }
             }
 
-            /// Channels `first..first + $lanes` of output pixels `j..j + Q`.
+            /// Channels `first..first + G·$lanes` of the edge pixel `j`.
+            ///
+            /// # Safety
+            /// As [`edge_pixel`], with `first + G·$lanes <= C`; kernel columns
+            /// `columns.v_lo..columns.v_hi` inside the row, at `columns.first + v`.
+            #[target_feature(enable = $features)]
+            #[inline]
+            unsafe fn edge_channels<const C: usize, const KH: usize, const G: usize>(
+                row: &DepthwiseRow<'_, f32>,
+                out: &mut [f32],
+                j: usize,
+                first: usize,
+                columns: &EdgeColumns,
+            ) {
+                let weight = row.weight.as_ptr();
+                // SAFETY: `first + G·$lanes <= C` floats of the bias.
+                let mut acc: [$v; G] = core::array::from_fn(|g| unsafe {
+                    $load(row.bias.as_ptr().add(first + g * $lanes))
+                });
+                for &(u, x) in row.rows {
+                    for v in columns.v_lo..columns.v_hi {
+                        let column = columns.first.wrapping_add(v);
+                        for (g, a) in acc.iter_mut().enumerate() {
+                            let channel = first + g * $lanes;
+                            // SAFETY: the column is in the row; `u < KH` and `v < KW`
+                            // (`checked`, `v_hi <= KW`); `channel + $lanes <= C`.
+                            let (value, tap) = unsafe {
+                                (
+                                    $load(x.as_ptr().add(column * C + channel)),
+                                    $load(weight.add((v * KH + u) * C + channel)),
+                                )
+                            };
+                            *a = $fmadd(value, tap, *a);
+                        }
+                    }
+                }
+                if let Some((low, high)) = row.clamp {
+                    for a in acc.iter_mut() {
+                        *a = $min($set1(high), $max($set1(low), *a));
+                    }
+                }
+                for (g, a) in acc.iter().enumerate() {
+                    // SAFETY: pixel `j` is in `out`, `first + G·$lanes <= C`.
+                    unsafe { $store(out.as_mut_ptr().add(j * C + first + g * $lanes), *a) };
+                }
+            }
+
+            /// Channels `first..first + B·$lanes` of output pixels `j..j + Q`.
             ///
             /// # Safety
             /// The CPU must have the build's features; `row` and `out` must satisfy
-            /// [`checked`](super::checked) for `C`, `KH`, `KW`; `first + $lanes <= C`;
+            /// [`checked`](super::checked) for `C`, `KH`, `KW`; `first + B·$lanes <= C`;
             /// pixels `j..j + Q` in `out`, with every tap inside the input rows.
             #[target_feature(enable = $features)]
             #[inline]
@@ -286,44 +370,56 @@ macro_rules! depthwise_build {
                 const KW: usize,
                 const S: usize,
                 const Q: usize,
+                const B: usize,
             >(
                 row: &DepthwiseRow<'_, f32>,
                 out: &mut [f32],
                 j: usize,
                 first: usize,
             ) {
-                // SAFETY: `first + $lanes <= C` floats of the bias (the caller).
-                let mut acc: [$v; Q] = [unsafe { $load(row.bias.as_ptr().add(first)) }; Q];
+                let mut acc: [[$v; Q]; B] = core::array::from_fn(|b| {
+                    // SAFETY: `first + B·$lanes <= C` floats of the bias (the caller).
+                    [unsafe { $load(row.bias.as_ptr().add(first + b * $lanes)) }; Q]
+                });
                 // The input columns of the tile from its first, all inside the row.
                 let start = j * S - row.before;
                 let weight = row.weight.as_ptr();
                 for &(u, x) in row.rows {
-                    let taps: [$v; KW] = core::array::from_fn(|v| {
-                        // SAFETY: `u < KH` and the weights hold KW·KH·C floats (`checked`),
-                        // `first + $lanes <= C`.
-                        unsafe { $load(weight.add((v * KH + u) * C + first)) }
+                    let taps: [[$v; KW]; B] = core::array::from_fn(|b| {
+                        core::array::from_fn(|v| {
+                            // SAFETY: `u < KH` and the weights hold KW·KH·C floats
+                            // (`checked`), `first + B·$lanes <= C`.
+                            unsafe { $load(weight.add((v * KH + u) * C + first + b * $lanes)) }
+                        })
                     });
-                    // SAFETY: columns `start..start + span` are in the row (the caller).
+                    // SAFETY: the tile's columns are in the row (the caller).
                     let pixels = unsafe { x.as_ptr().add(start * C + first) };
                     for v in 0..KW {
-                        for p in 0..Q {
-                            // SAFETY: column `start + S·p + v < start + span`.
-                            let value = unsafe { $load(pixels.add((S * p + v) * C)) };
-                            acc[p] = $fmadd(value, taps[v], acc[p]);
+                        for b in 0..B {
+                            for p in 0..Q {
+                                // SAFETY: column `start + S·p + v` is the tile's, channel
+                                // `first + b·$lanes + $lanes <= C`.
+                                let value =
+                                    unsafe { $load(pixels.add((S * p + v) * C + b * $lanes)) };
+                                acc[b][p] = $fmadd(value, taps[b][v], acc[b][p]);
+                            }
                         }
                     }
                 }
                 if let Some((low, high)) = row.clamp {
                     // max, then min: the clamp kernel's order (NaN and -0.0 kept).
                     let (low, high) = ($set1(low), $set1(high));
-                    for a in acc.iter_mut() {
+                    for a in acc.as_flattened_mut() {
                         *a = $min(high, $max(low, *a));
                     }
                 }
                 let out = out.as_mut_ptr();
-                for (p, a) in acc.iter().enumerate() {
-                    // SAFETY: pixel `j + p` is in `out` (the caller), `first + $lanes <= C`.
-                    unsafe { $store(out.add((j + p) * C + first), *a) };
+                for (b, pixels) in acc.iter().enumerate() {
+                    for (p, a) in pixels.iter().enumerate() {
+                        // SAFETY: pixel `j + p` is in `out` (the caller), channels
+                        // `first + b·$lanes..` within `C`.
+                        unsafe { $store(out.add((j + p) * C + first + b * $lanes), *a) };
+                    }
                 }
             }
         }
@@ -335,6 +431,7 @@ depthwise_build!(
     avx2,
     "avx2,fma",
     8,
+    6,
     __m256,
     _mm256_loadu_ps,
     _mm256_storeu_ps,
@@ -348,6 +445,7 @@ depthwise_build!(
     avx512,
     "avx512f,avx2,fma",
     16,
+    12,
     __m512,
     _mm512_loadu_ps,
     _mm512_storeu_ps,
