@@ -82,14 +82,10 @@ pub(crate) fn depthwise_row<T: Scalar, const C: usize, const KH: usize, const KW
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
         use super::dispatch::{SimdLevel, simd_level};
+        let out = super::as_f32_mut(out).expect("checked: T is f32");
         // SAFETY: `depthwise_vectorized` checked that T is f32 (same TypeId): the same
         // type, layout and alignment.
-        let (row, out) = unsafe {
-            (
-                &*(row as *const DepthwiseRow<'_, T>).cast::<DepthwiseRow<'_, f32>>(),
-                &mut *(out as *mut [T] as *mut [f32]),
-            )
-        };
+        let row = unsafe { &*(row as *const DepthwiseRow<'_, T>).cast::<DepthwiseRow<'_, f32>>() };
         let wide = C.is_multiple_of(16) && simd_level() == SimdLevel::Avx512;
         macro_rules! run {
             ($isa:ident) => {

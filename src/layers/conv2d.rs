@@ -1198,6 +1198,51 @@ mod tests {
         assert!(narrow.iter().flatten().flatten().any(|&v| v != 0.0));
     }
 
+    /// A depthwise layer through the vector kernel (`pre_activation_with` in a fused task)
+    /// gives the bits of the per-pixel loop it replaces (`taps_with`), padding included.
+    fn depthwise_kernel_bits<
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const HO: usize,
+        const WO: usize,
+        O: Conv2dOptions,
+    >(
+        seed: u64,
+    ) {
+        let layer: crate::DepthwiseConv2d<C, 3, 3, H, W, HO, WO, crate::Identity, f32, O> =
+            init::seeded(Init::HeUniform, seed);
+        assert!(crate::kernel::depthwise_vectorized::<f32, C, 3>(
+            O::STRIDE[1],
+            O::DILATION[1]
+        ));
+        let x: [[[f32; C]; W]; H] = core::array::from_fn(|i| {
+            core::array::from_fn(|j| {
+                core::array::from_fn(|c| ((i * 31 + j * 7 + c * 3) % 19) as f32 * 0.1 - 0.9)
+            })
+        });
+        let mut kernel = Box::new([[[0.0f32; C]; WO]; HO]);
+        let mut looped = Box::new([[[0.0f32; C]; WO]; HO]);
+        layer.pre_activation_with::<InTask<Fused>>(&x, &mut kernel, None);
+        layer.taps_with::<InTask<Fused>>(&x, &mut looped);
+        let bits = |y: &[[[f32; C]; WO]; HO]| -> Vec<u32> {
+            y.iter().flatten().flatten().map(|v| v.to_bits()).collect()
+        };
+        assert_eq!(bits(&kernel), bits(&looped), "C {C}, W_OUT {WO}");
+        assert!(kernel.iter().flatten().flatten().any(|&v| v != 0.0));
+    }
+
+    #[test]
+    fn the_depthwise_kernel_keeps_the_loops_bits() {
+        if crate::kernel::simd_level() == crate::kernel::SimdLevel::Portable {
+            return; // no vector kernel at this level
+        }
+        depthwise_kernel_bits::<64, 25, 5, 25, 5, Same>(1);
+        depthwise_kernel_bits::<16, 13, 13, 7, 7, Same<2, 2>>(2);
+        depthwise_kernel_bits::<8, 11, 20, 11, 20, Padded<1, 1>>(3);
+        depthwise_kernel_bits::<32, 6, 6, 3, 3, Padded<1, 1, 2, 2>>(4);
+    }
+
     /// The wide tiles clamp (ReLU6) their accumulators as they write them out: the bits of
     /// `Relu6.f` over the narrow blocks' pre-activations, NaN and values past 6 included.
     #[test]
