@@ -11,7 +11,13 @@
 //! `type DigitsCnnInt8 = <Cnn as constnet::quant::Quantize>::Int8;` names its type, and the
 //! network is in read-only memory, ready to run with integers only.
 //!
-//! `cargo run --release --example 14_quantize`
+//! With `--features tflite` it also writes the int8 network as a TensorFlow Lite model
+//! (`constnet::tflite::to_bytes`) to `target/constnet-examples/digits_cnn_int8.tflite`, for
+//! TensorFlow Lite Micro or LiteRT, with constnet's int8 outputs on the 360 test rows beside
+//! it (`digits_cnn_int8.expected.txt`, `input | output` per row), which
+//! `tests/python/check_written_tflite.py` compares with LiteRT's.
+//!
+//! `cargo run --release --features tflite --example 14_quantize`
 
 mod common;
 
@@ -44,6 +50,47 @@ fn int8_accuracy(net: &DigitsCnnInt8, images: &[digits_cnn::Image], labels: &[us
         })
         .count();
     correct as f64 / labels.len() as f64
+}
+
+/// Writes the int8 network as a `.tflite` file, and its outputs on `images` beside it.
+#[cfg(feature = "tflite")]
+fn write_tflite(net: &DigitsCnnInt8, images: &[digits_cnn::Image]) -> Result<(), String> {
+    use constnet::quant::Int8Tensor;
+    use std::fmt::Write;
+    let bytes = constnet::tflite::to_bytes(net).map_err(|e| e.to_string())?;
+    let path = output_path("digits_cnn_int8.tflite");
+    let q = net.input_quantization();
+    let mut rows = String::from(
+        "# constnet's int8 digits CNN (14_quantize) on the 360 test rows: input | output\n",
+    );
+    for image in images {
+        let x = image.quantize(q).expect("pixels are finite");
+        let y = net.forward(&x);
+        let join = |v: &[i8]| {
+            v.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = writeln!(rows, "{} | {}", join(x.values()), join(y.values()));
+    }
+    let expected = output_path("digits_cnn_int8.expected.txt");
+    std::fs::write(&path, &bytes)
+        .and_then(|()| std::fs::write(&expected, rows))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!(
+        "int8 TensorFlow Lite model: {} ({} bytes), outputs on the test rows: {}",
+        path.display(),
+        bytes.len(),
+        expected.display()
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "tflite"))]
+fn write_tflite(_: &DigitsCnnInt8, _: &[digits_cnn::Image]) -> Result<(), String> {
+    println!("(with --features tflite, the int8 network is also written as a .tflite file)");
+    Ok(())
 }
 
 fn run() -> Result<(), String> {
@@ -100,6 +147,8 @@ fn run() -> Result<(), String> {
         path.display(),
         source.len()
     );
+
+    write_tflite(&int8, &images.test)?;
 
     println!("f32 test_accuracy: {f32_accuracy:.4}");
     println!("int8 test_accuracy: {int8_accuracy:.4}");

@@ -593,3 +593,29 @@ fn resnet8_quantizes_to_the_type_tensorflow_lite_gives_it_on_a_small_stack() {
         assert!(steps <= 4.0, "{steps} steps");
     }
 }
+
+/// Quantized, written by `tflite::to_bytes` and read back by `tflite::load_into`: the same
+/// network (PyTorch-style padding written as the SAME it equals, BatchNorms folded, residual
+/// additions, average and global pools, depthwise convolutions with a depth multiplier).
+#[cfg(feature = "tflite")]
+#[test]
+fn quantized_networks_written_as_tflite_read_back_equal() {
+    use constnet::quant::{Int8Tensor, boxed_zeros};
+    use constnet::tflite::{self, FromTflite, ToTflite};
+    fn round_trip<N: FromTflite + ToTflite + PartialEq>(int8: &N)
+    where
+        N::Input: Int8Tensor,
+    {
+        let bytes = tflite::to_bytes(int8).unwrap();
+        let mut back = boxed_zeros::<N>();
+        tflite::load_into(&mut *back, &bytes).unwrap();
+        assert!(*back == *int8);
+    }
+    round_trip(&*quantize(&*small(), &images::<2, 6, 6>(31)).unwrap());
+    round_trip(&*quantize(&*pooled(), &images::<1, 8, 8>(32)).unwrap());
+    let resnet: Box<ResNet> = init::boxed(Init::PyTorchDefault, 9);
+    round_trip(&*quantize(&*resnet, &images::<1, 6, 6>(33)).unwrap());
+    type Multiplier = Conv2d<3, 6, 3, 3, 4, 4, 4, 4, Relu6, f32, Padded<1, 1>, 1>;
+    let net: Multiplier = init::seeded(Init::PyTorchDefault, 7);
+    round_trip(&*quantize(&net, &uniform_images::<3, 4, 4>(14)).unwrap());
+}

@@ -110,6 +110,33 @@ fn residual_cnn_reproduces_tflite_reference_exactly() {
     reproduces::<ResNet>("digits_resnet_int8");
 }
 
+/// Loaded, written by `tflite::to_bytes` and read back: the same network (so the same outputs
+/// as LiteRT's reference kernels), and written again the same bytes.
+fn round_trips<L>(name: &str)
+where
+    L: tflite::FromTflite + tflite::ToTflite + PartialEq,
+    L::Input: Int8Tensor,
+    L::Output: Int8Tensor,
+{
+    let net = reproduces::<L>(name);
+    let bytes = tflite::to_bytes(&*net).unwrap();
+    keep_written(name, &bytes);
+    let mut back: Box<L> = Box::new(L::zeros());
+    tflite::load_into(&mut *back, &bytes).unwrap();
+    assert!(*back == *net, "{name}: read back differs");
+    assert!(
+        tflite::to_bytes(&*back).unwrap() == bytes,
+        "{name}: written twice differs"
+    );
+}
+
+#[test]
+fn models_written_as_tflite_read_back_equal() {
+    round_trips::<Mlp>("digits_mlp_64_32_10_int8");
+    round_trips::<Cnn>("digits_cnn_dw_int8");
+    round_trips::<ResNet>("digits_resnet_int8");
+}
+
 #[test]
 fn a_mismatched_network_gets_an_error_naming_the_operator_and_is_untouched() {
     // The MLP file into a network with 16 hidden units.
@@ -243,4 +270,74 @@ mod properties {
             load_checks(&bytes);
         }
     }
+}
+
+/// Keeps the written file in `target/tmp/written_tflite/` for
+/// `tests/python/check_written_tflite.py`, which runs it in LiteRT.
+fn keep_written(name: &str, bytes: &[u8]) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("written_tflite");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.tflite")), bytes).unwrap();
+}
+
+/// What a `.tflite` file cannot hold is refused by `to_bytes`, naming the layer.
+#[test]
+fn networks_no_tflite_file_gives_are_refused_by_name() {
+    use constnet::layers::Padded;
+    use constnet::quant::{MeanKernel, Quantization, QuantizedMultiplier};
+    let q = Quantization::new(1.0, 0);
+    let filter = [[[[1i8]; 3]; 3]];
+    let error = |e: Result<Vec<u8>, tflite::Error>| e.unwrap_err().to_string();
+    // A multiplier no f32 weight scale gives (2^30 + 1: the f32 nearest 0.5 give 2^30 or
+    // 2^30 + 2^7).
+    let conv = Int8Conv2d::<1, 1, 3, 3, 3, 3, 3, 3, Same>::new(
+        filter,
+        [0],
+        [QuantizedMultiplier::new((1 << 30) + 1, 0)],
+        q,
+        q,
+        [-128, 127],
+    );
+    let e = error(tflite::to_bytes(&conv));
+    assert!(
+        e.contains("layer 0 (Int8Conv2d<1, 1, 3, 3, 3, 3, 3, 3, _, 1>)")
+            && e.contains("no weight scale"),
+        "{e}"
+    );
+    // The same layer with the multiplier of weight scale 0.5 is written.
+    let conv = Int8Conv2d::<1, 1, 3, 3, 3, 3, 3, 3, Same>::new(
+        filter,
+        [0],
+        [QuantizedMultiplier::new(1 << 30, 0)],
+        q,
+        q,
+        [-128, 127],
+    );
+    assert!(tflite::to_bytes(&conv).is_ok());
+    // A clamp that is no fused activation.
+    let clamped = Int8Conv2d::<1, 1, 3, 3, 3, 3, 3, 3, Same>::new(
+        filter,
+        [0],
+        [QuantizedMultiplier::new(1 << 30, 0)],
+        q,
+        q,
+        [-5, 5],
+    );
+    let e = error(tflite::to_bytes(&clamped));
+    assert!(e.contains("clamp [-5, 5]"), "{e}");
+    // Padding 2 around a 3×3 kernel is neither SAME nor VALID.
+    let padded = Int8Conv2d::<1, 1, 3, 3, 3, 3, 5, 5, Padded<2, 2>>::new(
+        filter,
+        [0],
+        [QuantizedMultiplier::new(1 << 30, 0)],
+        q,
+        q,
+        [-128, 127],
+    );
+    let e = error(tflite::to_bytes(&padded));
+    assert!(e.contains("neither SAME nor VALID"), "{e}");
+    // A mean LiteRT's reference MEAN does not run.
+    let mean = Int8GlobalAvgPool2d::<4, 2, 2>::new(q, q, MeanKernel::SameQuantization);
+    let e = error(tflite::to_bytes(&mean));
+    assert!(e.contains("MeanKernel::SameQuantization"), "{e}");
 }

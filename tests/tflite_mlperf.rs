@@ -67,3 +67,39 @@ fn resnet8_int8_equals_tflite_reference() {
 fn vww_int8_equals_tflite_reference() {
     check::<VwwInt8>("vww");
 }
+
+/// Loaded, written by `tflite::to_bytes` and read back: the same network, and written again
+/// the same bytes.
+fn round_trips<L>(name: &str)
+where
+    L: constnet::tflite::FromTflite + constnet::tflite::ToTflite + PartialEq,
+    L::Input: Int8Tensor,
+{
+    let net = load::<L>(name);
+    let bytes = constnet::tflite::to_bytes(&*net).unwrap();
+    keep_written(name, &bytes);
+    let mut back = boxed_zeros::<L>();
+    constnet::tflite::load_into(&mut *back, &bytes).unwrap();
+    assert!(*back == *net, "{name}: read back differs");
+    assert!(
+        constnet::tflite::to_bytes(&*back).unwrap() == bytes,
+        "{name}: written twice differs"
+    );
+}
+
+#[test]
+fn mlperf_models_written_as_tflite_read_back_equal() {
+    round_trips::<MInt8>("M");
+    round_trips::<AdInt8>("ad");
+    round_trips::<KwsInt8>("kws");
+    round_trips::<ResNet8Int8>("resnet8");
+    round_trips::<VwwInt8>("vww");
+}
+
+/// Keeps the written file in `target/tmp/written_tflite/` for
+/// `tests/python/check_written_tflite.py`, which runs it in LiteRT.
+fn keep_written(name: &str, bytes: &[u8]) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("written_tflite");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.tflite")), bytes).unwrap();
+}

@@ -10,6 +10,8 @@ use crate::zeros::Zeros;
 pub trait Int8Tensor: Copy + Zeros {
     /// How many values.
     const LEN: usize;
+    /// The dimensions, outermost first (`[[[i8; C]; W]; H]` is `[H, W, C]`).
+    const DIMS: &'static [usize];
     /// The values in row-major order.
     fn values(&self) -> &[i8];
     /// The values in row-major order, to write.
@@ -18,6 +20,7 @@ pub trait Int8Tensor: Copy + Zeros {
 
 impl<const N: usize> Int8Tensor for [i8; N] {
     const LEN: usize = N;
+    const DIMS: &'static [usize] = &[N];
     fn values(&self) -> &[i8] {
         self
     }
@@ -28,6 +31,7 @@ impl<const N: usize> Int8Tensor for [i8; N] {
 
 impl<const C: usize, const W: usize> Int8Tensor for [[i8; C]; W] {
     const LEN: usize = C * W;
+    const DIMS: &'static [usize] = &[W, C];
     fn values(&self) -> &[i8] {
         self.as_flattened()
     }
@@ -38,6 +42,7 @@ impl<const C: usize, const W: usize> Int8Tensor for [[i8; C]; W] {
 
 impl<const C: usize, const W: usize, const H: usize> Int8Tensor for [[[i8; C]; W]; H] {
     const LEN: usize = C * W * H;
+    const DIMS: &'static [usize] = &[H, W, C];
     fn values(&self) -> &[i8] {
         self.as_flattened().as_flattened()
     }

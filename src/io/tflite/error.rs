@@ -2,8 +2,9 @@
 
 use core::fmt;
 
-/// An import error: what is wrong, prefixed by the operator it concerns (`operator 3
-/// (CONV_2D): ...`) where there is one.
+/// What is wrong with a `.tflite` file, between it and a network, or with a network to write
+/// as one: what is wrong, prefixed by the operator it concerns (`operator 3 (CONV_2D): ...`)
+/// where there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     message: String,

@@ -6,6 +6,7 @@ use super::graph::{
     FLOAT32, Graph, INT8, INT32, Operator, Padding, Tensor, op, op_name, type_name,
 };
 use crate::layers::Conv2dOptions;
+use crate::layers::conv2d_options::axis;
 use crate::quant::{
     FusedActivation, Int8Add, Int8Chain, Int8Conv2d, Int8Dense, Int8GlobalAvgPool2d, Int8Layer,
     Int8Pool2d, Int8PoolKind, Int8Reshape, Int8Residual, Int8Skip, Int8Tensor, MeanKernel,
@@ -222,30 +223,63 @@ pub(super) fn multipliers(
         .collect()
 }
 
-/// The geometry `O` gives, against the operator's options.
-fn check_geometry<O: Conv2dOptions>(o: &Operator, pool: bool) -> Result<(), Error> {
+/// Whether TensorFlow Lite's `padding` places the windows where `O` does, on an input of
+/// `n` rows and columns with a `k` kernel: the same padding before the first row and column
+/// and the same output size. PyTorch-style symmetric padding is SAME whenever it places them
+/// alike (a 3×3 kernel with padding 1 at stride 1), VALID when it is zero.
+pub(super) fn same_windows<O: Conv2dOptions>(
+    padding: Padding,
+    n: [usize; 2],
+    k: [usize; 2],
+) -> bool {
+    (0..2).all(|i| {
+        let ours = axis::<O>(i, n[i], k[i]);
+        let (s, d) = (O::STRIDE[i], O::DILATION[i]);
+        let span = d * (k[i] - 1) + 1;
+        let (before, out) = match padding {
+            Padding::Same => {
+                let out = n[i].div_ceil(s);
+                let total = (out.saturating_sub(1) * s + span).saturating_sub(n[i]);
+                (total / 2, out)
+            }
+            Padding::Valid => (
+                0,
+                if n[i] < span {
+                    0
+                } else {
+                    (n[i] - span) / s + 1
+                },
+            ),
+        };
+        ours.before == before && ours.out == out
+    })
+}
+
+/// The geometry `O` gives on an `n` input with a `k` kernel, against the operator's options.
+fn check_geometry<O: Conv2dOptions>(
+    o: &Operator,
+    n: [usize; 2],
+    k: [usize; 2],
+    pool: bool,
+) -> Result<(), Error> {
     let opts = &o.options;
-    let padding = if O::SAME {
-        Padding::Same
-    } else {
-        Padding::Valid
-    };
     let stride = [O::STRIDE[0] as i32, O::STRIDE[1] as i32];
     let dilation = [O::DILATION[0] as i32, O::DILATION[1] as i32];
-    if !O::SAME && O::PADDING != [0, 0] {
+    if !same_windows::<O>(opts.padding, n, k)
+        || opts.stride != stride
+        || (!pool && opts.dilation != dilation)
+    {
+        let padding = if O::SAME {
+            "SAME".to_string()
+        } else {
+            format!("{:?} on each side", O::PADDING)
+        };
         return Err(Error::new(format!(
-            "{}: the network pads symmetrically (PyTorch style); TensorFlow Lite pads SAME or VALID",
-            o.describe()
-        )));
-    }
-    if opts.padding != padding || opts.stride != stride || (!pool && opts.dilation != dilation) {
-        return Err(Error::new(format!(
-            "{}: padding {:?}, stride {:?}, dilation {:?} in the file; the network has {:?}, {:?}, {:?}",
+            "{}: padding {:?}, stride {:?}, dilation {:?} in the file; the network has padding {padding}, stride {:?}, dilation {:?}",
             o.describe(),
             opts.padding,
             opts.stride,
             if pool { [1, 1] } else { opts.dilation },
-            padding,
             stride,
             dilation
         )));
@@ -407,7 +441,7 @@ crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
         };
         let (_, plan) = cursor.take_any(graph, codes, |o| {
             let at = |e: Error| e.at(&o.describe());
-            check_geometry::<O>(o, false)?;
+            check_geometry::<O>(o, [H, W], [KH, KW], false)?;
             let depthwise = o.code == op::DEPTHWISE_CONV_2D;
             if depthwise && o.options.depth_multiplier as i64 * C_IN as i64 != C_OUT as i64 {
                 return Err(at(Error::new(format!(
@@ -480,7 +514,7 @@ impl<
         };
         let (_, plan) = cursor.take(graph, code, |o| {
             let at = |e: Error| e.at(&o.describe());
-            check_geometry::<O>(o, true)?;
+            check_geometry::<O>(o, [H, W], [KH, KW], true)?;
             if o.options.filter != [KH as i32, KW as i32] {
                 return Err(at(Error::new(format!(
                     "window {:?} in the file, {KH}×{KW} in the network",

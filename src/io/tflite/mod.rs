@@ -1,7 +1,9 @@
 //! TensorFlow Lite int8 models in and out (feature `tflite`): a bounds-checked reader for the
 //! `.tflite` flatbuffer that loads a model into a typed int8 network of [`crate::quant`]
 //! layers ([`load_into`]), or writes that network as Rust source with the weights baked in
-//! ([`to_rust`]).
+//! ([`to_rust`]); and a writer of int8 networks (one [`quantize`](crate::quant::quantize)
+//! built, or one loaded) as `.tflite` files for TensorFlow Lite Micro or LiteRT
+//! ([`to_bytes`]).
 //!
 //! Supported: models of one subgraph, int8 in and out or float32 with a QUANTIZE and a
 //! DEQUANTIZE at the edges (the typed network is the int8 part between them; its own
@@ -17,15 +19,20 @@
 
 mod error;
 mod flatbuffer;
+mod flatbuffer_builder;
 mod graph;
 mod load;
 mod rust_source;
+mod write;
 
 pub use error::Error;
 #[doc(hidden)]
 pub use graph::Graph;
 pub use load::{Cursor, FromTflite};
 pub use rust_source::to_rust;
+#[doc(hidden)]
+pub use write::ModelWriter;
+pub use write::{ToTflite, to_bytes};
 
 /// The largest `.tflite` file the importers read (256 MiB).
 pub const MAX_FILE_BYTES: usize = 256 << 20;
