@@ -14,8 +14,9 @@
 //! With `--features tflite` it also writes the int8 network as a TensorFlow Lite model
 //! (`constnet::tflite::to_bytes`) to `target/constnet-examples/digits_cnn_int8.tflite`, for
 //! TensorFlow Lite Micro or LiteRT, with constnet's int8 outputs on the 360 test rows beside
-//! it (`digits_cnn_int8.expected.txt`, `input | output` per row), which
-//! `tests/python/check_written_tflite.py` compares with LiteRT's.
+//! it (`digits_cnn_int8.expected.txt`, `input | output` per row, and `digits_cnn_int8.tflm.txt`
+//! after `use_fixed_point`), which `tests/python/check_written_tflite.py` compares with LiteRT's
+//! and TensorFlow Lite Micro's.
 //!
 //! `cargo run --release --features tflite --example 14_quantize`
 
@@ -60,23 +61,34 @@ fn write_tflite(net: &DigitsCnnInt8, images: &[digits_cnn::Image]) -> Result<(),
     let bytes = constnet::tflite::to_bytes(net).map_err(|e| e.to_string())?;
     let path = output_path("digits_cnn_int8.tflite");
     let q = net.input_quantization();
-    let mut rows = String::from(
-        "# constnet's int8 digits CNN (14_quantize) on the 360 test rows: input | output\n",
-    );
+    // The outputs as LiteRT's reference kernels compute them, and (after `use_fixed_point`) as
+    // TensorFlow Lite Micro does.
+    let mut micro = Box::new(*net);
+    micro.use_fixed_point();
+    let mut rows = [
+        String::from(
+            "# constnet's int8 digits CNN (14_quantize) on the 360 test rows: input | output\n",
+        ),
+        String::from("# the same after use_fixed_point (TensorFlow Lite Micro's requantization)\n"),
+    ];
+    let join = |v: &[i8]| {
+        v.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     for image in images {
         let x = image.quantize(q).expect("pixels are finite");
-        let y = net.forward(&x);
-        let join = |v: &[i8]| {
-            v.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let _ = writeln!(rows, "{} | {}", join(x.values()), join(y.values()));
+        for (text, network) in rows.iter_mut().zip([net, &*micro]) {
+            let y = network.forward(&x);
+            let _ = writeln!(text, "{} | {}", join(x.values()), join(y.values()));
+        }
     }
     let expected = output_path("digits_cnn_int8.expected.txt");
+    let [reference, fixed_point] = rows;
     std::fs::write(&path, &bytes)
-        .and_then(|()| std::fs::write(&expected, rows))
+        .and_then(|()| std::fs::write(&expected, reference))
+        .and_then(|()| std::fs::write(output_path("digits_cnn_int8.tflm.txt"), fixed_point))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!(
         "int8 TensorFlow Lite model: {} ({} bytes), outputs on the test rows: {}",

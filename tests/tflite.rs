@@ -45,8 +45,13 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// `(input, expected output)` rows of a fixture's expected file.
 fn expected(name: &str) -> Vec<(Vec<i8>, Vec<i8>)> {
+    rows(&format!("{name}.expected.txt"))
+}
+
+/// `(input, output)` rows of `file` in `tests/fixtures/tflite/`.
+fn rows(file: &str) -> Vec<(Vec<i8>, Vec<i8>)> {
     let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/tflite/{name}.expected.txt",
+        "{}/tests/fixtures/tflite/{file}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
@@ -128,6 +133,49 @@ where
         tflite::to_bytes(&*back).unwrap() == bytes,
         "{name}: written twice differs"
     );
+}
+
+/// After `use_fixed_point` the network gives every output TensorFlow Lite Micro computes from
+/// the same file (`NAME.tflm.txt`, by `tests/python/tflm_expected.py`), which differs from
+/// LiteRT's reference kernels in a few values (FULLY_CONNECTED's rounding): `differ` of them.
+fn reproduces_micro<L>(name: &str, differ: usize)
+where
+    L: tflite::FromTflite,
+    L::Input: Int8Tensor,
+    L::Output: Int8Tensor,
+{
+    let mut net = reproduces::<L>(name);
+    net.use_fixed_point();
+    let micro = rows(&format!("{name}.tflm.txt"));
+    let reference = expected(name);
+    assert_eq!(micro.len(), 360);
+    let mut between = 0;
+    for (i, ((input, output), (same_input, reference))) in micro.iter().zip(&reference).enumerate()
+    {
+        assert_eq!(
+            input, same_input,
+            "{name} row {i}: the files' inputs differ"
+        );
+        between += output.iter().zip(reference).filter(|(a, b)| a != b).count();
+        let mut x = L::Input::zeros();
+        x.values_mut().copy_from_slice(input);
+        assert_eq!(
+            net.forward(&x).values(),
+            &output[..],
+            "{name} row {i}: not what TensorFlow Lite Micro computes"
+        );
+    }
+    assert_eq!(
+        between, differ,
+        "{name}: TensorFlow Lite Micro against LiteRT's reference"
+    );
+}
+
+#[test]
+fn fixed_point_networks_reproduce_tflite_micro_exactly() {
+    reproduces_micro::<Mlp>("digits_mlp_64_32_10_int8", 13);
+    reproduces_micro::<Cnn>("digits_cnn_dw_int8", 10);
+    reproduces_micro::<ResNet>("digits_resnet_int8", 6);
 }
 
 #[test]

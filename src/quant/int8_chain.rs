@@ -112,6 +112,11 @@ impl<A: Int8Layer, B: Int8Layer<Input = A::Output>> Int8Layer for Int8Chain<A, B
             .forward_into(&scratch.hidden, y, &mut scratch.second);
     }
 
+    fn use_fixed_point(&mut self) {
+        self.first.use_fixed_point();
+        self.second.use_fixed_point();
+    }
+
     fn check(&self, first: usize) -> Result<(), QuantizationMismatch> {
         self.first.check(first)?;
         let produced = self.first.output_quantization();

@@ -11,8 +11,9 @@ use crate::zeros::{InPlace, Zeros};
 /// checked against) rounds `f64(acc) · M` ([`Requantize::Exact`], which
 /// [`from_scales`](Int8Dense::from_scales) and the `.tflite` importer choose), while TensorFlow
 /// Lite Micro uses the fixed-point multiplier of its convolutions
-/// ([`Requantize::FixedPoint`]; [`to_fixed_point`](Int8Dense::to_fixed_point) converts). Both
-/// are integer-only here.
+/// ([`Requantize::FixedPoint`]; [`to_fixed_point`](Int8Dense::to_fixed_point) converts a layer,
+/// [`Int8Layer::use_fixed_point`] a whole network). Both are integer-only here, and each equals
+/// its runtime on every output of the project's test models.
 ///
 /// ```
 /// use constnet::quant::{FusedActivation, Int8Dense, Int8Layer, Quantization, activation_range};
@@ -134,9 +135,7 @@ impl<const IN: usize, const OUT: usize> Int8Dense<IN, OUT> {
 
     /// The same layer with TensorFlow Lite Micro's fixed-point requantization.
     pub fn to_fixed_point(mut self) -> Self {
-        for r in &mut self.requantize {
-            *r = r.to_fixed_point();
-        }
+        self.use_fixed_point();
         self
     }
 
@@ -291,6 +290,13 @@ impl<const IN: usize, const OUT: usize> Int8Layer for Int8Dense<IN, OUT> {
     type Output = [i8; OUT];
     type Scratch = ();
 
+    fn use_fixed_point(&mut self) {
+        for r in &mut self.requantize {
+            *r = r.to_fixed_point();
+        }
+        (self.scales, self.exact) = exact_scales(&self.requantize);
+    }
+
     fn input_quantization(&self) -> Quantization {
         self.input
     }
@@ -383,6 +389,23 @@ impl<const OUT: usize> crate::kernel::SimdTask for ExactPass<'_, OUT> {
 mod tests {
     use super::*;
     use crate::quant::ExactScale;
+
+    /// `to_fixed_point` changes what the layer computes: gemmlowp's rounding of a tie toward
+    /// +∞ where the exact scale rounds it away from zero (one output and sixteen, the packed
+    /// layout).
+    #[test]
+    fn a_layer_switched_to_fixed_point_requantizes_with_its_multipliers() {
+        let q = Quantization::new(1.0, 0);
+        let half = Requantize::Exact(ExactScale::from_real(0.5));
+        let one = Int8Dense::<1, 1>::new([[1]], [0], [half], q, q, [-128, 127]);
+        assert_eq!(one.forward(&[-3]), [-2]);
+        assert_eq!(one.to_fixed_point().forward(&[-3]), [-1]);
+        let mut many = Int8Dense::<1, 16>::new([[1]; 16], [0; 16], [half; 16], q, q, [-128, 127]);
+        assert_eq!(many.forward(&[-3]), [-2; 16]);
+        many.use_fixed_point();
+        assert_eq!(many.forward(&[-3]), [-1; 16]);
+        assert_eq!(many.forward(&[3]), [2; 16]);
+    }
 
     /// The vectorized exact pass rounds as the integer emulation does, ties included (scale
     /// 0.5 on odd sums, both signs), over the whole output range.

@@ -48,6 +48,13 @@ pub trait Int8Layer: Zeros {
         Ok(())
     }
 
+    /// Switches every fully connected layer to TensorFlow Lite Micro's fixed-point
+    /// requantization ([`Int8Dense::to_fixed_point`](super::Int8Dense::to_fixed_point)), so
+    /// the network computes what TensorFlow Lite Micro computes from the same file; the other
+    /// layers already requantize as both runtimes do. Without it a network loaded from a file
+    /// computes what LiteRT's reference kernels compute.
+    fn use_fixed_point(&mut self) {}
+
     /// How many layers this is (a chain: the sum of its parts; used to number errors).
     const LAYERS: usize = 1;
 }

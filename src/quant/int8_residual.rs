@@ -246,6 +246,11 @@ where
         );
     }
 
+    fn use_fixed_point(&mut self) {
+        self.body.use_fixed_point();
+        self.shortcut.use_fixed_point();
+    }
+
     fn check(&self, first: usize) -> Result<(), QuantizationMismatch> {
         self.body.check(first)?;
         let shortcut_at = first + F::LAYERS;

@@ -1,7 +1,9 @@
 //! Int8 inference with TensorFlow Lite's integer arithmetic, exactly.
 //!
 //! The layers here are the int8 twins of the float ones, with the semantics of TensorFlow
-//! Lite's reference kernels (which TensorFlow Lite Micro runs): int8 activations with a scale
+//! Lite's reference kernels (LiteRT's `BUILTIN_REF`; after
+//! [`use_fixed_point`](Int8Layer::use_fixed_point), TensorFlow Lite Micro's, which differ only
+//! in how `FULLY_CONNECTED` rounds; both tested value for value): int8 activations with a scale
 //! and zero point ([`Quantization`]), int8 weights with zero point 0 (per output channel),
 //! int32 biases and accumulators, and requantization by a fixed-point multiplier
 //! ([`QuantizedMultiplier`]). Between an int8 input and an int8 output only integers are used,
@@ -25,7 +27,8 @@
 //! With `std`, a trained `f32` network becomes one of these by post-training quantization
 //! with TensorFlow Lite's scheme: `quantize(&net, &calibration)` returns the boxed
 //! `<Net as Quantize>::Int8` (calibrated int8 activations, per-channel int8 weights, BatchNorm
-//! and ReLU layers folded in), and `to_rust` writes an int8 network as Rust source.
+//! and ReLU layers folded in), `to_rust` writes an int8 network as Rust source, and
+//! (feature `tflite`) `tflite::to_bytes` as a `.tflite` file.
 
 /// Writes an impl block of [`Int8Conv2d`] with its ten generic parameters (`C_IN, C_OUT, KH,
 /// KW, H, W, H_OUT, W_OUT, O: Conv2dOptions, CG`) stated once: `int8_window_impl!(impl[]

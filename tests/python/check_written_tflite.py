@@ -14,7 +14,9 @@ quantized, with constnet's own outputs on the 360 test rows, to target/constnet-
 Each file runs with LiteRT's reference kernels (OpResolverType.BUILTIN_REF, the contract
 constnet's int8 kernels equal), which must give every expected value exactly, and with its
 default optimized kernels, whose differing values are only counted (they round differently
-from the reference by one unit in a few percent of values). Never needed by `cargo test`.
+from the reference by one unit in a few percent of values). With the `tflite-micro` package
+installed, each re-written file also runs in TensorFlow Lite Micro beside the file it was read
+from, and must give the same outputs. Never needed by `cargo test`.
 """
 import os
 import sys
@@ -23,6 +25,11 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 WRITTEN = os.path.join(ROOT, "target", "tmp", "written_tflite")
+try:
+    from tflite_micro.python.tflite_micro import runtime as micro
+except ImportError:
+    micro = None
+
 CASES = [
     (os.path.join(WRITTEN, f"{n}.tflite"), os.path.join(ROOT, "tests", "fixtures", "tflite", f"{n}.expected.txt"))
     for n in ["digits_mlp_64_32_10_int8", "digits_cnn_dw_int8", "digits_resnet_int8"]
@@ -66,4 +73,29 @@ for model, expected in CASES:
     name = os.path.basename(model)
     print(f"{name}: {count} values; reference kernels differ in {differ_ref}, optimized kernels in {differ_opt}")
     failed |= differ_ref != 0
+    original = expected.replace(".expected.txt", ".tflite")
+    if micro is not None and os.path.exists(original) and os.path.abspath(original) != os.path.abspath(model):
+        differ_micro = 0
+        for x, _ in rows(expected):
+            outputs = []
+            for path in (model, original):
+                it = micro.Interpreter.from_file(path, arena_size=4 << 20)
+                it.set_input(x.reshape(it.get_input_details(0)["shape"]), 0)
+                it.invoke()
+                outputs.append(it.get_output(0).reshape(-1))
+            differ_micro += int(np.sum(outputs[0] != outputs[1]))
+        print(f"  TensorFlow Lite Micro: the written file and the original differ in {differ_micro} values")
+        failed |= differ_micro != 0
+    # constnet's own outputs after `use_fixed_point` (TensorFlow Lite Micro's requantization).
+    fixed_point = expected.replace(".expected.txt", ".tflm.txt")
+    if micro is not None and os.path.exists(fixed_point):
+        count = differ_micro = 0
+        for x, y in rows(fixed_point):
+            it = micro.Interpreter.from_file(model, arena_size=4 << 20)
+            it.set_input(x.reshape(it.get_input_details(0)["shape"]), 0)
+            it.invoke()
+            count += y.size
+            differ_micro += int(np.sum(it.get_output(0).reshape(-1) != y))
+        print(f"  TensorFlow Lite Micro: {count} values, {differ_micro} differ from {os.path.basename(fixed_point)}")
+        failed |= differ_micro != 0
 sys.exit(1 if failed else 0)
