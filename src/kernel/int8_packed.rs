@@ -632,6 +632,22 @@ pub(crate) fn int8_packed_product<const P: usize>(
     portable::product(xs, packed, acc);
 }
 
+/// Whether a convolution should pass eight pixels at once to [`int8_packed_product`] rather
+/// than four: with VNNI, where a lone block of 16 outputs then has eight independent
+/// accumulations to hide `vpdpbusd`'s latency (four leave it waiting); not in the AVX2 build,
+/// which spills registers with eight.
+#[inline]
+pub(crate) fn int8_eight_pixels() -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        super::int8::use_vnni()
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        false
+    }
+}
+
 /// [`int8_packed_product`] for `acc.len() / rows` inputs of length `k` stored one after the
 /// other in `x` (the pixels of a 1×1 convolution), in one call.
 #[inline]
@@ -710,7 +726,7 @@ mod tests {
                 let w: Vec<i8> = (0..rows * k)
                     .map(|_| if extreme { -128 } else { next() })
                     .collect();
-                let xs: Vec<Vec<i8>> = (0..4)
+                let xs: Vec<Vec<i8>> = (0..8)
                     .map(|_| {
                         (0..k)
                             .map(|_| if extreme { -128 } else { next() })
@@ -722,8 +738,8 @@ mod tests {
                     .chunks(k)
                     .map(|r| r.iter().map(|&v| v as i32).sum())
                     .collect();
-                let mut expected = vec![0i32; 4 * rows];
-                for p in 0..4 {
+                let mut expected = vec![0i32; 8 * rows];
+                for p in 0..8 {
                     for o in 0..rows {
                         expected[p * rows + o] = (0..k).fold(0i32, |s, i| {
                             s.wrapping_add(w[o * k + i] as i32 * xs[p][i] as i32)
@@ -731,9 +747,13 @@ mod tests {
                     }
                 }
                 let four = [&xs[0][..], &xs[1][..], &xs[2][..], &xs[3][..]];
+                let eight: [&[i8]; 8] = core::array::from_fn(|p| &xs[p][..]);
                 let mut got = vec![0i32; 4 * rows];
+                let mut got8 = vec![0i32; 8 * rows];
                 portable::product(four, &packed, &mut got);
-                assert_eq!(got, expected, "portable {rows}x{k}");
+                assert_eq!(got, expected[..4 * rows], "portable {rows}x{k}");
+                portable::product(eight, &packed, &mut got8);
+                assert_eq!(got8, expected, "portable eight {rows}x{k}");
                 let mut one = vec![0i32; rows];
                 portable::product([&xs[0][..]], &packed, &mut one);
                 assert_eq!(one, expected[..rows], "portable one {rows}x{k}");
@@ -743,7 +763,10 @@ mod tests {
                     {
                         // SAFETY: the CPU has AVX2 and FMA (checked just above).
                         unsafe { avx2::product(four, &packed, &mut got) };
-                        assert_eq!(got, expected, "avx2 {rows}x{k}");
+                        assert_eq!(got, expected[..4 * rows], "avx2 {rows}x{k}");
+                        // SAFETY: as above.
+                        unsafe { avx2::product(eight, &packed, &mut got8) };
+                        assert_eq!(got8, expected, "avx2 eight {rows}x{k}");
                         // SAFETY: as above.
                         unsafe { avx2::product([&xs[0][..]], &packed, &mut one) };
                         assert_eq!(one, expected[..rows], "avx2 one {rows}x{k}");
@@ -754,14 +777,19 @@ mod tests {
                     {
                         // SAFETY: the CPU has AVX-512F, BW, VL and VNNI (checked just above).
                         unsafe { vnni::product(four, &packed, &sums, &mut got) };
-                        assert_eq!(got, expected, "vnni {rows}x{k}");
+                        assert_eq!(got, expected[..4 * rows], "vnni {rows}x{k}");
+                        // SAFETY: as above.
+                        unsafe { vnni::product(eight, &packed, &sums, &mut got8) };
+                        assert_eq!(got8, expected, "vnni eight {rows}x{k}");
                         // SAFETY: as above.
                         unsafe { vnni::product([&xs[0][..]], &packed, &sums, &mut one) };
                         assert_eq!(one, expected[..rows], "vnni one {rows}x{k}");
                     }
                 }
                 int8_packed_product(four, &packed, &sums, &mut got);
-                assert_eq!(got, expected, "dispatched {rows}x{k}");
+                assert_eq!(got, expected[..4 * rows], "dispatched {rows}x{k}");
+                int8_packed_product(eight, &packed, &sums, &mut got8);
+                assert_eq!(got8, expected, "dispatched eight {rows}x{k}");
                 // Contiguous inputs: 4 (one group) and 3 (the single path) of the 4.
                 let contiguous: Vec<i8> = xs.concat();
                 for n in [4, 3] {

@@ -51,7 +51,9 @@ pub(crate) use heap::{assert_initialized, every_field, init_fields, uninit_field
 pub(crate) use heap::{boxed_with, boxed_zeros};
 pub(crate) use int8::int8_matvec;
 pub(crate) use int8_depthwise::{DepthwiseImage, SPAN as DEPTHWISE_SPAN, int8_depthwise};
-pub(crate) use int8_packed::{int8_packed_product, int8_packed_rows, packable, packed_index};
+pub(crate) use int8_packed::{
+    int8_eight_pixels, int8_packed_product, int8_packed_rows, packable, packed_index,
+};
 pub(crate) use int8_requantize::{AddParams, int8_add, int8_requantize};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
