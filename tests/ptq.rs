@@ -296,6 +296,18 @@ fn depthwise_convolutions_quantize_with_their_batch_norms_folded() {
     assert!(steps <= 2.0, "{steps} steps");
 }
 
+#[test]
+fn grouped_convolutions_quantize() {
+    // Two groups of two channels, six outputs (three per group), ReLU, padding 1.
+    type Grouped = Conv2d<4, 6, 3, 3, 5, 5, 5, 5, Relu, f32, Padded<1, 1>, 2>;
+    let net: Grouped = init::seeded(Init::PyTorchDefault, 8);
+    let inputs = uniform_images::<4, 5, 5>(15);
+    let int8 = quantize(&net, &inputs).unwrap();
+    let steps = worst_steps(&net, &*int8, &inputs);
+    println!("grouped convolution + ReLU: worst error {steps:.2} output steps");
+    assert!(steps <= 2.0, "{steps} steps");
+}
+
 /// 100 images of values uniform in `[-1, 1)`.
 fn uniform_images<const C: usize, const W: usize, const H: usize>(
     seed: u64,
@@ -618,4 +630,7 @@ fn quantized_networks_written_as_tflite_read_back_equal() {
     type Multiplier = Conv2d<3, 6, 3, 3, 4, 4, 4, 4, Relu6, f32, Padded<1, 1>, 1>;
     let net: Multiplier = init::seeded(Init::PyTorchDefault, 7);
     round_trip(&*quantize(&net, &uniform_images::<3, 4, 4>(14)).unwrap());
+    type Grouped = Conv2d<4, 6, 3, 3, 5, 5, 5, 5, Relu, f32, Padded<1, 1>, 2>;
+    let net: Grouped = init::seeded(Init::PyTorchDefault, 8);
+    round_trip(&*quantize(&net, &uniform_images::<4, 5, 5>(15)).unwrap());
 }

@@ -2,13 +2,17 @@
 //! to exercise what the digits models do not: MEAN with `keep_dims` and with rescaling,
 //! SAME pools whose windows leave the image, a depthwise multiplier of 2 and dilated
 //! depthwise and regular convolutions, strided SAME convolutions on even sizes, a 5×3
-//! kernel, a ResNet projection block, per-tensor FULLY_CONNECTED. Their Rust source (written
+//! kernel, a ResNet projection block, per-tensor FULLY_CONNECTED, grouped convolutions. Their Rust source (written
 //! by `tflite::to_rust`, in `generated/more/`) reproduces LiteRT's reference kernels exactly,
 //! equals what `load_into` builds, and is what `to_rust` writes today.
 
 #[allow(dead_code)]
 mod avgpool_same {
     include!("generated/more/avgpool_same.rs");
+}
+#[allow(dead_code)]
+mod conv_grouped {
+    include!("generated/more/conv_grouped.rs");
 }
 #[allow(dead_code)]
 mod conv_strided_dilated {
@@ -114,6 +118,13 @@ fn avgpool_same_equals_tflite_reference() {
 }
 
 #[test]
+fn conv_grouped_equals_tflite_reference() {
+    reproduces("conv_grouped", |x, y| {
+        conv_grouped::forward_flat(&conv_grouped::CONV_GROUPED, x, y)
+    });
+}
+
+#[test]
 fn conv_strided_dilated_equals_tflite_reference() {
     reproduces("conv_strided_dilated", |x, y| {
         conv_strided_dilated::forward_flat(&conv_strided_dilated::CONV_STRIDED_DILATED, x, y)
@@ -176,6 +187,9 @@ mod with_importer {
         let mut net = boxed_zeros::<super::avgpool_same::AvgpoolSame>();
         tflite::load_into(&mut *net, &bytes("avgpool_same")).unwrap();
         assert_eq!(*net, super::avgpool_same::AVGPOOL_SAME, "avgpool_same");
+        let mut net = boxed_zeros::<super::conv_grouped::ConvGrouped>();
+        tflite::load_into(&mut *net, &bytes("conv_grouped")).unwrap();
+        assert_eq!(*net, super::conv_grouped::CONV_GROUPED, "conv_grouped");
         let mut net = boxed_zeros::<super::conv_strided_dilated::ConvStridedDilated>();
         tflite::load_into(&mut *net, &bytes("conv_strided_dilated")).unwrap();
         assert_eq!(
@@ -212,11 +226,21 @@ mod with_importer {
         );
     }
 
+    /// The grouped model, written by `to_bytes` and read back: the same network.
+    #[test]
+    fn grouped_convolutions_written_as_tflite_read_back_equal() {
+        let bytes = tflite::to_bytes(&super::conv_grouped::CONV_GROUPED).unwrap();
+        let mut net = boxed_zeros::<super::conv_grouped::ConvGrouped>();
+        tflite::load_into(&mut *net, &bytes).unwrap();
+        assert_eq!(*net, super::conv_grouped::CONV_GROUPED);
+    }
+
     #[test]
     fn generated_sources_are_what_to_rust_writes() {
         for (name, static_name, type_name) in [
             ("float_edges", "FLOAT_EDGES", "FloatEdges"),
             ("avgpool_same", "AVGPOOL_SAME", "AvgpoolSame"),
+            ("conv_grouped", "CONV_GROUPED", "ConvGrouped"),
             (
                 "conv_strided_dilated",
                 "CONV_STRIDED_DILATED",

@@ -18,7 +18,9 @@ use crate::zeros::{InPlace, Zeros};
 /// [`Conv2d`](crate::Conv2d): `C_IN` (the default) for an ordinary convolution, 1 for a
 /// depthwise one ([`Int8DepthwiseConv2d`](crate::quant::Int8DepthwiseConv2d), TensorFlow
 /// Lite's `DEPTHWISE_CONV_2D`: output channel `o` filters input channel `o / M`, depth
-/// multiplier `M = C_OUT / C_IN`). Other group sizes do not compile. The weights are kept in
+/// multiplier `M = C_OUT / C_IN`), or any divisor of `C_IN` for a grouped one (`C_IN / CG`
+/// groups, each of `C_OUT / G` consecutive output channels reading `CG` consecutive input
+/// channels: TensorFlow Lite's `CONV_2D` with filters of `CG` channels). The weights are kept in
 /// the order each kernel reads (the VNNI product's packed blocks, or taps × channels for a
 /// depthwise one); [`weight`](Self::weight) and [`weights`](Self::weights) give them in
 /// `OHWI` order.
@@ -71,20 +73,24 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
             "Int8Conv2d: H_OUT × W_OUT differs from what the input size, kernel, stride, dilation and padding give"
         );
         assert!(
-            CG == C_IN || (CG == 1 && C_IN > 0 && C_OUT.is_multiple_of(C_IN)),
-            "Int8Conv2d: CG must be C_IN (an ordinary convolution) or 1 (depthwise, C_OUT a multiple of C_IN)"
+            CG > 0 && C_IN.is_multiple_of(CG) && C_OUT.is_multiple_of(C_IN / CG),
+            "Int8Conv2d: CG must divide C_IN (C_IN / CG groups of CG channels) and C_OUT be a multiple of the number of groups"
         );
     };
 
     /// Whether this is a depthwise convolution (one input channel per filter, `C_IN > 1`).
-    pub(super) const DEPTHWISE: bool = CG != C_IN;
+    pub(super) const DEPTHWISE: bool = CG == 1 && C_IN > 1;
+
+    /// Whether this is a grouped convolution of more than one channel per group
+    /// (`1 < CG < C_IN`).
+    const GROUPED: bool = CG > 1 && CG != C_IN;
 
     /// The length of a filter (`KH·KW·CG`).
     const K: usize = KH * KW * CG;
 
     /// Whether the weights are kept in the packed order of the VNNI kernel (16 output
     /// channels × 4 filter values per 64-byte block): with 8 or more output channels.
-    const PACKED: bool = !Self::DEPTHWISE && crate::kernel::packable(C_OUT, Self::K);
+    const PACKED: bool = CG == C_IN && crate::kernel::packable(C_OUT, Self::K);
 
     /// Where weight `(o, k)` (`k` in `OHWI` order within the filter) is kept: packed, in
     /// `OHWI` order, or (depthwise) tap by tap with the channels side by side, TensorFlow
@@ -278,6 +284,30 @@ pub(crate) fn window_start(out: usize, stride: usize, before: usize) -> isize {
     (out * stride) as isize - before as isize
 }
 
+crate::quant::int8_window_impl!(impl[] Int8Conv2d {
+    /// A grouped convolution's accumulators for one output pixel: each group's `C_OUT / G`
+    /// filters over its `CG` channels of every tap of `window` (`KH · KW` taps of `C_IN`
+    /// channels, padding already the zero point), the weights in `OHWI` order.
+    fn grouped_product(&self, window: &[i8], acc: &mut [i32; C_OUT]) {
+        let groups = C_IN / CG;
+        let rows = C_OUT / groups;
+        let weights = self.weights.as_flattened().as_flattened().as_flattened();
+        let mut part = [[[0i8; CG]; KW]; KH];
+        for g in 0..groups {
+            for (t, tap) in part.as_flattened_mut().iter_mut().enumerate() {
+                let first = t * C_IN + g * CG;
+                tap.copy_from_slice(&window[first..first + CG]);
+            }
+            crate::kernel::int8_matvec(
+                part.as_flattened().as_flattened(),
+                &weights[g * rows * Self::K..(g + 1) * rows * Self::K],
+                &self.weight_sums[g * rows..(g + 1) * rows],
+                &mut acc[g * rows..(g + 1) * rows],
+            );
+        }
+    }
+});
+
 crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
     type Input = Image<C_IN, W, H>;
     type Output = Image<C_OUT, W_OUT, H_OUT>;
@@ -441,6 +471,8 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
                         &self.weight_sums,
                         &mut acc[p],
                     );
+                } else if Self::GROUPED {
+                    self.grouped_product(input, &mut acc[p]);
                 } else {
                     crate::kernel::int8_matvec(input, weights, &self.weight_sums, &mut acc[p]);
                 }

@@ -1,6 +1,6 @@
 """Makes the small int8 TensorFlow Lite models of tests/fixtures/tflite/more/ and their expected outputs.
 
-What it makes: seven tiny Keras models (fixed seeds, random weights and biases, no training), each
+What it makes: eight tiny Keras models (fixed seeds, random weights and biases, no training), each
 converted by TensorFlow's `TFLiteConverter.from_keras_model` with full-integer post-training
 quantization (int8 input and output, int8 weights, int32 biases; calibrated on 100 random inputs
 drawn with a fixed seed), and run by **LiteRT's reference kernels** (`OpResolverType.BUILTIN_REF`)
@@ -25,6 +25,8 @@ The models and what each one exercises:
                           1x1 strided shortcut, then MEAN and FULLY_CONNECTED
     dense_per_tensor      CONV_2D -> RESHAPE -> FULLY_CONNECTED x2 with per-tensor weight scales
                           (`_experimental_disable_per_channel_quantization_for_dense_layers`)
+    conv_grouped          CONV_2D with 2 groups SAME RELU -> CONV_2D with 3 groups 3x3/2 VALID
+                          -> RESHAPE -> FULLY_CONNECTED (filters of 2 input channels each)
 
 The script checks every converted model: one int8 input and one int8 output, no float tensor, only
 the builtin operators CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D, AVERAGE_POOL_2D,
@@ -153,6 +155,16 @@ def dense_per_tensor():
     return keras.Model(x, y)
 
 
+def conv_grouped():
+    x = keras.Input((6, 6, 4))
+    # Grouped convolutions: CONV_2D whose filter has fewer input channels than the image.
+    y = layers.Conv2D(6, 3, padding="same", groups=2, activation="relu")(x)  # 6x6x6, 2 per group
+    y = layers.Conv2D(6, 3, strides=2, padding="valid", groups=3)(y)  # 2x2x6, 2 per group
+    y = layers.Flatten()(y)  # 24
+    y = layers.Dense(5)(y)
+    return keras.Model(x, y)
+
+
 # name -> (builder, seed, converter attributes to set, checks on the converted model)
 MODELS = {
     "mean_rescaled": (mean_rescaled, 101, {}, ["mean_rescaled"]),
@@ -167,6 +179,7 @@ MODELS = {
         {"_experimental_disable_per_channel_quantization_for_dense_layers": True},
         ["fc_per_tensor"],
     ),
+    "conv_grouped": (conv_grouped, 108, {}, ["grouped"]),
 }
 
 
@@ -342,6 +355,9 @@ def check_model(name, model, ops, checks):
         elif check == "residual":
             (a,) = find("ADD")
             assert a["act"] == "RELU", a
+        elif check == "grouped":
+            convs = find("CONV_2D")
+            assert [c["kernel"][3] for c in convs] == [2, 2] and [c["in"][0][3] for c in convs] == [4, 6], convs
         elif check == "fc_per_tensor":
             fcs = find("FULLY_CONNECTED")
             assert fcs and all(f["weight_scales"] == 1 for f in fcs), fcs

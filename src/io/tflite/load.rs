@@ -432,7 +432,7 @@ crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
         cursor: &mut Cursor,
         write: bool,
     ) -> Result<(), Error> {
-        let codes: &[i32] = if CG != C_IN {
+        let codes: &[i32] = if CG == 1 && C_IN > 1 {
             &[op::DEPTHWISE_CONV_2D]
         } else if C_IN == 1 {
             &[op::CONV_2D, op::DEPTHWISE_CONV_2D]
@@ -451,10 +451,11 @@ crate::quant::int8_window_impl!(impl[] FromTflite for Int8Conv2d {
             }
             let input = activation(tensor(graph, o, 0, "input")?, &[H, W, C_IN], "the input")
                 .map_err(at)?;
+            // A grouped network (`1 < CG < C_IN`) reads a CONV_2D whose filters have CG channels.
             let (shape, dimension) = if depthwise {
                 ([1, KH, KW, C_OUT], 3)
             } else {
-                ([C_OUT, KH, KW, C_IN], 0)
+                ([C_OUT, KH, KW, CG], 0)
             };
             let (w, scales) = weights(tensor(graph, o, 1, "filter")?, &shape, C_OUT, dimension, "the filter")
                 .map_err(at)?;

@@ -349,8 +349,8 @@ impl Writer<'_, '_> {
                 let [h, w_, c_in] = image(flow, o)?;
                 let [h_out, w_out, c_out] = image(out, o)?;
                 let filter = tensor(graph, o, 1, "filter")?;
-                let (kh, kw) = match filter.shape.as_slice() {
-                    [_, kh, kw, _] => (*kh as usize, *kw as usize),
+                let (kh, kw, cg) = match filter.shape.as_slice() {
+                    [_, kh, kw, cg] => (*kh as usize, *kw as usize, *cg as usize),
                     _ => {
                         return Err(at(Error::new(format!(
                             "the filter has shape {}",
@@ -359,10 +359,18 @@ impl Writer<'_, '_> {
                     }
                 };
                 let depthwise = o.code == op::DEPTHWISE_CONV_2D;
+                // A CONV_2D whose filter reads fewer channels than the image has is grouped
+                // (`C_IN / CG` groups).
+                let grouped = !depthwise && cg != c_in;
+                if grouped && (cg == 0 || c_in % cg != 0 || c_out % (c_in / cg) != 0) {
+                    return Err(at(Error::new(format!(
+                        "a filter of {cg} channels does not divide the {c_in} input channels into groups of the {c_out} outputs"
+                    ))));
+                }
                 let (shape, dimension) = if depthwise {
                     ([1, kh, kw, c_out], 3)
                 } else {
-                    ([c_out, kh, kw, c_in], 0)
+                    ([c_out, kh, kw, cg], 0)
                 };
                 let (wd, scales) =
                     weights(filter, &shape, c_out, dimension, "the filter").map_err(at)?;
@@ -386,10 +394,17 @@ impl Writer<'_, '_> {
                 };
                 let (_, _) = (h, w_);
                 (
-                    format!(
-                        "constnet::quant::{name}<{c_in}, {c_out}, {kh}, {kw}, {h}, {w_}, {h_out}, {w_out}, {}>",
-                        options_ty(o, false)
-                    ),
+                    if grouped {
+                        format!(
+                            "constnet::quant::{name}<{c_in}, {c_out}, {kh}, {kw}, {h}, {w_}, {h_out}, {w_out}, {}, {cg}>",
+                            options_ty(o, false)
+                        )
+                    } else {
+                        format!(
+                            "constnet::quant::{name}<{c_in}, {c_out}, {kh}, {kw}, {h}, {w_}, {h_out}, {w_out}, {}>",
+                            options_ty(o, false)
+                        )
+                    },
                     format!(
                         "constnet::quant::{name}::new({literal}, {}, {}, {}, {}, {:?})",
                         list(&b, |v| v.to_string()),

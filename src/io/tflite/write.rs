@@ -412,7 +412,7 @@ impl<const IN: usize, const OUT: usize> ToTflite for Int8Dense<IN, OUT> {
 crate::quant::int8_window_impl!(impl[] ToTflite for Int8Conv2d {
     fn write_graph(&self, model: &mut ModelWriter, input: i32) -> Result<i32, Error> {
         let n = model.next_operator();
-        let depthwise = CG != C_IN;
+        let depthwise = CG == 1 && C_IN > 1;
         let what = format!(
             "layer {n} (Int8Conv2d<{C_IN}, {C_OUT}, {KH}, {KW}, {H}, {W}, {H_OUT}, {W_OUT}, _, {CG}>)"
         );
@@ -440,7 +440,8 @@ crate::quant::int8_window_impl!(impl[] ToTflite for Int8Conv2d {
                 .iter()
                 .flat_map(|f| f.iter().flatten().flatten().copied())
                 .collect();
-            (format!("{n}_conv_2d"), w, [C_OUT, KH, KW, C_IN], 0)
+            // Grouped convolutions too: TensorFlow Lite's CONV_2D with CG-channel filters.
+            (format!("{n}_conv_2d"), w, [C_OUT, KH, KW, CG], 0)
         };
         let (w, b) =
             weights_and_bias(model, &name, weights, &shape, dimension, &self.bias(), scales, q_in);

@@ -13,8 +13,8 @@ use crate::layer::Layer;
 use crate::layers::{Conv2d, Conv2dOptions};
 use crate::quant::{FusedActivation, Int8Conv2d, QuantizedMultiplier, activation_range};
 
-/// An ordinary convolution (`CG = C_IN`, one group) or a depthwise one (`CG = 1`, any depth
-/// multiplier); other group sizes have no int8 form and do not compile. Padding is zeros in
+/// An ordinary convolution (`CG = C_IN`, one group), a depthwise one (`CG = 1`, any depth
+/// multiplier) or a grouped one (`C_IN / CG` groups). Padding is zeros in
 /// float and the input zero point (real 0, exactly) in int8.
 impl<
     const C_IN: usize,

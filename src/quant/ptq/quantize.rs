@@ -32,8 +32,7 @@ use crate::zeros::Zeros;
 ///
 /// Other layers (recurrent, 1-d, `LayerNorm`, ...) and other activations
 /// ([`Fusable`](crate::quant::Fusable)) have no int8 form here: a network holding one does not
-/// implement `Quantize`. A grouped `Conv2d` with `1 < CG < C_IN` does, but quantizing it does
-/// not compile (`Int8Conv2d`'s check of its groups). Where a layer stands is checked when quantizing
+/// implement `Quantize`. Where a layer stands is checked when quantizing
 /// ([`QuantizeError::Unsupported`]).
 ///
 /// The methods are the quantizer's own (hidden): the trait cannot be implemented outside
