@@ -230,6 +230,10 @@ mod with_importer {
     #[test]
     fn grouped_convolutions_written_as_tflite_read_back_equal() {
         let bytes = tflite::to_bytes(&super::conv_grouped::CONV_GROUPED).unwrap();
+        // Kept for `tests/python/check_written_tflite.py`, which runs it in LiteRT.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("written_tflite");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("conv_grouped.tflite"), &bytes).unwrap();
         let mut net = boxed_zeros::<super::conv_grouped::ConvGrouped>();
         tflite::load_into(&mut *net, &bytes).unwrap();
         assert_eq!(*net, super::conv_grouped::CONV_GROUPED);

@@ -4,17 +4,18 @@ output with the expected file beside the model constnet read (`input values | ou
 per line, the format of tests/fixtures/tflite/).
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install ai-edge-litert numpy
-    cargo test --release --features tflite --test tflite --test tflite_mlperf
+    cargo test --release --features tflite --test tflite --test tflite_mlperf --test tflite_more
     cargo run --release --example 14_quantize
     /tmp/venv/bin/python tests/python/check_written_tflite.py
 
 The tests keep what they write in target/tmp/written_tflite/ (the three digits fixtures
-re-written, and the five MLPerf Tiny int8 models); 14_quantize writes the int8 digits CNN it
+re-written, the five MLPerf Tiny int8 models and the grouped-convolution model); 14_quantize writes the int8 digits CNN it
 quantized, with constnet's own outputs on the 360 test rows, to target/constnet-examples/.
 Each file runs with LiteRT's reference kernels (OpResolverType.BUILTIN_REF, the contract
 constnet's int8 kernels equal), which must give every expected value exactly, and with its
 default optimized kernels, whose differing values are only counted (they round differently
-from the reference by one unit in a few percent of values). With the `tflite-micro` package
+from the reference by one unit in a few percent of values), and its signature must be the one
+constnet writes (`serving_default`, `input` to `output`). With the `tflite-micro` package
 installed, each re-written file also runs in TensorFlow Lite Micro beside the file it was read
 from, and must give the same outputs. Never needed by `cargo test`.
 """
@@ -36,6 +37,9 @@ CASES = [
 ] + [
     (os.path.join(WRITTEN, f"{n}.tflite"), os.path.join(ROOT, "benches", "data", "mlperf_int8", f"{n}_int8.expected.txt"))
     for n in ["M", "ad", "kws", "resnet8", "vww"]
+] + [
+    (os.path.join(WRITTEN, "conv_grouped.tflite"),
+     os.path.join(ROOT, "tests", "fixtures", "tflite", "more", "conv_grouped.expected.txt")),
 ] + [
     (os.path.join(ROOT, "target", "constnet-examples", "digits_cnn_int8.tflite"),
      os.path.join(ROOT, "target", "constnet-examples", "digits_cnn_int8.expected.txt")),
@@ -73,6 +77,11 @@ for model, expected in CASES:
     name = os.path.basename(model)
     print(f"{name}: {count} values; reference kernels differ in {differ_ref}, optimized kernels in {differ_opt}")
     failed |= differ_ref != 0
+    # The one signature constnet writes, which LiteRT's signature runners use.
+    signatures = Interpreter(model_path=model).get_signature_list()
+    if signatures != {"serving_default": {"inputs": ["input"], "outputs": ["output"]}}:
+        print(f"  unexpected signatures {signatures}")
+        failed = True
     original = expected.replace(".expected.txt", ".tflite")
     if micro is not None and os.path.exists(original) and os.path.abspath(original) != os.path.abspath(model):
         differ_micro = 0

@@ -190,12 +190,25 @@ impl ModelWriter {
                 }
             })
             .collect();
+        // One signature, `serving_default` (what LiteRT's signature runners and TensorFlow's
+        // converter name it), with the tensors named `input` and `output`.
+        let tensor_map = |name: &str, tensor: i32| {
+            Table::new()
+                .with(0, Value::String(name.into()))
+                .with(1, Value::U32(tensor as u32))
+        };
+        let signature = Table::new()
+            .with(0, Value::Tables(vec![tensor_map("input", input)]))
+            .with(1, Value::Tables(vec![tensor_map("output", output)]))
+            .with(2, Value::String("serving_default".into()))
+            .with(4, Value::U32(0));
         let model = Table::new()
             .with(0, Value::U32(3))
             .with(1, Value::Tables(codes))
             .with(2, Value::Tables(vec![subgraph]))
             .with(3, Value::String("constnet".into()))
-            .with(4, Value::Tables(buffers));
+            .with(4, Value::Tables(buffers))
+            .with(7, Value::Tables(vec![signature]));
         finish(&model, b"TFL3")
     }
 }
