@@ -584,6 +584,64 @@ pub(crate) mod avx512 {
         }
     }
 
+    /// An ADD operand's rescaling `M((x − z) · 2^20)` in 32-bit lanes, for an operand whose
+    /// `v = x − z` is within ±255 and whose multiplier is at least 2^11 with a shift in
+    /// `-19..=0` (every operand `Int8Add::from_scales` makes: its multipliers are at most
+    /// 1/2). With `p = v · m · 2^20`, the one-step form of [`Rescale::apply`] divided through
+    /// by 2^20 is `⌊(v·m + C) / 2^(11+r)⌋`, `C = 2^10 + 2^(r+10) − 2^11·[v < 0]` (`2^10` when
+    /// r = 0; `p < −2^30` exactly when `v < 0`, as `m ≥ 2^30`), and splitting `m = mh·2^11 +
+    /// ml` keeps every step in `i32`: `⌊(v·mh + ⌊(v·ml + C) / 2^11⌋) / 2^r⌋`.
+    #[derive(Clone, Copy)]
+    pub(super) struct Operand {
+        zero: __m512i,
+        high: __m512i,
+        low: __m512i,
+        /// `C` for `v ≥ 0` and for `v < 0`.
+        round: __m512i,
+        round_negative: __m512i,
+        right: __m512i,
+    }
+
+    impl Operand {
+        /// `None` unless the operand meets the conditions above.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        pub(super) fn new(zero: i32, m: QuantizedMultiplier) -> Option<Operand> {
+            let r = -m.shift;
+            if !((-128..=127).contains(&zero) && m.multiplier >= 1 << 11 && (0..=19).contains(&r)) {
+                return None;
+            }
+            let (round, round_negative) = if r == 0 {
+                (1 << 10, 1 << 10)
+            } else {
+                let c = (1 << 10) + (1 << (r + 10));
+                (c, c - (1 << 11))
+            };
+            Some(Operand {
+                zero: _mm512_set1_epi32(zero),
+                high: _mm512_set1_epi32(m.multiplier >> 11),
+                low: _mm512_set1_epi32(m.multiplier & 0x7ff),
+                round: _mm512_set1_epi32(round),
+                round_negative: _mm512_set1_epi32(round_negative),
+                right: _mm512_set1_epi32(r),
+            })
+        }
+
+        /// The rescaled operand of 16 int8 values `x` (sign-extended).
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        pub(super) fn apply(&self, x: __m512i) -> __m512i {
+            let v = _mm512_sub_epi32(x, self.zero);
+            let negative = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+            let c = _mm512_mask_blend_epi32(negative, self.round, self.round_negative);
+            let t = _mm512_srai_epi32::<11>(_mm512_add_epi32(_mm512_mullo_epi32(v, self.low), c));
+            _mm512_srav_epi32(
+                _mm512_add_epi32(_mm512_mullo_epi32(v, self.high), t),
+                self.right,
+            )
+        }
+    }
+
     /// See `add_body`.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(crate) fn add(first: &[i8], second: &[i8], p: &AddParams, out: &mut [i8]) {
@@ -591,7 +649,30 @@ pub(crate) mod avx512 {
             |m: QuantizedMultiplier| (_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
         let ((m1, s1), (m2, s2), (mo, so)) =
             (broadcast(p.first), broadcast(p.second), broadcast(p.output));
-        if [p.first, p.second, p.output]
+        let (z1, z2) = (
+            _mm512_set1_epi32(p.first_zero),
+            _mm512_set1_epi32(p.second_zero),
+        );
+        let shifted = |x: __m512i, z: __m512i| {
+            _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(x, z))
+        };
+        if let (Some(o1), Some(o2), true) = (
+            Operand::new(p.first_zero, p.first),
+            Operand::new(p.second_zero, p.second),
+            p.output.multiplier != i32::MIN,
+        ) {
+            // The operands in 32-bit lanes, the sum's one 64-bit step.
+            let ro = Rescale::new(mo, so);
+            add_with(
+                first,
+                second,
+                p,
+                out,
+                |x| o1.apply(x),
+                |x| o2.apply(x),
+                |x| ro.apply(x),
+            );
+        } else if [p.first, p.second, p.output]
             .iter()
             .all(|m| m.multiplier != i32::MIN)
         {
@@ -606,8 +687,8 @@ pub(crate) mod avx512 {
                 second,
                 p,
                 out,
-                |x| r1.apply(x),
-                |x| r2.apply(x),
+                |x| r1.apply(shifted(x, z1)),
+                |x| r2.apply(shifted(x, z2)),
                 |x| ro.apply(x),
             );
         } else {
@@ -616,14 +697,14 @@ pub(crate) mod avx512 {
                 second,
                 p,
                 out,
-                |x| multiply(x, m1, s1),
-                |x| multiply(x, m2, s2),
+                |x| multiply(shifted(x, z1), m1, s1),
+                |x| multiply(shifted(x, z2), m2, s2),
                 |x| multiply(x, mo, so),
             );
         }
     }
 
-    /// `add` with the three rescalings given.
+    /// `add` with the three rescalings given, the operands' of the sign-extended int8 values.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     #[inline]
     fn add_with(
@@ -637,11 +718,7 @@ pub(crate) mod avx512 {
     ) {
         let n = out.len();
         assert!(first.len() >= n && second.len() >= n, "add: sizes");
-        let (z1, z2, zo) = (
-            _mm512_set1_epi32(p.first_zero),
-            _mm512_set1_epi32(p.second_zero),
-            _mm512_set1_epi32(p.output_zero),
-        );
+        let zo = _mm512_set1_epi32(p.output_zero);
         let (low, high) = (
             _mm512_set1_epi32(p.range[0] as i32),
             _mm512_set1_epi32(p.range[1] as i32),
@@ -662,8 +739,6 @@ pub(crate) mod avx512 {
                     _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, second.as_ptr().add(i))),
                 )
             };
-            let a = _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(a, z1));
-            let b = _mm512_slli_epi32::<{ ADD_LEFT_SHIFT }>(_mm512_sub_epi32(b, z2));
             let sum = _mm512_add_epi32(first_scale(a), second_scale(b));
             let v = _mm512_add_epi32(output_scale(sum), zo);
             store(
@@ -875,6 +950,72 @@ mod tests {
                         // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
                         unsafe { avx512::add(&a, &b, &p, &mut got) };
                         assert_eq!(got, expected, "avx512 add n {n}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The AVX-512 ADD's operands in 32-bit lanes (`Operand`) give the 64-bit arithmetic's
+    /// integers for every pair of int8 values, over multipliers from 1/2 (shift 0) down to
+    /// 2^-19 with ties, powers of two and their neighbours, and extreme zero points.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn the_add_operands_in_32_bit_lanes_are_exact() {
+        if !(std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vl"))
+        {
+            return;
+        }
+        let mut next = random();
+        let mut reals = vec![0.5, 0.5 - 1e-12, 0.375, 0.3, 0.25 + 1e-9];
+        for k in 1..=20 {
+            let power = (-(k as f64)).exp2();
+            reals.extend([power, power * 1.5, power * (1.0 + 1e-7), power * 0.999_999]);
+        }
+        let a: Vec<i8> = (0..65536).map(|i| (i % 256) as u8 as i8).collect();
+        let b: Vec<i8> = (0..65536).map(|i| (i / 256) as u8 as i8).collect();
+        let (mut got, mut expected) = (vec![0i8; 65536], vec![0i8; 65536]);
+        for (i, &first) in reals.iter().enumerate() {
+            let second = reals[(i * 7 + 3) % reals.len()];
+            for zeros in [(-128, 127), (127, -128), (0, -1), (5, 0)] {
+                let p = AddParams {
+                    first_zero: zeros.0,
+                    first: QuantizedMultiplier::from_real(first),
+                    second_zero: zeros.1,
+                    second: QuantizedMultiplier::from_real(second),
+                    output: QuantizedMultiplier::from_real(
+                        (next() % 1000) as f64 / 1e8 + 2.0f64.powi(-(20 + (next() % 6) as i32)),
+                    ),
+                    output_zero: (next() % 256) as i32 - 128,
+                    range: [-128, 127],
+                };
+                portable::add(&a, &b, &p, &mut expected);
+                // SAFETY: the CPU has AVX-512F, BW and VL (checked above).
+                unsafe { avx512::add(&a, &b, &p, &mut got) };
+                assert_eq!(
+                    got, expected,
+                    "multipliers {first} and {second}, zeros {zeros:?}"
+                );
+                // Each operand's rescaling itself, for every int8 value: the ADD's output
+                // rescaling would hide most of its one-unit errors.
+                for (zero, m) in [(p.first_zero, p.first), (p.second_zero, p.second)] {
+                    // SAFETY: as above.
+                    let Some(operand) = (unsafe { avx512::Operand::new(zero, m) }) else {
+                        assert!(-m.shift > 19, "{m:?} should run in 32-bit lanes");
+                        continue;
+                    };
+                    for first_x in (-128..128).step_by(16) {
+                        let xs: [i32; 16] = core::array::from_fn(|j| first_x + j as i32);
+                        // SAFETY: as above; the arrays are 64 bytes.
+                        let lanes: [i32; 16] = unsafe {
+                            use core::arch::x86_64::*;
+                            let x = _mm512_loadu_si512(xs.as_ptr().cast());
+                            core::mem::transmute(operand.apply(x))
+                        };
+                        for j in 0..16 {
+                            let want = m.apply((xs[j] - zero) << ADD_LEFT_SHIFT);
+                            assert_eq!(lanes[j], want, "x {} zero {zero} {m:?}", xs[j]);
+                        }
                     }
                 }
             }
