@@ -35,7 +35,6 @@ where
     L::Input: Int8Tensor,
     L::Output: Int8Tensor,
 {
-    let name = file;
     let text = std::fs::read_to_string(file).unwrap();
     let mut x = boxed_zeros::<L::Input>();
     let mut y = boxed_zeros::<L::Output>();
@@ -53,7 +52,7 @@ where
             .collect();
         x.values_mut().copy_from_slice(&input);
         net.forward_into(&x, &mut y, &mut scratch);
-        assert_eq!(y.values(), &expected[..], "{name} row {rows}");
+        assert_eq!(y.values(), &expected[..], "{file} row {rows}");
         rows += 1;
     }
     assert_eq!(rows, 3);

@@ -285,6 +285,41 @@ pub(crate) fn window_start(out: usize, stride: usize, before: usize) -> isize {
 }
 
 crate::quant::int8_window_impl!(impl[] Int8Conv2d {
+    /// The accumulators of `P` output pixels from `first` (row-major) in one packed product:
+    /// each pixel's filter window gathered into `patches` by `window`, or read in place
+    /// (`direct`) where it is the input pixel itself.
+    #[inline(always)]
+    fn packed_pixels<'x, const P: usize>(
+        &self,
+        first: usize,
+        patches: &mut [[[[i8; C_IN]; KW]; KH]],
+        window: &impl Fn(usize, usize, &mut [[[i8; C_IN]; KW]; KH]) -> bool,
+        direct: &impl Fn(usize, usize) -> &'x [i8],
+        acc: &mut [[i32; C_OUT]],
+    ) {
+        let at = |q: usize| ((first + q) / W_OUT, (first + q) % W_OUT);
+        let mut gathered = [false; P];
+        for (q, (patch, g)) in patches.iter_mut().zip(gathered.iter_mut()).enumerate() {
+            let (oy, ox) = at(q);
+            *g = window(oy, ox, patch);
+        }
+        let patches = &*patches;
+        let inputs: [&[i8]; P] = core::array::from_fn(|q| {
+            if gathered[q] {
+                patches[q].as_flattened().as_flattened()
+            } else {
+                let (oy, ox) = at(q);
+                direct(oy, ox)
+            }
+        });
+        crate::kernel::int8_packed_product(
+            inputs,
+            self.weights.as_flattened().as_flattened().as_flattened(),
+            &self.weight_sums,
+            acc[..P].as_flattened_mut(),
+        );
+    }
+
     /// A grouped convolution's accumulators for one output pixel: each group's `C_OUT / G`
     /// filters over its `CG` channels of every tap of `window` (`KH · KW` taps of `C_IN`
     /// channels, padding already the zero point), the weights in `OHWI` order.
@@ -409,50 +444,14 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
                 // Eight pixels per pass where the kernel gains from them (see
                 // `int8_eight_pixels`; measured on ResNet-8's 16-, 32- and 64-output layers).
                 while p + 8 <= span {
-                    let mut gathered = [false; 8];
-                    for (q, (patch, g)) in patches.iter_mut().zip(gathered.iter_mut()).enumerate() {
-                        let (oy, ox) = at(start + p + q);
-                        *g = window(oy, ox, patch);
-                    }
-                    let inputs: [&[i8]; 8] = core::array::from_fn(|q| {
-                        if gathered[q] {
-                            patches[q].as_flattened().as_flattened()
-                        } else {
-                            let (oy, ox) = at(start + p + q);
-                            direct(oy, ox)
-                        }
-                    });
-                    crate::kernel::int8_packed_product(
-                        inputs,
-                        weights,
-                        &self.weight_sums,
-                        acc[p..p + 8].as_flattened_mut(),
-                    );
+                    self.packed_pixels::<8>(start + p, &mut patches, &window, &direct, &mut acc[p..]);
                     p += 8;
                 }
             }
             if Self::PACKED {
                 // Four output pixels per pass share each load of the weights.
                 while p + 4 <= span {
-                    let mut gathered = [false; 4];
-                    for (q, (patch, g)) in patches.iter_mut().zip(gathered.iter_mut()).enumerate() {
-                        let (oy, ox) = at(start + p + q);
-                        *g = window(oy, ox, patch);
-                    }
-                    let input = |q: usize| -> &[i8] {
-                        if gathered[q] {
-                            patches[q].as_flattened().as_flattened()
-                        } else {
-                            let (oy, ox) = at(start + p + q);
-                            direct(oy, ox)
-                        }
-                    };
-                    crate::kernel::int8_packed_product(
-                        [input(0), input(1), input(2), input(3)],
-                        weights,
-                        &self.weight_sums,
-                        acc[p..p + 4].as_flattened_mut(),
-                    );
+                    self.packed_pixels::<4>(start + p, &mut patches, &window, &direct, &mut acc[p..]);
                     p += 4;
                 }
             }
