@@ -1182,20 +1182,27 @@ mod tests {
     ) {
         let layer: Conv2d<C_IN, C_OUT, K, K, H, W, HO, WO, crate::Identity, f32, O> =
             init::seeded(Init::HeUniform, seed);
-        let x: [[[f32; C_IN]; W]; H] = core::array::from_fn(|i| {
-            core::array::from_fn(|j| {
-                core::array::from_fn(|c| ((i * 31 + j * 7 + c * 3) % 19) as f32 * 0.1 - 0.9)
-            })
-        });
+        let x: [[[f32; C_IN]; W]; H] = test_image();
         let mut narrow = Box::new([[[0.0f32; C_OUT]; WO]; HO]);
         let mut wide = Box::new([[[0.0f32; C_OUT]; WO]; HO]);
         layer.pre_activation_with::<InTask<Fused>>(&x, &mut narrow, None);
         layer.pre_activation_with::<InTask<FusedWide>>(&x, &mut wide, None);
-        let bits = |y: &[[[f32; C_OUT]; WO]; HO]| -> Vec<u32> {
-            y.iter().flatten().flatten().map(|v| v.to_bits()).collect()
-        };
         assert_eq!(bits(&narrow), bits(&wide), "C_OUT {C_OUT}, W_OUT {WO}");
         assert!(narrow.iter().flatten().flatten().any(|&v| v != 0.0));
+    }
+
+    /// A deterministic test image with values in `[-0.9, 0.9]`.
+    fn test_image<const C: usize, const W: usize, const H: usize>() -> [[[f32; C]; W]; H] {
+        core::array::from_fn(|i| {
+            core::array::from_fn(|j| {
+                core::array::from_fn(|c| ((i * 31 + j * 7 + c * 3) % 19) as f32 * 0.1 - 0.9)
+            })
+        })
+    }
+
+    /// An output's bits, to compare two builds exactly.
+    fn bits<const C: usize, const W: usize, const H: usize>(y: &[[[f32; C]; W]; H]) -> Vec<u32> {
+        y.iter().flatten().flatten().map(|v| v.to_bits()).collect()
     }
 
     /// A depthwise layer through the vector kernel (`pre_activation_with` in a fused task)
@@ -1216,18 +1223,11 @@ mod tests {
             O::STRIDE[1],
             O::DILATION[1]
         ));
-        let x: [[[f32; C]; W]; H] = core::array::from_fn(|i| {
-            core::array::from_fn(|j| {
-                core::array::from_fn(|c| ((i * 31 + j * 7 + c * 3) % 19) as f32 * 0.1 - 0.9)
-            })
-        });
+        let x: [[[f32; C]; W]; H] = test_image();
         let mut kernel = Box::new([[[0.0f32; C]; WO]; HO]);
         let mut looped = Box::new([[[0.0f32; C]; WO]; HO]);
         layer.pre_activation_with::<InTask<Fused>>(&x, &mut kernel, None);
         layer.taps_with::<InTask<Fused>>(&x, &mut looped);
-        let bits = |y: &[[[f32; C]; WO]; HO]| -> Vec<u32> {
-            y.iter().flatten().flatten().map(|v| v.to_bits()).collect()
-        };
         assert_eq!(bits(&kernel), bits(&looped), "C {C}, W_OUT {WO}");
         assert!(kernel.iter().flatten().flatten().any(|&v| v != 0.0));
     }
