@@ -47,12 +47,13 @@
 //! CNN generated from `tests/fixtures/tflite/digits_cnn_dw_int8.tflite`, and M and the MLPerf
 //! Tiny models as loaded from their int8 TensorFlow Lite files (`benches/workloads/mlperf_int8.rs`).
 //! A layer keeps its int8 weights, int32 bias and, per output channel, its requantization,
-//! two derived int32 sums and (a fully connected layer) its scale as an `f64`; the `Scratch` holds every tensor between layers (boxed or `static`
+//! two derived int32 sums and (a fully connected layer) its scale as an `f64`, its weights on a
+//! 64-byte cache line as a float layer's (each layer rounded up to 64 bytes); the `Scratch` holds every tensor between layers (boxed or `static`
 //! for the large ones: nothing else is needed to run).
 //!
 //! | bytes | digits CNN (dw) | M | KWS | RESNET8 | VWW | AD |
 //! |---|---:|---:|---:|---:|---:|---:|
-//! | int8 model | 4112 | 107752 | 32032 | 83584 | 252680 | 338000 |
+//! | int8 model | 4352 | 107840 | 32448 | 84096 | 253696 | 338368 |
 //! | `Scratch` (tensors between layers) | 2336 | 128 | 72064 | 131136 | 231808 | 1032 |
 //! | input + output | 74 | 794 | 502 | 3082 | 27650 | 1280 |
 //!
