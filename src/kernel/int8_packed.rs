@@ -382,9 +382,8 @@ pub(crate) mod vnni {
         }
     }
 
-    /// Chunks of 16 quads that `group_pass` flips and stores at once, before it multiplies
-    /// them: its broadcasts then read quads stored 64 or more quads earlier, not ones that may
-    /// still wait in the store buffer.
+    /// Chunks of 16 quads that `group_pass` flips and stores before it multiplies any of them:
+    /// its first broadcasts wait for those stores once per 64 quads rather than once per 16.
     const SPAN: usize = 4;
 
     /// `SPAN` chunks of every input, flipped to unsigned, for `group_pass`'s broadcasts.
