@@ -164,11 +164,12 @@ impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::In
     #[inline(always)]
     fn run<M: MulAdd>(self) -> B::Output {
         let chain = self.0;
-        let (mut hidden, mut y) = (A::Output::zeros(), B::Output::zeros());
-        chain
-            .first
-            .forward_into_with::<InTask<M>>(self.1, &mut hidden);
-        chain.second.forward_into_with::<InTask<M>>(&hidden, &mut y);
+        // Zeroed where it lives (see `forward_into_with`).
+        let mut slot = core::mem::MaybeUninit::uninit();
+        let hidden = A::Output::zeros_in_place(&mut slot).get();
+        let mut y = B::Output::zeros();
+        chain.first.forward_into_with::<InTask<M>>(self.1, hidden);
+        chain.second.forward_into_with::<InTask<M>>(hidden, &mut y);
         y
     }
 }
@@ -298,9 +299,12 @@ where
     /// The hidden activation in one buffer here, each layer writing its output in place.
     #[inline(always)]
     fn forward_into_with<K: crate::kernel::Kernels>(&self, x: &Self::Input, y: &mut Self::Output) {
-        let mut hidden = A::Output::zeros();
-        self.first.forward_into_with::<K>(x, &mut hidden);
-        self.second.forward_into_with::<K>(&hidden, y);
+        // Zeroed where it lives: `A::Output::zeros()` built the value in a temporary and moved
+        // it here, and the compiler kept both on the stack (VWW's forward needed 1.8 MiB).
+        let mut slot = core::mem::MaybeUninit::uninit();
+        let hidden = A::Output::zeros_in_place(&mut slot).get();
+        self.first.forward_into_with::<K>(x, hidden);
+        self.second.forward_into_with::<K>(hidden, y);
     }
 
     #[inline]

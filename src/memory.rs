@@ -61,8 +61,12 @@
 //! chain keeps the activations between layers once more, so a training batch of images is
 //! tens to hundreds of MB: build it with [`zeroed_box`](crate::zeroed_box) or
 //! [`Zeros::zeros_in_place`](crate::Zeros::zeros_in_place); the batched passes put nothing
-//! of image size on the stack (`tests/heap.rs`). Single-image inference (`forward`) keeps the
-//! images between layers on the stack (VWW's largest, 48×48×16 `f32`, is 144 KiB).
+//! of image size on the stack (`tests/heap.rs`). Single-image inference (`forward`) keeps every
+//! image between layers on the stack at once, and returns its output by value: the smallest
+//! thread stacks that ran it (release build, the Xeon of `BENCHMARKS.md`) were 302 KiB for KWS,
+//! 286 KiB for ResNet-8, 924 KiB for VWW (its activations add up to 905 KiB) and 31 KiB for
+//! AD; a debug build needs more (VWW 1.33 MiB). For larger images, or a smaller stack, use
+//! `forward_batch` with a batch of one and a boxed `BatchCache<1>`.
 //!
 //! How to read it: a `Dense` layer holds `IN·OUT + OUT` scalars and starts on a 64-byte cache
 //! line (`#[repr(align(64))]`), so a network is its parameter count times 4 bytes (8 for

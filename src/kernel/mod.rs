@@ -480,6 +480,16 @@ pub(crate) fn in_best_simd<F: SimdTask>(task: F) -> F::Output {
         // SAFETY: `use_avx2_fma` checked that this CPU has AVX2 and FMA.
         return unsafe { x86::run_task(task) };
     }
+    run_portable(task)
+}
+
+/// `task.run()` with the portable kernels. Where vector builds exist it is a call of its own:
+/// inlined, it put a second copy of the task's stack frame in the caller's (a chain's
+/// forward keeps its activations there: VWW's single-image `forward` needed 1.8 MiB of stack
+/// instead of 0.9).
+#[cfg_attr(all(feature = "std", target_arch = "x86_64"), inline(never))]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), inline(always))]
+fn run_portable<F: SimdTask>(task: F) -> F::Output {
     task.run::<math::Separate>()
 }
 
