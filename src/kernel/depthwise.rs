@@ -59,7 +59,7 @@ pub(crate) fn depthwise_vectorized<T: Scalar, const C: usize, const KW: usize>(
     }
     #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
     {
-        let _ = (stride, dilation);
+        let _ = (stride, dilation, core::marker::PhantomData::<T>);
         false
     }
 }
