@@ -159,17 +159,17 @@ crate::impl_zero_bits!(
 
 struct Forward<'a, A, B, X>(&'a Chain<A, B>, &'a X);
 
-impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::Input> {
+impl<A: Layer, B: Layer<Input = A::Output>> SimdTask for Forward<'_, A, B, A::Input>
+where
+    A::Output: Meets<B::Input>,
+    B: Follows<A>,
+{
     type Output = B::Output;
+    /// The chain's [`forward_into_with`](Layer::forward_into_with) with the task's kernels.
     #[inline(always)]
     fn run<M: MulAdd>(self) -> B::Output {
-        let chain = self.0;
-        // Zeroed where it lives (see `forward_into_with`).
-        let mut slot = core::mem::MaybeUninit::uninit();
-        let hidden = A::Output::zeros_in_place(&mut slot).get();
         let mut y = B::Output::zeros();
-        chain.first.forward_into_with::<InTask<M>>(self.1, hidden);
-        chain.second.forward_into_with::<InTask<M>>(hidden, &mut y);
+        self.0.forward_into_with::<InTask<M>>(self.1, &mut y);
         y
     }
 }
