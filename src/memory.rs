@@ -63,7 +63,9 @@
 //! [`Zeros::zeros_in_place`](crate::Zeros::zeros_in_place); the batched passes put nothing
 //! of image size on the stack (`tests/heap.rs`). Single-image inference (`forward`) keeps every
 //! image between layers on the stack at once, and returns its output by value: the smallest
-//! thread stacks that ran it (release build, the Xeon of `BENCHMARKS.md`) were 302 KiB for KWS,
+//! thread stacks that ran it (release build, the Xeon of `BENCHMARKS.md`, found by a throwaway
+//! program bisecting a spawned thread's stack size; `tests/heap.rs` checks a smaller network
+//! against a fixed stack) were 302 KiB for KWS,
 //! 286 KiB for ResNet-8, 924 KiB for VWW (its activations add up to 905 KiB) and 31 KiB for
 //! AD; a debug build needs more (VWW 1.33 MiB). For larger images, or a smaller stack, use
 //! `forward_batch` with a batch of one and a boxed `BatchCache<1>`.
