@@ -283,6 +283,23 @@ mod properties {
         let _ = tflite::to_rust(bytes, "NET", "Net");
     }
 
+    /// A case `bit_flips_never_panic` found: one flipped bit gives a CONV_2D a filter with
+    /// more channels than its image, which `to_rust` took for a grouped convolution and
+    /// divided by zero groups; it is an `Err` now.
+    #[test]
+    fn a_filter_wider_than_its_image_is_an_error() {
+        for name in [
+            "digits_mlp_64_32_10_int8",
+            "digits_cnn_dw_int8",
+            "digits_resnet_int8",
+        ] {
+            let mut bytes = fixture(name);
+            let at = 5056 % bytes.len();
+            bytes[at] ^= 1 << 4;
+            load_checks(&bytes);
+        }
+    }
+
     proptest! {
         #[test]
         fn truncated_files_never_panic(cut in 0usize..5288) {

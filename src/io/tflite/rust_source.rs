@@ -362,7 +362,7 @@ impl Writer<'_, '_> {
                 // A CONV_2D whose filter reads fewer channels than the image has is grouped
                 // (`C_IN / CG` groups).
                 let grouped = !depthwise && cg != c_in;
-                if grouped && (cg == 0 || c_in % cg != 0 || c_out % (c_in / cg) != 0) {
+                if grouped && (cg == 0 || cg > c_in || c_in % cg != 0 || c_out % (c_in / cg) != 0) {
                     return Err(at(Error::new(format!(
                         "a filter of {cg} channels does not divide the {c_in} input channels into groups of the {c_out} outputs"
                     ))));
