@@ -455,6 +455,21 @@ fn check_gates<const IN: usize, const H: usize, const G: usize>() {
 }
 
 #[test]
+fn gate_groups_fit_the_registers() {
+    use dense::gates_per_pass;
+    // LSTM32 and LSTM16 with 8-lane vectors: two passes of two gates (8 accumulators).
+    assert_eq!(gates_per_pass(4, 32, 8, 1), 2);
+    assert_eq!(gates_per_pass(4, 16, 8, 2), 2);
+    // With 16-lane vectors every gate fits one pass.
+    assert_eq!(gates_per_pass(4, 32, 16, 1), 4);
+    assert_eq!(gates_per_pass(4, 16, 16, 2), 4);
+    assert_eq!(gates_per_pass(3, 8, 8, 4), 3);
+    // A gate wider than the registers: one pass, nothing to gain from splitting.
+    assert_eq!(gates_per_pass(4, 128, 8, 1), 4);
+    assert_eq!(gates_per_pass(4, 96, 8, 1), 1);
+}
+
+#[test]
 fn gate_products_match_the_reference_on_every_path() {
     check_gates::<1, 8, 3>();
     check_gates::<8, 8, 3>();
@@ -463,4 +478,5 @@ fn gate_products_match_the_reference_on_every_path() {
     check_gates::<17, 13, 4>();
     check_gates::<32, 32, 4>();
     check_gates::<3, 40, 4>();
+    check_gates::<64, 96, 4>();
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds RTNeural's streaming bench (rtneural_bench.cpp) with its Eigen and its xsimd backends,
-# -O3 -march=native, and runs both on one pinned core. RTNeural is header-only: it is fetched
-# at a fixed commit (with the xsimd commit its submodule pins) into target/rtneural unless
-# RTNEURAL_DIR and XSIMD_DIR point at copies already on the machine.
+# -O3 -march=$RTNEURAL_MARCH (default native), and runs both on one pinned core. RTNeural is
+# header-only: it is fetched at a fixed commit (with the xsimd commit its submodule pins) into
+# target/rtneural unless RTNEURAL_DIR and XSIMD_DIR point at copies already on the machine.
 #
 #   benches/peers/rtneural/run.sh            # then compare with:
 #   taskset -c 1 cargo run --release --example perf_report   # the `NAME stream_ns` lines
+#
+# RTNEURAL_MARCH=x86-64-v3 builds it for AVX2+FMA without AVX-512: on an AVX-512 machine, the
+# stand-in for an AVX2-only CPU, to set beside `CONSTNET_AVX2=1 ... perf_report`.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 RTNEURAL_COMMIT=1fb1f07
@@ -26,7 +29,7 @@ if [ -z "${XSIMD_DIR:-}" ]; then
         git -C "$XSIMD_DIR" checkout -q "$XSIMD_COMMIT"
     fi
 fi
-common=(-std=c++17 -O3 -march=native -DNDEBUG -DRTNEURAL_DEFAULT_ALIGNMENT=32
+common=(-std=c++17 -O3 -march="${RTNEURAL_MARCH:-native}" -DNDEBUG -DRTNEURAL_DEFAULT_ALIGNMENT=32
     -I "$RTNEURAL_DIR" -I "$RTNEURAL_DIR/modules/json")
 g++ "${common[@]}" -DRTNEURAL_USE_EIGEN=1 -DRTNEURAL_BACKEND_NAME='"eigen"' \
     -I "$RTNEURAL_DIR/modules/Eigen" benches/peers/rtneural/rtneural_bench.cpp \
