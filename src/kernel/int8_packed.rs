@@ -31,17 +31,18 @@ pub(crate) const fn packed_index(o: usize, i: usize, k: usize, rows: usize) -> u
     }
 }
 
-/// Adds the last `k % 4` inputs' products to a block's `width` outputs: `out[lane] += Σ_j
-/// w[j·width + lane] · (x[j] + offset)` (`w` the block's tail, `x` the inputs' last values; the
-/// VNNI kernel passes `offset = 128` to undo its own correction). Inlined, so it vectorizes
-/// in each kernel's instruction set.
+/// Adds the last `k % 4` inputs' products to `count` outputs of a block `width` outputs
+/// wide: `out[lane] += Σ_j w[j·width + lane] · (x[j] + offset)` for `lane < count` (`w` the
+/// block's tail from the first of those outputs, `x` the inputs' last values; the VNNI kernel
+/// passes `offset = 128` to undo its own correction). Inlined, so it vectorizes in each
+/// kernel's instruction set.
 #[inline(always)]
-fn add_tail(out: &mut [i32], w: &[i8], x: &[i8], offset: i32, width: usize) {
+fn add_tail(out: &mut [i32], w: &[i8], x: &[i8], offset: i32, width: usize, count: usize) {
     for (j, &xj) in x.iter().enumerate() {
         let xj = xj as i32 + offset;
-        for (o, &wj) in out[..width]
+        for (o, &wj) in out[..count]
             .iter_mut()
-            .zip(&w[width * j..width * j + width])
+            .zip(&w[width * j..width * j + count])
         {
             *o = o.wrapping_add(wj as i32 * xj);
         }
@@ -72,7 +73,14 @@ fn block_body<const P: usize>(
                 *lane = lane.wrapping_add(s);
             }
         }
-        add_tail(&mut lanes, &weights[width * full..], &x[full..], 0, width);
+        add_tail(
+            &mut lanes,
+            &weights[width * full..],
+            &x[full..],
+            0,
+            width,
+            width,
+        );
         acc[p * rows + first..p * rows + first + width].copy_from_slice(&lanes[..width]);
     }
 }
@@ -143,72 +151,87 @@ pub(crate) mod portable {
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod avx2 {
     use core::arch::x86_64::*;
+    use core::mem::MaybeUninit;
 
+    /// Inputs widened to int16 at a time, per input (2 KiB of stack each): every block of
+    /// outputs reads them from there, and longer inputs go in spans that add to the sums.
+    const SPAN: usize = 1024;
+
+    /// `x` (at most [`SPAN`] values) widened to int16 into the first `x.len()` values of
+    /// `wide` (the rest stays as it was: nothing reads it).
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn widen(bytes: &[i8]) -> __m256i {
-        debug_assert!(bytes.len() >= 16);
-        // SAFETY: `bytes` has at least 16 readable bytes (a quarter of a 64-byte block).
-        _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
+    fn widen_into(x: &[i8], wide: &mut MaybeUninit<[i16; SPAN]>) -> *const i16 {
+        assert!(x.len() <= SPAN);
+        let out = wide.as_mut_ptr().cast::<i16>();
+        let (whole, rest) = x.as_chunks::<16>();
+        for (c, bytes) in whole.iter().enumerate() {
+            // SAFETY: `bytes` is 16 readable bytes; values `16·c .. 16·c + 16` are inside
+            // `wide` since `16·c + 16 ≤ x.len() ≤ SPAN`.
+            unsafe {
+                let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(bytes.as_ptr().cast()));
+                _mm256_storeu_si256(out.add(16 * c).cast(), v);
+            }
+        }
+        for (i, &v) in rest.iter().enumerate() {
+            // SAFETY: `16·whole.len() + i < x.len() ≤ SPAN`.
+            unsafe { out.add(16 * whole.len() + i).write(v as i16) };
+        }
+        out
     }
 
-    /// Quad `lane` of a chunk of inputs widened to int16, repeated four times (one 8-byte
-    /// broadcast load).
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn quad(wide: &[i16; 64], lane: usize) -> __m256i {
-        let four = &wide[4 * lane..4 * lane + 4];
-        // SAFETY: `four` is 8 readable bytes; the read is unaligned.
-        _mm256_set1_epi64x(unsafe { core::ptr::read_unaligned(four.as_ptr().cast::<i64>()) })
-    }
-
-    /// One block of `4·Q` outputs (`Q` quarters of 4) from `first`: per quad, each quarter's
-    /// 16 weights widened to int16 and multiplied by the input quad (`vpmaddwd`), two
-    /// half-sums per output summed at the end. The inputs are widened to int16 64 at a time.
+    /// One span's part of outputs `4·from .. 4·(from + Q)` of a block `width` outputs wide
+    /// (`Q` quarters of 4; `first` is the block's first output), over quads `q0 .. q0 +
+    /// count` whose `4·count` inputs `widen_into` wrote at `wide`: per quad, each quarter's 16 weights widened to int16
+    /// and multiplied by the input quad (`vpmaddwd`), two half-sums per output summed at the
+    /// end. `tail` holds the inputs' last `k % 4` values in the last span. The first span
+    /// writes its sums to `acc`, later ones add to them. `P·Q` accumulators, `Q` weight
+    /// vectors and a broadcast must fit AVX2's 16 registers: [`product`] takes parts of at
+    /// most two quarters for several inputs (all four quarters of four inputs, 16
+    /// accumulators, had the compiler spill and shuffle registers around every multiply).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn block<const P: usize, const Q: usize>(
-        xs: [&[i8]; P],
+        wide: [*const i16; P],
+        (q0, count): (usize, usize),
+        tail: Option<[&[i8]; P]>,
         weights: &[i8],
-        first: usize,
+        (width, from, first): (usize, usize, usize),
         acc: &mut [i32],
     ) {
-        let k = xs[0].len();
-        let rows = acc.len() / P;
-        let width = 4 * Q;
+        let k = weights.len() / width;
         let quads = k / 4;
         let full = 4 * quads;
+        let rows = acc.len() / P;
+        assert!(q0 + count <= quads && 4 * count <= SPAN && 4 * (from + Q) <= width);
         // Per pixel, per quarter: 8 lanes holding two half-sums per output.
         let mut sums = [[_mm256_setzero_si256(); Q]; P];
-        let mut wide = [[0i16; 64]; P];
-        let mut chunk = 0;
-        while chunk * 16 < quads {
-            let count = (quads - chunk * 16).min(16);
-            for (w, x) in wide.iter_mut().zip(xs.iter()) {
-                let mut bytes = [0i8; 64];
-                bytes[..4 * count].copy_from_slice(&x[64 * chunk..64 * chunk + 4 * count]);
-                for (part, out) in bytes.chunks_exact(16).zip(w.chunks_exact_mut(16)) {
-                    // SAFETY: `part` is 16 readable bytes, `out` 32 writable ones.
-                    unsafe {
-                        _mm256_storeu_si256(out.as_mut_ptr().cast(), widen(part));
-                    }
+        for q in 0..count {
+            let mut quarters = [_mm256_setzero_si256(); Q];
+            for (j, quarter) in quarters.iter_mut().enumerate() {
+                // SAFETY: quad `q0 + q < quads`'s quarter `from + j` is 16 bytes at
+                // `4·width·(q0 + q) + 16·(from + j)`, which end by `4·width·quads ≤
+                // weights.len()` (asserted above).
+                *quarter = _mm256_cvtepi8_epi16(unsafe {
+                    _mm_loadu_si128(
+                        weights
+                            .as_ptr()
+                            .add(4 * width * (q0 + q) + 16 * (from + j))
+                            .cast(),
+                    )
+                });
+            }
+            for (p, wide) in wide.iter().enumerate() {
+                // SAFETY: `4·q + 4 ≤ 4·count`: the 4 values of quad `q` are among the ones
+                // `widen_into` wrote at `wide`; the read is unaligned.
+                let xq = _mm256_set1_epi64x(unsafe {
+                    core::ptr::read_unaligned(wide.add(4 * q).cast::<i64>())
+                });
+                for (s, &wq) in sums[p].iter_mut().zip(&quarters) {
+                    *s = _mm256_add_epi32(*s, _mm256_madd_epi16(wq, xq));
                 }
             }
-            for lane in 0..count {
-                let q = chunk * 16 + lane;
-                let w = &weights[q * 4 * width..(q + 1) * 4 * width];
-                let mut quarters = [_mm256_setzero_si256(); Q];
-                for (j, quarter) in quarters.iter_mut().enumerate() {
-                    *quarter = widen(&w[16 * j..16 * j + 16]);
-                }
-                for (p, wide) in wide.iter().enumerate() {
-                    let xq = quad(wide, lane);
-                    for (s, &wq) in sums[p].iter_mut().zip(&quarters) {
-                        *s = _mm256_add_epi32(*s, _mm256_madd_epi16(wq, xq));
-                    }
-                }
-            }
-            chunk += 1;
         }
         for (p, s) in sums.iter().enumerate() {
             let quarter = |j: usize| if j < Q { s[j] } else { _mm256_setzero_si256() };
@@ -227,36 +250,93 @@ pub(crate) mod avx2 {
                 _mm256_storeu_si256(lanes.as_mut_ptr().cast(), low);
                 _mm256_storeu_si256(lanes.as_mut_ptr().add(8).cast(), high);
             }
-            super::add_tail(
-                &mut lanes,
-                &weights[width * full..],
-                &xs[p][full..],
-                0,
-                width,
-            );
-            acc[p * rows + first..p * rows + first + width].copy_from_slice(&lanes[..width]);
+            if let Some(xs) = tail {
+                super::add_tail(
+                    &mut lanes,
+                    &weights[width * full + 4 * from..],
+                    &xs[p][full..],
+                    0,
+                    width,
+                    4 * Q,
+                );
+            }
+            let out = &mut acc[p * rows + first + 4 * from..][..4 * Q];
+            if q0 == 0 {
+                out.copy_from_slice(&lanes[..4 * Q]);
+            } else {
+                for (o, &l) in out.iter_mut().zip(&lanes) {
+                    *o = o.wrapping_add(l);
+                }
+            }
         }
     }
 
-    /// See `product_body`.
+    /// One span of a block of `width` outputs (a multiple of 4) from `first`: whole for one
+    /// input, else in parts of at most two quarters.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn span_of_block<const P: usize>(
+        wide: [*const i16; P],
+        span: (usize, usize),
+        tail: Option<[&[i8]; P]>,
+        weights: &[i8],
+        (width, first): (usize, usize),
+        acc: &mut [i32],
+    ) {
+        match (P, width) {
+            (1, 16) => block::<P, 4>(wide, span, tail, weights, (16, 0, first), acc),
+            (1, 12) => block::<P, 3>(wide, span, tail, weights, (12, 0, first), acc),
+            _ => {
+                let mut from = 0;
+                while from + 2 <= width / 4 {
+                    block::<P, 2>(wide, span, tail, weights, (width, from, first), acc);
+                    from += 2;
+                }
+                if from < width / 4 {
+                    block::<P, 1>(wide, span, tail, weights, (width, from, first), acc);
+                }
+            }
+        }
+    }
+
+    /// See `product_body`. The inputs are widened to int16 once per span of [`SPAN`] values
+    /// (every block reads them there), the blocks go span by span.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub(crate) fn product<const P: usize>(xs: [&[i8]; P], packed: &[i8], acc: &mut [i32]) {
         let k = xs[0].len();
         let rows = acc.len() / P;
-        for b in 0..rows / 16 {
-            block::<P, 4>(xs, &packed[b * 16 * k..(b + 1) * 16 * k], 16 * b, acc);
-        }
-        if !rows.is_multiple_of(16) {
-            let b = rows / 16;
-            let width = rows % 16;
-            let weights = &packed[b * 16 * k..b * 16 * k + width * k];
-            match width {
-                4 => block::<P, 1>(xs, weights, 16 * b, acc),
-                8 => block::<P, 2>(xs, weights, 16 * b, acc),
-                12 => block::<P, 3>(xs, weights, 16 * b, acc),
-                _ => super::block_body(xs, weights, 16 * b, width, acc),
+        let quads = k / 4;
+        // Not zeroed (a memset of 2 KiB per input and call took 12% of int8 ResNet-8): only
+        // the values `widen_into` writes are read.
+        let mut buffers = [const { MaybeUninit::<[i16; SPAN]>::uninit() }; P];
+        let mut q0 = 0;
+        loop {
+            let count = (quads - q0).min(SPAN / 4);
+            let mut wide = [core::ptr::null::<i16>(); P];
+            for ((w, buffer), x) in wide.iter_mut().zip(buffers.iter_mut()).zip(xs.iter()) {
+                *w = widen_into(&x[4 * q0..4 * (q0 + count)], buffer);
             }
+            let last = q0 + count == quads;
+            let tail = if last && 4 * quads < k {
+                Some(xs)
+            } else {
+                None
+            };
+            for b in 0..rows.div_ceil(16) {
+                let width = (rows - 16 * b).min(16);
+                let weights = &packed[b * 16 * k..b * 16 * k + width * k];
+                if width.is_multiple_of(4) {
+                    span_of_block::<P>(wide, (q0, count), tail, weights, (width, 16 * b), acc);
+                } else if q0 == 0 {
+                    // A narrow last block of an odd width, whole in the first span.
+                    super::block_body(xs, weights, 16 * b, width, acc);
+                }
+            }
+            if last {
+                break;
+            }
+            q0 += count;
         }
     }
 
@@ -769,6 +849,10 @@ mod tests {
             (144, 37),
             (96, 20),
             (120, 66),
+            // The AVX2 kernel's spans of 1024 inputs: three with a tail, two with a narrow
+            // block of an odd width.
+            (24, 2051),
+            (10, 1030),
         ] {
             for extreme in [false, true] {
                 let w: Vec<i8> = (0..rows * k)
