@@ -1243,23 +1243,31 @@ mod tests {
         depthwise_kernel_bits::<32, 6, 6, 3, 3, Padded<1, 1, 2, 2>>(4);
     }
 
-    /// The wide tiles clamp (ReLU6) their accumulators as they write them out: the bits of
-    /// `Relu6.f` over the narrow blocks' pre-activations, NaN and values past 6 included.
-    #[test]
-    fn wide_tiles_clamp_as_the_activation_does() {
+    /// A ReLU6 layer's forward in a narrow and in a wide task gives the bits of `Relu6.f` over
+    /// the narrow blocks' pre-activations, NaN and values past 6 included, for a `K × K`
+    /// layer of `C` inputs and `O` outputs on `H × W` images (`Same` padding).
+    fn clamp_case<
+        const C: usize,
+        const O: usize,
+        const K: usize,
+        const H: usize,
+        const W: usize,
+    >(
+        seed: u64,
+    ) {
         use crate::activations::{Pointwise, Relu6};
-        let mut layer: Conv2d<4, 16, 3, 3, 6, 7, 6, 7, Relu6, f32, Same> =
-            init::seeded(Init::HeUniform, 9);
-        for o in 0..16 {
-            layer.set_weight(o, 0, 1, 1, 4.0);
+        let mut layer: Conv2d<C, O, K, K, H, W, H, W, Relu6, f32, Same> =
+            init::seeded(Init::HeUniform, seed);
+        for o in 0..O {
+            layer.set_weight(o, 0, K / 2, K / 2, 4.0);
         }
-        let mut x: [[[f32; 4]; 7]; 6] = core::array::from_fn(|i| {
+        let mut x: [[[f32; C]; W]; H] = core::array::from_fn(|i| {
             core::array::from_fn(|j| {
                 core::array::from_fn(|c| ((i * 13 + j * 5 + c * 3) % 11) as f32 * 0.7 - 3.5)
             })
         });
-        x[2][3][0] = f32::NAN;
-        let mut z = [[[0.0f32; 16]; 7]; 6];
+        x[H / 2][W / 2][0] = f32::NAN;
+        let mut z = [[[0.0f32; O]; W]; H];
         layer.pre_activation_with::<InTask<Fused>>(&x, &mut z, None);
         let expected: Vec<u32> = z
             .iter()
@@ -1279,8 +1287,20 @@ mod tests {
                 layer.forward_with::<InTask<Fused>>(&x)
             };
             let got: Vec<u32> = y.iter().flatten().flatten().map(|v| v.to_bits()).collect();
-            assert_eq!(got, expected, "wide: {wide}");
+            assert_eq!(got, expected, "{K}x{K}, {O} outputs, wide: {wide}");
         }
+    }
+
+    /// The wide tiles clamp their accumulators as they write them out; the narrow paths (the
+    /// 6 × 16 and 8 × 8 tiles, the pointwise Dense product, the blocks) clamp in a second pass.
+    /// Both give `Relu6.f` of the pre-activations.
+    #[test]
+    fn wide_tiles_clamp_as_the_activation_does() {
+        clamp_case::<4, 16, 3, 6, 7>(9);
+        clamp_case::<3, 8, 3, 9, 10>(10);
+        clamp_case::<4, 16, 1, 6, 7>(11);
+        clamp_case::<8, 24, 1, 5, 9>(12);
+        clamp_case::<5, 32, 3, 4, 3>(13);
     }
 
     #[test]
