@@ -163,9 +163,9 @@ pub(crate) fn gates_forward_row<
     z: &mut [[T; H]; G],
 ) {
     match const { gate_partial_sums(G, H) } {
-        4 => gates_in_groups::<T, M, IN, H, G, 4>(w, init, x, z),
-        2 => gates_in_groups::<T, M, IN, H, G, 2>(w, init, x, z),
-        _ => gates_in_groups::<T, M, IN, H, G, 1>(w, init, x, z),
+        4 => gates_forward_row_partials::<T, M, IN, H, G, 4>(w, init, x, z),
+        2 => gates_forward_row_partials::<T, M, IN, H, G, 2>(w, init, x, z),
+        _ => gates_forward_row_partials::<T, M, IN, H, G, 1>(w, init, x, z),
     }
 }
 
@@ -204,61 +204,9 @@ pub(crate) const fn gates_per_pass(
     if per_gate <= 12 { 1 } else { gates }
 }
 
-/// [`gates_forward_row_partials`] over groups of [`gates_per_pass`] gates.
-#[inline(always)]
-fn gates_in_groups<
-    T: Scalar,
-    M: MulAdd,
-    const IN: usize,
-    const H: usize,
-    const G: usize,
-    const P: usize,
->(
-    w: &[[[T; H]; IN]; G],
-    init: &[[T; H]; G],
-    x: &[T; IN],
-    z: &mut [[T; H]; G],
-) {
-    let lanes = if M::WIDE { 16 } else { 8 } * 4 / core::mem::size_of::<T>();
-    match gates_per_pass(G, H, lanes, P) {
-        1 if G > 1 => gate_groups::<T, M, IN, H, 1, P>(w, init, x, z),
-        2 if G > 2 => gate_groups::<T, M, IN, H, 2, P>(w, init, x, z),
-        3 if G > 3 => gate_groups::<T, M, IN, H, 3, P>(w, init, x, z),
-        // All the gates in one pass (or a larger group, which no cell here has).
-        _ => gates_forward_row_partials::<T, M, IN, H, G, P>(w, init, x, z),
-    }
-}
-
-/// [`gates_forward_row_partials`] on each group of `GROUP` consecutive gates.
-#[inline(always)]
-fn gate_groups<
-    T: Scalar,
-    M: MulAdd,
-    const IN: usize,
-    const H: usize,
-    const GROUP: usize,
-    const P: usize,
->(
-    w: &[[[T; H]; IN]],
-    init: &[[T; H]],
-    x: &[T; IN],
-    z: &mut [[T; H]],
-) {
-    let (w, _) = w.as_chunks::<GROUP>();
-    let (init, _) = init.as_chunks::<GROUP>();
-    let (z, _) = z.as_chunks_mut::<GROUP>();
-    for ((w, init), z) in w.iter().zip(init).zip(z) {
-        gates_forward_row_partials::<T, M, IN, H, GROUP, P>(w, init, x, z);
-        // A hint, not for correctness: the group's sums go to memory here. Without it the
-        // compiler kept them in registers through the next group's pass and spilled that
-        // pass's accumulators instead, a load and a store per multiply-add (AVX2 LSTM32:
-        // 235 ns per sample with the spills, 171 without, 200 before the grouping).
-        core::hint::black_box(&mut *z);
-    }
-}
-
 /// [`gates_forward_row`] with `P` partial sums per gate (input `i` goes to `i mod P`),
-/// summed pairwise at the end.
+/// summed pairwise at the end; in groups of [`gates_per_pass`] gates, one pass each, where
+/// that is fewer than `G`.
 #[inline(always)]
 fn gates_forward_row_partials<
     T: Scalar,
@@ -273,6 +221,32 @@ fn gates_forward_row_partials<
     x: &[T; IN],
     z: &mut [[T; H]; G],
 ) {
+    // Each group of `$group` consecutive gates in a pass of its own (`gates_per_pass` only
+    // gives divisors of `G`).
+    macro_rules! groups {
+        ($group:literal) => {{
+            let (w, _) = w.as_chunks::<$group>();
+            let (init, _) = init.as_chunks::<$group>();
+            let (z, _) = z.as_chunks_mut::<$group>();
+            for ((w, init), z) in w.iter().zip(init).zip(z) {
+                gates_forward_row_partials::<T, M, IN, H, $group, P>(w, init, x, z);
+                // A hint, not for correctness: the group's sums go to memory here. Without
+                // it the compiler kept them in registers through the next group's pass and
+                // spilled that pass's accumulators instead, a load and a store per
+                // multiply-add (AVX2 LSTM32: 235 ns per sample with the spills, 171
+                // without, 200 before the grouping).
+                core::hint::black_box(&mut *z);
+            }
+        }};
+    }
+    let lanes = if M::WIDE { 16 } else { 8 } * 4 / core::mem::size_of::<T>();
+    match gates_per_pass(G, H, lanes, P) {
+        1 if G > 1 => return groups!(1),
+        2 if G > 2 => return groups!(2),
+        3 if G > 3 => return groups!(3),
+        // All the gates in one pass.
+        _ => {}
+    }
     let mut acc = [[[T::zero(); H]; G]; P];
     acc[0] = *init;
     let chunks = IN / P;
