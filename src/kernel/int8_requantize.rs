@@ -144,7 +144,7 @@ pub(crate) mod avx2 {
         Lanes {
             left: _mm256_max_epi32(s, zero),
             multiplier: m,
-            odd_multiplier: _mm256_srli_epi64::<32>(m),
+            odd_multiplier: _mm256_shuffle_epi32::<0b11_11_01_01>(m),
             right,
             mask,
             half: _mm256_srli_epi32::<1>(mask),
@@ -162,8 +162,11 @@ pub(crate) mod avx2 {
         let a = _mm256_sllv_epi32(x, l.left);
         let half = _mm256_set1_epi64x(1 << 30);
         let even = _mm256_add_epi64(_mm256_mul_epi32(a, l.multiplier), half);
+        // The odd lanes moved down by a shuffle, not by `srli_epi64::<32>`: after a logical
+        // shift LLVM rewrites the multiply's sign extension as a 64-bit arithmetic shift,
+        // which AVX2 lacks, and emulates it with several instructions.
         let odd = _mm256_add_epi64(
-            _mm256_mul_epi32(_mm256_srli_epi64::<32>(a), l.odd_multiplier),
+            _mm256_mul_epi32(_mm256_shuffle_epi32::<0b11_11_01_01>(a), l.odd_multiplier),
             half,
         );
         let mut h = _mm256_blend_epi32::<0b1010_1010>(
