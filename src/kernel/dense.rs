@@ -233,13 +233,14 @@ fn gates_forward_row_partials<
                 // A hint, not for correctness: the group's sums go to memory here. Without
                 // it the compiler kept them in registers through the next group's pass and
                 // spilled that pass's accumulators instead, a load and a store per
-                // multiply-add (AVX2 LSTM32: 235 ns per sample with the spills, 171
-                // without, 200 before the grouping).
+                // multiply-add (AVX2 LSTM32 in a throwaway timing: 235 ns per sample with
+                // the spills, 171 without, 200 before the grouping).
                 core::hint::black_box(&mut *z);
             }
         }};
     }
-    let lanes = if M::WIDE { 16 } else { 8 } * 4 / core::mem::size_of::<T>();
+    // Lanes of `T` per vector register of the task.
+    let lanes = (if M::WIDE { 64 } else { 32 }) / core::mem::size_of::<T>();
     match gates_per_pass(G, H, lanes, P) {
         1 if G > 1 => return groups!(1),
         2 if G > 2 => return groups!(2),

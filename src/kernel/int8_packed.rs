@@ -182,16 +182,16 @@ pub(crate) mod avx2 {
 
     /// One span's part of outputs `4·from .. 4·(from + Q)` of a block `width` outputs wide
     /// (`Q` quarters of 4; `first` is the block's first output), over quads `q0 .. q0 +
-    /// count` whose `4·count` inputs `widen_into` wrote at `wide`: per quad, each quarter's 16 weights widened to int16
-    /// and multiplied by the input quad (`vpmaddwd`), two half-sums per output summed at the
-    /// end. `tail` holds the inputs' last `k % 4` values in the last span. The first span
-    /// writes its sums to `acc`, later ones add to them. `P·Q` accumulators, `Q` weight
-    /// vectors and a broadcast must fit AVX2's 16 registers: [`product`] takes parts of at
-    /// most two quarters for several inputs (all four quarters of four inputs, 16
-    /// accumulators, had the compiler spill and shuffle registers around every multiply).
+    /// count` whose `4·count` inputs `widen_into` wrote at `wide`: per quad, each quarter's
+    /// 16 weights widened to int16 and multiplied by the input quad (`vpmaddwd`), two
+    /// half-sums per output summed at the end. `tail` holds the inputs' last `k % 4` values
+    /// in the last span. The first span writes its sums to `acc`, later ones add to them.
+    /// `P·Q` accumulators, `Q` weight vectors and a broadcast must fit AVX2's 16 registers:
+    /// [`span_of_block`] takes parts of at most two quarters for several inputs (all four
+    /// quarters of four inputs, 16 accumulators, had the compiler spill and shuffle
+    /// registers around every multiply).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     fn block<const P: usize, const Q: usize>(
         wide: [*const i16; P],
         (q0, count): (usize, usize),

@@ -101,8 +101,9 @@ pub(crate) mod portable {
     }
 }
 
-/// AVX2: 8 or 16 values per step (what an AVX2-only CPU such as the Zen 3 runs); channels past the
-/// last multiple of 8, and tensors of fewer than 8 channels, take the portable arithmetic.
+/// AVX2: 8 or 16 values per step (what an AVX2-only CPU such as the Zen 3 runs); channels
+/// past the last multiple of 8, and tensors of fewer than 8 channels, take the portable
+/// arithmetic.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) mod avx2 {
     use super::*;
@@ -203,8 +204,8 @@ pub(crate) mod avx2 {
         unsafe { _mm_storel_epi64(out[..8].as_mut_ptr().cast(), both) };
     }
 
-    /// 16 values already within int8 (`a` then `b`), stored as bytes: four shuffles for 16
-    /// values where [`store`] takes four for 8 (they share one port on Intel cores).
+    /// 16 values already within int8 (`a` then `b`), stored as bytes with one 16-byte store:
+    /// about half the shuffles per value of [`store`] (they share one port on Intel cores).
     #[target_feature(enable = "avx2")]
     #[inline]
     fn store_16(out: &mut [i8], a: __m256i, b: __m256i) {
