@@ -236,6 +236,9 @@ fn check_all<T: Scalar>(tolerance: f64) {
         check_shape::<T, 17, 23>(rows, tolerance);
         check_shape::<T, 64, 64>(rows, tolerance);
         check_shape::<T, 65, 130>(rows, tolerance);
+        // One sample's outputs in several passes, through blocks of inputs (the last one
+        // short) in every build: 2 × 64 + 2 vectors of 8, 128 + 1 vector of 16.
+        check_shape::<T, 300, 144>(rows, tolerance);
         // Tails of one or two overlapping vectors after the full blocks.
         check_shape::<T, 5, 10>(rows, tolerance);
         check_shape::<T, 9, 20>(rows, tolerance);
@@ -298,6 +301,75 @@ fn forward_bits_do_not_depend_on_the_batch<T: Scalar, const IN: usize, const OUT
             "avx512",
         );
     }
+}
+
+/// One sample's forward with more outputs than a pass holds goes through blocks of inputs
+/// (`dense::forward_row_blocked`), each pass resuming its sums from the output: the bits of
+/// the batched kernel's chains, in each build.
+fn row_blocks_give_the_batch_bits<T: Scalar, const IN: usize, const OUT: usize>() {
+    let mut rng = Rng(0xb10c);
+    let w: [[T; OUT]; IN] = core::array::from_fn(|_| rng.array());
+    let bias: [T; OUT] = rng.array();
+    let x = rng.rows::<T, IN>(3);
+    type Batch<'a, T, const IN: usize, const OUT: usize> = &'a dyn Fn(&[[T; IN]], &mut [[T; OUT]]);
+    type Row<'a, T, const IN: usize, const OUT: usize> = &'a dyn Fn(&[T; IN], &mut [T; OUT]);
+    let same = |batch: Batch<'_, T, IN, OUT>, row: Row<'_, T, IN, OUT>, path: &str| {
+        let mut z = vec![[T::zero(); OUT]; x.len()];
+        batch(&x, &mut z);
+        for (b, (xb, zb)) in x.iter().zip(&z).enumerate() {
+            let mut alone = [T::zero(); OUT];
+            row(xb, &mut alone);
+            assert!(
+                alone
+                    .iter()
+                    .zip(zb)
+                    .all(|(a, b)| Scalar::to_f64(*a).to_bits() == Scalar::to_f64(*b).to_bits()),
+                "{path}: the row kernel differs from the batch on row {b} ({IN}x{OUT})"
+            );
+        }
+    };
+    same(
+        &|x, z| {
+            dense::forward::<T, Separate, IN, OUT, { dense::ROWS_8 }, WIDE_8, LONG_8, LANES_8>(
+                &w, &bias, x, z,
+            )
+        },
+        &|x, z| dense::forward_row::<T, Separate, IN, OUT, LONG_8, LANES_8>(&w, &bias, x, z),
+        "portable",
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        same(
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            &|x, z| unsafe { super::x86::dense_forward::<T, IN, OUT>(&w, &bias, x, z) },
+            // SAFETY: as above.
+            &|x, z| unsafe { super::x86::dense_forward_row::<T, IN, OUT>(&w, &bias, x, z) },
+            "avx2",
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma")
+    {
+        same(
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+            &|x, z| unsafe { super::x86::dense_forward_avx512::<T, IN, OUT>(&w, &bias, x, z) },
+            // SAFETY: as above.
+            &|x, z| unsafe { super::x86::dense_forward_row_avx512::<T, IN, OUT>(&w, &bias, x, z) },
+            "avx512",
+        );
+    }
+}
+
+#[test]
+fn dense_row_blocks_give_the_batch_bits() {
+    // 2 passes of 64 and 2 vectors of 8 with AVX2 and the portable build, 128 and 1 vector
+    // of 16 with AVX-512; 28 (f32) or 14 (f64) rows per block, the last block short.
+    row_blocks_give_the_batch_bits::<f32, 300, 144>();
+    row_blocks_give_the_batch_bits::<f64, 300, 144>();
+    // 784 → 128 (M's first layer): blocks of 32 rows, two passes with AVX2.
+    row_blocks_give_the_batch_bits::<f32, 784, 128>();
 }
 
 #[test]
