@@ -8,8 +8,10 @@
 //!   64 or 128 outputs for the last rows. Outputs beyond the last full block are done a
 //!   vector at a time, the last vector ending at the last output (overlapping, recomputed
 //!   the same way);
-//! - weight gradient `g[i] += Σ_b x[b][i]·dz[b]`: 64 outputs of `g[i]` stay in registers while
-//!   the batch streams past, so the gradient is read and written once per batch;
+//! - weight gradient `g[i] += Σ_b x[b][i]·dz[b]`: blocks of 6 inputs × 16 or 32 outputs of
+//!   `g` stay in registers while the batch (4 rows or more) streams past, so the gradient is
+//!   read and written once per batch and each vector of `dz` loaded serves 6 inputs; fewer
+//!   rows or outputs keep 64 outputs of `g[i]` (or several narrow rows) in registers;
 //! - input gradient `dx[b][i] = Σₒ dz[b][o]·w[i][o]`: 4 rows × 2 inputs of 8-lane partial dot
 //!   products (eight chains), reduced at the end.
 //!
@@ -464,6 +466,8 @@ pub(crate) fn param_grads<
     M: MulAdd,
     const IN: usize,
     const OUT: usize,
+    const ROWS: usize,
+    const WIDE: usize,
     const LONG: usize,
 >(
     x: &[[T; IN]],
@@ -475,6 +479,9 @@ pub(crate) fn param_grads<
         for o in 0..OUT {
             g_bias[o] += dzb[o];
         }
+    }
+    if OUT >= WIDE && IN >= ROWS && x.len() >= MIN_GRADIENT_BLOCK_ROWS {
+        return param_grads_blocks::<T, M, IN, OUT, ROWS, WIDE>(x, dz, g);
     }
     if OUT <= LONG {
         // `K` inputs at a time, `K·⌈OUT/8⌉` ≈ 8 vector accumulators: enough independent
@@ -505,6 +512,96 @@ pub(crate) fn param_grads<
             for (xb, dzb) in x.iter().zip(dz.iter()) {
                 let a = xb[i];
                 for (go, &d) in gi[full..].iter_mut().zip(&dzb[full..]) {
+                    *go = M::mul_add(a, d, *go);
+                }
+            }
+        }
+    }
+}
+
+/// Rows of a batch from which [`param_grads`] takes [`param_grads_blocks`].
+const MIN_GRADIENT_BLOCK_ROWS: usize = 4;
+
+/// [`param_grads`]'s weight gradient as the forward kernel's register blocks with the roles
+/// swapped: `ROWS` inputs × `WIDE` outputs of `g` (12 vector accumulators in both builds)
+/// while the batch streams past, each row of the batch one load of `WIDE` values of `dz`
+/// and `ROWS` broadcasts of `x[b][i]`, contiguous in `x[b]`. A block of one input with 64
+/// or 128 outputs loaded its `dz` vectors for every input instead: one load per
+/// multiply-add. Every gradient element is still one chain over the rows in order, from its
+/// value in `g`, so the bits equal the other paths'.
+#[inline(always)]
+fn param_grads_blocks<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const ROWS: usize,
+    const WIDE: usize,
+>(
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+    g: &mut [[T; OUT]; IN],
+) {
+    let full = OUT / WIDE * WIDE;
+    let mut groups = g.chunks_exact_mut(ROWS);
+    for (group, gr) in (&mut groups).enumerate() {
+        let Ok(gr) = <&mut [[T; OUT]; ROWS]>::try_from(gr) else {
+            unreachable!("chunks of ROWS rows")
+        };
+        gradient_columns::<T, M, IN, OUT, ROWS, WIDE>(x, dz, gr, group * ROWS, full);
+    }
+    let rest = groups.into_remainder();
+    let first = IN - rest.len();
+    for (k, gi) in rest.iter_mut().enumerate() {
+        gradient_columns::<T, M, IN, OUT, 1, WIDE>(
+            x,
+            dz,
+            core::array::from_mut(gi),
+            first + k,
+            full,
+        );
+    }
+}
+
+/// Rows `i0 .. i0 + R` of `g` (`gr`): blocks of `C` outputs up to `full`, then the outputs
+/// after it, each element one chain over the batch in order.
+#[inline(always)]
+fn gradient_columns<
+    T: Scalar,
+    M: MulAdd,
+    const IN: usize,
+    const OUT: usize,
+    const R: usize,
+    const C: usize,
+>(
+    x: &[[T; IN]],
+    dz: &[[T; OUT]],
+    gr: &mut [[T; OUT]; R],
+    i0: usize,
+    full: usize,
+) {
+    let mut start = 0;
+    while start < full {
+        let mut acc = [[T::zero(); C]; R];
+        for (a, g) in acc.iter_mut().zip(gr.iter()) {
+            a.copy_from_slice(&g[start..start + C]);
+        }
+        for (xb, dzb) in x.iter().zip(dz) {
+            let d = &dzb[start..start + C];
+            for (r, a) in acc.iter_mut().enumerate() {
+                axpy::<T, M, C>(xb[i0 + r], d, a);
+            }
+        }
+        for (a, g) in acc.iter().zip(gr.iter_mut()) {
+            g[start..start + C].copy_from_slice(a);
+        }
+        start += C;
+    }
+    if full < OUT {
+        for (r, g) in gr.iter_mut().enumerate() {
+            for (xb, dzb) in x.iter().zip(dz) {
+                let a = xb[i0 + r];
+                for (go, &d) in g[full..].iter_mut().zip(&dzb[full..]) {
                     *go = M::mul_add(a, d, *go);
                 }
             }

@@ -209,7 +209,7 @@ pub(crate) fn dense_param_grads<T: Scalar, const IN: usize, const OUT: usize>(
     }
     dispatch!(
         x86::dense_param_grads::<T, IN, OUT>(x, dz, g, g_bias),
-        dense::param_grads::<T, Separate, IN, OUT, LONG_8>(x, dz, g, g_bias)
+        dense::param_grads::<T, Separate, IN, OUT, ROWS_8, WIDE_8, LONG_8>(x, dz, g, g_bias)
     )
 }
 
@@ -363,7 +363,7 @@ impl<M: MulAdd> Kernels for InTask<M> {
         g: &mut [[T; OUT]; IN],
         g_bias: &mut [T; OUT],
     ) {
-        dense::param_grads::<T, M, IN, OUT, LONG_8>(
+        dense::param_grads::<T, M, IN, OUT, ROWS_8, WIDE_8, LONG_8>(
             core::slice::from_ref(x),
             core::slice::from_ref(dz),
             g,
