@@ -107,8 +107,9 @@ pub(crate) fn forward<
     }
 }
 
-/// `z = bias + Σᵢ x[i]·w[i]` for one sample: the whole row in registers when `OUT <= 64`
-/// (`OUT` independent chains), else 64 outputs at a time.
+/// `z = bias + Σᵢ x[i]·w[i]` for one sample: the whole row in registers when `OUT <= LONG`
+/// (`OUT` independent chains), else `LONG` outputs per pass ([`forward_row_blocked`] when
+/// `OUT` is a whole number of vectors).
 #[inline(always)]
 pub(crate) fn forward_row<
     T: Scalar,
