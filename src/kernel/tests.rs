@@ -254,6 +254,12 @@ fn check_all<T: Scalar>(tolerance: f64) {
     check_shape::<T, 300, 88>(35, tolerance);
 }
 
+/// Whether `a` and `b` hold the same values bit for bit (and as many).
+fn same_bits<T: Scalar>(a: &[T], b: &[T]) -> bool {
+    let bits = |v: &T| Scalar::to_f64(*v).to_bits();
+    a.iter().map(bits).eq(b.iter().map(bits))
+}
+
 /// The forward product of a row has the same bits whichever block it falls in: a batch of
 /// 35 rows (blocks of 12 or 6, of 4, single rows) against each row alone.
 fn forward_bits_do_not_depend_on_the_batch<T: Scalar, const IN: usize, const OUT: usize>() {
@@ -270,10 +276,7 @@ fn forward_bits_do_not_depend_on_the_batch<T: Scalar, const IN: usize, const OUT
             let mut alone = [[T::zero(); OUT]; 1];
             forward(core::slice::from_ref(xb), &mut alone);
             assert!(
-                alone[0]
-                    .iter()
-                    .zip(zb)
-                    .all(|(a, b)| Scalar::to_f64(*a).to_bits() == Scalar::to_f64(*b).to_bits()),
+                same_bits(&alone[0], zb),
                 "{path}: row {b} differs from the same row alone ({IN}x{OUT})"
             );
         }
@@ -327,10 +330,7 @@ fn row_blocks_give_the_batch_bits<T: Scalar, const IN: usize, const OUT: usize>(
             let mut alone = [T::zero(); OUT];
             row(xb, &mut alone);
             assert!(
-                alone
-                    .iter()
-                    .zip(zb)
-                    .all(|(a, b)| Scalar::to_f64(*a).to_bits() == Scalar::to_f64(*b).to_bits()),
+                same_bits(&alone, zb),
                 "{path}: the row kernel differs from the batch on row {b} ({IN}x{OUT})"
             );
         }
@@ -396,12 +396,8 @@ fn gradient_blocks_give_the_bits_of_single_rows<T: Scalar, const IN: usize, cons
                 &mut rows_b,
             );
         }
-        let bits = |v: &T| Scalar::to_f64(*v).to_bits();
         assert!(
-            g.as_flattened()
-                .iter()
-                .map(bits)
-                .eq(rows.as_flattened().iter().map(bits)),
+            same_bits(g.as_flattened(), rows.as_flattened()),
             "{path}: the batch's weight gradient differs from its rows one by one ({IN}x{OUT})"
         );
     };
