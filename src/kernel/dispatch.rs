@@ -5,7 +5,8 @@
 //! than the 8-float one on this project's machine: the one-row Dense forward with 64 or more
 //! outputs (`x86::dense_forward_row_avx512`), the batched Dense products of 16 rows or more,
 //! 64 outputs or more and 2¹⁸ multiply-adds or more (`x86::dense_forward_avx512` and its
-//! gradients), and the tasks of recurrent cells whose hidden state fills a 64-byte vector
+//! gradients), the batched `f32` Dense forward of 12 rows or more and 9 to 15 outputs
+//! (`dense_narrow.rs`), and the tasks of recurrent cells whose hidden state fills a 64-byte vector
 //! (their steps, and a streamed chain holding one: `in_best_simd_wide`), and the `f32`
 //! depthwise convolution's rows of 16k channels (`depthwise.rs`); every other kernel runs
 //! its AVX2+FMA build on an AVX-512 CPU.

@@ -16,6 +16,8 @@
 pub(crate) mod adam;
 mod clamp;
 mod dense;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod dense_narrow;
 mod depthwise;
 mod dispatch;
 mod fixed_point;
@@ -138,6 +140,24 @@ pub(crate) fn dense_forward<T: Scalar, const IN: usize, const OUT: usize>(
     if large(x.len(), IN, OUT) && dispatch::simd_level() == SimdLevel::Avx512 {
         // SAFETY: the level is Avx512 only when the CPU has AVX-512F, AVX2 and FMA.
         return unsafe { x86::dense_forward_avx512::<T, IN, OUT>(w, bias, x, z) };
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if const { dense_narrow::fits(OUT) }
+        && x.len() >= 12
+        && TypeId::of::<T>() == TypeId::of::<f32>()
+        && dispatch::simd_level() == SimdLevel::Avx512
+    {
+        // SAFETY: T is f32 (same TypeId), so each reference is to the same memory with
+        // the same layout as f32 (the borrows are the caller's); the level is Avx512 only
+        // when the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe {
+            dense_narrow::forward::<IN, OUT>(
+                &*(w as *const [[T; OUT]; IN]).cast::<[[f32; OUT]; IN]>(),
+                &*(bias as *const [T; OUT]).cast::<[f32; OUT]>(),
+                core::slice::from_raw_parts(x.as_ptr().cast::<[f32; IN]>(), x.len()),
+                core::slice::from_raw_parts_mut(z.as_mut_ptr().cast::<[f32; OUT]>(), z.len()),
+            )
+        };
     }
     dispatch!(
         x86::dense_forward::<T, IN, OUT>(w, bias, x, z),

@@ -459,6 +459,44 @@ fn dense_forward_bits_do_not_depend_on_the_batch() {
     forward_bits_do_not_depend_on_the_batch::<f64, 37, 40>();
 }
 
+/// The AVX-512 kernel for 9 to 15 outputs (one masked vector per row, blocks of 16 rows and
+/// single rows after them) gives the bits of the AVX2 kernel's two overlapping windows: the
+/// same fused chain per output.
+fn narrow_rows_give_the_avx2_bits<const IN: usize, const OUT: usize>() {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma")
+    {
+        let mut rng = Rng(0x0a77);
+        let w: Box<[[f32; OUT]; IN]> = Box::new(core::array::from_fn(|_| rng.array()));
+        let bias: [f32; OUT] = rng.array();
+        // Two blocks of 16 and 3 single rows.
+        let x = rng.rows::<f32, IN>(35);
+        let mut narrow = vec![[0.0f32; OUT]; x.len()];
+        let mut avx2 = vec![[0.0f32; OUT]; x.len()];
+        // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+        unsafe {
+            super::dense_narrow::forward::<IN, OUT>(&w, &bias, &x, &mut narrow);
+            super::x86::dense_forward::<f32, IN, OUT>(&w, &bias, &x, &mut avx2);
+        }
+        for (b, (n, a)) in narrow.iter().zip(&avx2).enumerate() {
+            assert!(
+                same_bits(n, a),
+                "row {b} of {IN}x{OUT}: {n:?} against {a:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn dense_narrow_rows_give_the_avx2_bits() {
+    narrow_rows_give_the_avx2_bits::<1, 9>();
+    narrow_rows_give_the_avx2_bits::<37, 10>();
+    narrow_rows_give_the_avx2_bits::<128, 10>();
+    narrow_rows_give_the_avx2_bits::<64, 15>();
+}
+
 #[test]
 fn dense_kernels_match_the_reference_in_f64() {
     check_all::<f64>(1e-13);
