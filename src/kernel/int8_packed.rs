@@ -508,16 +508,33 @@ pub(crate) mod vnni {
         let weights: [&[i8]; G] =
             core::array::from_fn(|g| &packed[(block + g) * 16 * k..(block + g + 1) * 16 * k]);
         let mut totals = [[_mm512_setzero_si512(); G]; P];
+        // With one block for up to 8 inputs each chain of `vpdpbusd`s would wait on its own
+        // latency: the odd quads go to a second set, added at the end (wrapping integer
+        // sums: the same result in any order).
+        let dual = G == 1 && P <= 8;
+        let mut odd = [[_mm512_setzero_si512(); G]; P];
         let mut chunk = 0;
         if quads <= 16 {
             // One chunk: each quad permuted out of the register it was loaded into. Storing
             // it first would leave the broadcasts waiting on the stores just made (KWS, whose
             // inputs are 40 and 64 bytes long, measured about 2% slower that way).
             let (count, inputs) = chunk_inputs(xs, 0, quads);
-            for lane in 0..count {
+            let quad = |lane: usize, totals: &mut [[__m512i; G]; P]| {
                 let index = _mm512_set1_epi32(lane as i32);
                 let broadcast = inputs.map(|input| _mm512_permutexvar_epi32(index, input));
-                multiply_quad(&weights, lane, &broadcast, &mut totals);
+                multiply_quad(&weights, lane, &broadcast, totals);
+            };
+            let mut lane = 0;
+            if dual {
+                while lane + 2 <= count {
+                    quad(lane, &mut totals);
+                    quad(lane + 1, &mut odd);
+                    lane += 2;
+                }
+            }
+            while lane < count {
+                quad(lane, &mut totals);
+                lane += 1;
             }
             chunk = 1;
         }
@@ -535,16 +552,35 @@ pub(crate) mod vnni {
             }
             let lanes = (quads - chunk * 16).min(16 * SPAN);
             let quads_of = flipped.0.as_ptr().cast::<i32>();
-            for lane in 0..lanes {
+            let quad = |lane: usize, totals: &mut [[__m512i; G]; P]| {
                 let mut broadcast = [_mm512_setzero_si512(); P];
                 for (p, b) in broadcast.iter_mut().enumerate() {
                     // SAFETY: lane < 16·chunks, so quad `lane` of input p lies in a vector
                     // stored just above (initialized).
                     *b = _mm512_set1_epi32(unsafe { *quads_of.add(p * 16 * SPAN + lane) });
                 }
-                multiply_quad(&weights, chunk * 16 + lane, &broadcast, &mut totals);
+                multiply_quad(&weights, chunk * 16 + lane, &broadcast, totals);
+            };
+            let mut lane = 0;
+            if dual {
+                while lane + 2 <= lanes {
+                    quad(lane, &mut totals);
+                    quad(lane + 1, &mut odd);
+                    lane += 2;
+                }
+            }
+            while lane < lanes {
+                quad(lane, &mut totals);
+                lane += 1;
             }
             chunk += chunks;
+        }
+        if dual {
+            for (t, o) in totals.iter_mut().zip(&odd) {
+                for (t, o) in t.iter_mut().zip(o) {
+                    *t = _mm512_add_epi32(*t, *o);
+                }
+            }
         }
         for g in 0..G {
             let first = (block + g) * 16;
