@@ -491,6 +491,31 @@ pub(crate) mod vnni {
         }
     }
 
+    /// `quad(lane, set)` for the lanes `0..count` in order: with `dual`, the even lanes into
+    /// `totals` and the odd ones into `odd` (an odd last lane into `totals`); else every
+    /// lane into `totals`.
+    #[inline(always)]
+    fn over_lanes<S>(
+        count: usize,
+        dual: bool,
+        totals: &mut S,
+        odd: &mut S,
+        quad: impl Fn(usize, &mut S),
+    ) {
+        let mut lane = 0;
+        if dual {
+            while lane + 2 <= count {
+                quad(lane, totals);
+                quad(lane + 1, odd);
+                lane += 2;
+            }
+        }
+        while lane < count {
+            quad(lane, totals);
+            lane += 1;
+        }
+    }
+
     /// Blocks `block..block + G` of 16 outputs for every input of `xs` (see `product`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
     #[inline]
@@ -524,18 +549,7 @@ pub(crate) mod vnni {
                 let broadcast = inputs.map(|input| _mm512_permutexvar_epi32(index, input));
                 multiply_quad(&weights, lane, &broadcast, totals);
             };
-            let mut lane = 0;
-            if dual {
-                while lane + 2 <= count {
-                    quad(lane, &mut totals);
-                    quad(lane + 1, &mut odd);
-                    lane += 2;
-                }
-            }
-            while lane < count {
-                quad(lane, &mut totals);
-                lane += 1;
-            }
+            over_lanes(count, dual, &mut totals, &mut odd, quad);
             chunk = 1;
         }
         while chunk * 16 < quads {
@@ -561,18 +575,7 @@ pub(crate) mod vnni {
                 }
                 multiply_quad(&weights, chunk * 16 + lane, &broadcast, totals);
             };
-            let mut lane = 0;
-            if dual {
-                while lane + 2 <= lanes {
-                    quad(lane, &mut totals);
-                    quad(lane + 1, &mut odd);
-                    lane += 2;
-                }
-            }
-            while lane < lanes {
-                quad(lane, &mut totals);
-                lane += 1;
-            }
+            over_lanes(lanes, dual, &mut totals, &mut odd, quad);
             chunk += chunks;
         }
         if dual {
