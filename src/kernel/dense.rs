@@ -548,26 +548,10 @@ pub(crate) fn param_grads<
         }
         return;
     }
+    // One input at a time, `LONG` outputs per pass, then the outputs after the last pass.
     let full = OUT / LONG * LONG;
     for (i, gi) in g.iter_mut().enumerate() {
-        let mut start = 0;
-        while start < full {
-            let mut acc = [T::zero(); LONG];
-            acc.copy_from_slice(&gi[start..start + LONG]);
-            for (xb, dzb) in x.iter().zip(dz.iter()) {
-                axpy::<T, M, LONG>(xb[i], &dzb[start..start + LONG], &mut acc);
-            }
-            gi[start..start + LONG].copy_from_slice(&acc);
-            start += LONG;
-        }
-        if full < OUT {
-            for (xb, dzb) in x.iter().zip(dz.iter()) {
-                let a = xb[i];
-                for (go, &d) in gi[full..].iter_mut().zip(&dzb[full..]) {
-                    *go = M::mul_add(a, d, *go);
-                }
-            }
-        }
+        gradient_columns::<T, M, IN, OUT, 1, LONG>(x, dz, core::array::from_mut(gi), i, full);
     }
 }
 

@@ -142,7 +142,7 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
         "portable",
     );
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if has_avx2_fma() {
         run(
             // SAFETY: the CPU has AVX2 and FMA (checked above).
             &|z| unsafe { super::x86::dense_forward::<T, IN, OUT>(&w, &bias, &x, z) },
@@ -154,10 +154,7 @@ fn check_shape<T: Scalar, const IN: usize, const OUT: usize>(rows: usize, tolera
         );
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("fma")
-    {
+    if has_avx512() {
         run(
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
             &|z| unsafe { super::x86::dense_forward_avx512::<T, IN, OUT>(&w, &bias, &x, z) },
@@ -254,6 +251,18 @@ fn check_all<T: Scalar>(tolerance: f64) {
     check_shape::<T, 300, 88>(35, tolerance);
 }
 
+/// Whether this CPU runs the AVX2+FMA builds.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// Whether this CPU runs the AVX-512 builds (AVX-512F with AVX2 and FMA).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    has_avx2_fma() && std::is_x86_feature_detected!("avx512f")
+}
+
 /// Whether `a` and `b` hold the same values bit for bit (and as many).
 fn same_bits<T: Scalar>(a: &[T], b: &[T]) -> bool {
     let bits = |v: &T| Scalar::to_f64(*v).to_bits();
@@ -290,7 +299,7 @@ fn forward_bits_do_not_depend_on_the_batch<T: Scalar, const IN: usize, const OUT
         "portable",
     );
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked above).
         same(
             &|x, z| unsafe { super::x86::dense_forward::<T, IN, OUT>(&w, &bias, x, z) },
@@ -298,10 +307,7 @@ fn forward_bits_do_not_depend_on_the_batch<T: Scalar, const IN: usize, const OUT
         );
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("fma")
-    {
+    if has_avx512() {
         same(
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
             &|x, z| unsafe { super::x86::dense_forward_avx512::<T, IN, OUT>(&w, &bias, x, z) },
@@ -345,7 +351,7 @@ fn row_blocks_give_the_batch_bits<T: Scalar, const IN: usize, const OUT: usize>(
         "portable",
     );
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if has_avx2_fma() {
         same(
             // SAFETY: the CPU has AVX2 and FMA (checked above).
             &|x, z| unsafe { super::x86::dense_forward::<T, IN, OUT>(&w, &bias, x, z) },
@@ -355,10 +361,7 @@ fn row_blocks_give_the_batch_bits<T: Scalar, const IN: usize, const OUT: usize>(
         );
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("fma")
-    {
+    if has_avx512() {
         same(
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
             &|x, z| unsafe { super::x86::dense_forward_avx512::<T, IN, OUT>(&w, &bias, x, z) },
@@ -410,7 +413,7 @@ fn gradient_blocks_give_the_bits_of_single_rows<T: Scalar, const IN: usize, cons
         "portable",
     );
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if has_avx2_fma() {
         same(
             // SAFETY: the CPU has AVX2 and FMA (checked above).
             &|x, dz, g, gb| unsafe { super::x86::dense_param_grads::<T, IN, OUT>(x, dz, g, gb) },
@@ -418,10 +421,7 @@ fn gradient_blocks_give_the_bits_of_single_rows<T: Scalar, const IN: usize, cons
         );
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("fma")
-    {
+    if has_avx512() {
         same(
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
             &|x, dz, g, gb| unsafe {
@@ -464,10 +464,7 @@ fn dense_forward_bits_do_not_depend_on_the_batch() {
 /// same fused chain per output.
 fn narrow_rows_give_the_avx2_bits<const IN: usize, const OUT: usize>() {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("fma")
-    {
+    if has_avx512() {
         let mut rng = Rng(0x0a77);
         let w: Box<[[f32; OUT]; IN]> = Box::new(core::array::from_fn(|_| rng.array()));
         let bias: [f32; OUT] = rng.array();
@@ -560,7 +557,7 @@ fn adam_twins<T: Scalar>() {
                             .collect::<Vec<_>>()
             );
             #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if has_avx2_fma() {
                 assert_eq!(
                     run(true),
                     portable,
