@@ -546,7 +546,10 @@ pub(crate) mod vnni {
             let (count, inputs) = chunk_inputs(xs, 0, quads);
             let quad = |lane: usize, totals: &mut [[__m512i; G]; P]| {
                 let index = _mm512_set1_epi32(lane as i32);
-                let broadcast = inputs.map(|input| _mm512_permutexvar_epi32(index, input));
+                let mut broadcast = inputs;
+                for b in broadcast.iter_mut() {
+                    *b = _mm512_permutexvar_epi32(index, *b);
+                }
                 multiply_quad(&weights, lane, &broadcast, totals);
             };
             over_lanes(count, dual, &mut totals, &mut odd, quad);

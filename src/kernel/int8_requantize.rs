@@ -426,6 +426,43 @@ pub(crate) mod avx512 {
         )
     }
 
+    /// The 64-bit constants of [`Rescale::apply`] for right shifts `right` (16 lanes in
+    /// `0..=31`), as (even, odd) pairs of 8 lanes: the rounding constant `2^30 + [r ≥ 1] ·
+    /// 2^(r+30) + zero · 2^(31+r)` (adding a multiple of the divisor adds `zero` to the
+    /// quotient; `zero` is 0 there, the output zero point in [`Folded`]), the correction for
+    /// products below −2^30 (`2^31` where r ≥ 1) and the total shift `31 + r`. Loops rather
+    /// than closures: a closure passed to `array::map` is a call that cannot inline this
+    /// function's vector instructions.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn rounding(right: __m512i, zero: i32) -> ([__m512i; 2], [__m512i; 2], [__m512i; 2]) {
+        let none = _mm512_setzero_si512();
+        let rights = [
+            _mm512_and_si512(right, _mm512_set1_epi64(0xffff_ffff)),
+            _mm512_srli_epi64::<32>(right),
+        ];
+        let (mut round, mut negative, mut shift) = ([none; 2], [none; 2], [none; 2]);
+        for half in 0..2 {
+            let r = rights[half];
+            let some = _mm512_cmpgt_epi64_mask(r, none);
+            let extra = _mm512_sllv_epi64(
+                _mm512_set1_epi64(1),
+                _mm512_add_epi64(r, _mm512_set1_epi64(30)),
+            );
+            shift[half] = _mm512_add_epi64(r, _mm512_set1_epi64(31));
+            let zero_part = _mm512_sllv_epi64(_mm512_set1_epi64(zero as i64), shift[half]);
+            round[half] = _mm512_add_epi64(
+                _mm512_add_epi64(
+                    _mm512_set1_epi64(1 << 30),
+                    _mm512_maskz_mov_epi64(some, extra),
+                ),
+                zero_part,
+            );
+            negative[half] = _mm512_maskz_mov_epi64(some, _mm512_set1_epi64(1 << 31));
+        }
+        (round, negative, shift)
+    }
+
     /// The per-lane constants of [`Rescale::apply`] for 16 channels.
     #[derive(Clone, Copy)]
     struct Rescale {
@@ -452,24 +489,7 @@ pub(crate) mod avx512 {
                 _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
                 _mm512_set1_epi32(31),
             );
-            let low = _mm512_set1_epi64(0xffff_ffff);
-            let rights = [_mm512_and_si512(right, low), _mm512_srli_epi64::<32>(right)];
-            let round = rights.map(|r| {
-                // 2^30, plus 2^(r + 30) where r ≥ 1.
-                let extra = _mm512_sllv_epi64(
-                    _mm512_set1_epi64(1),
-                    _mm512_add_epi64(r, _mm512_set1_epi64(30)),
-                );
-                let some = _mm512_cmpgt_epi64_mask(r, zero);
-                _mm512_add_epi64(
-                    _mm512_set1_epi64(1 << 30),
-                    _mm512_maskz_mov_epi64(some, extra),
-                )
-            });
-            let negative = rights.map(|r| {
-                _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(r, zero), _mm512_set1_epi64(1 << 31))
-            });
-            let shift = rights.map(|r| _mm512_add_epi64(r, _mm512_set1_epi64(31)));
+            let (round, negative, shift) = rounding(right, 0);
             Rescale {
                 left,
                 multiplier: [m, _mm512_srli_epi64::<32>(m)],
@@ -510,6 +530,172 @@ pub(crate) mod avx512 {
         }
     }
 
+    /// The per-lane constants of [`Folded::apply`] for 16 channels: [`Rescale`]'s for
+    /// channels without a left shift, with the bias added first and the output zero point
+    /// folded into the rounding constant.
+    #[derive(Clone, Copy)]
+    struct Folded {
+        bias: __m512i,
+        multiplier: [__m512i; 2],
+        round: [__m512i; 2],
+        negative: [__m512i; 2],
+        shift: [__m512i; 2],
+    }
+
+    /// Whether every channel suits [`Folded`]: no left shift, a right shift `r` of at most
+    /// 23 (so that `zero · 2^(31 + r)` and the product together stay within `i64`), and an
+    /// int8 zero point.
+    fn foldable(m: &[QuantizedMultiplier], zero: i32) -> bool {
+        (-128..=127).contains(&zero) && m.iter().all(|m| (-23..=0).contains(&m.shift))
+    }
+
+    impl Folded {
+        /// From 16 channels' bias, multipliers and shifts (which [`foldable`] accepted) and
+        /// the output zero point.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        fn new(bias: __m512i, m: __m512i, s: __m512i, zero: i32) -> Folded {
+            let zero_lanes = _mm512_setzero_si512();
+            let right = _mm512_sub_epi32(zero_lanes, s);
+            let (round, negative, shift) = rounding(right, zero);
+            Folded {
+                bias,
+                multiplier: [m, _mm512_srli_epi64::<32>(m)],
+                round,
+                negative,
+                shift,
+            }
+        }
+
+        /// `M(acc + bias) + zero` on 16 lanes: [`Rescale::apply`]'s one 64-bit step (whose
+        /// comparison with −2^30 is of the product alone, before the zero point's part).
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        fn apply(&self, acc: __m512i) -> __m512i {
+            let a = _mm512_add_epi32(acc, self.bias);
+            let halves = [a, _mm512_srli_epi64::<32>(a)];
+            let threshold = _mm512_set1_epi64(-(1 << 30));
+            let mut out = [_mm512_setzero_si512(); 2];
+            for (half, o) in out.iter_mut().enumerate() {
+                let p = _mm512_mul_epi32(halves[half], self.multiplier[half]);
+                let sum = _mm512_add_epi64(p, self.round[half]);
+                let sum = _mm512_mask_sub_epi64(
+                    sum,
+                    _mm512_cmplt_epi64_mask(p, threshold),
+                    sum,
+                    self.negative[half],
+                );
+                *o = _mm512_srav_epi64(sum, self.shift[half]);
+            }
+            let pick = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+            _mm512_permutex2var_epi32(out[0], pick, out[1])
+        }
+    }
+
+    /// The first rows of `requantize` for 16, 32 or a multiple of 64 channels whose
+    /// multipliers [`foldable`] accepts, 64 outputs per step: four vectors of [`Folded`]
+    /// results narrowed together with signed saturation (two packs and one permutation
+    /// instead of a clamp and a narrowing store each), then clamped as bytes and stored at
+    /// once. Returns how many rows it did (whole steps: the rest, fewer than `64 / c`, are
+    /// left to the caller); none where the channels do not suit it.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn requantize_packed(
+        acc: &[i32],
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        zero: i32,
+        range: [i8; 2],
+        out: &mut [i8],
+    ) -> usize {
+        let (c, rows) = super::channel_rows(acc, bias, m, out);
+        if !(c.is_multiple_of(16) && (64 % c == 0 || c.is_multiple_of(64)))
+            || !foldable(&m[..c], zero)
+        {
+            return 0;
+        }
+        let rows_per_step = 64usize.div_ceil(c);
+        let done = rows / rows_per_step * rows_per_step;
+        match c {
+            16 => packed_steps::<1>(acc, bias, m, zero, range, out, done),
+            32 => packed_steps::<2>(acc, bias, m, zero, range, out, done),
+            _ => packed_steps::<4>(acc, bias, m, zero, range, out, done),
+        }
+        done
+    }
+
+    /// `requantize_packed`'s steps over its first `done` rows, with `SETS` blocks of 16
+    /// channels per group of 64 outputs (1 for 16 channels, 2 for 32, else 4): a step's
+    /// vector j takes block `j mod SETS` of its group.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn packed_steps<const SETS: usize>(
+        acc: &[i32],
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        zero: i32,
+        range: [i8; 2],
+        out: &mut [i8],
+        done: usize,
+    ) {
+        let c = bias.len();
+        let (low, high) = (_mm512_set1_epi8(range[0]), _mm512_set1_epi8(range[1]));
+        // After the two packs, dword `4·L + j` of the result holds values `4·L .. 4·L + 4`
+        // of vector j: put them back in order.
+        let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        let pairs = m.as_ptr().cast::<i32>();
+        let zeros = _mm512_setzero_si512();
+        let steps = done * c / 64;
+        let groups = c.div_ceil(64);
+        for group in 0..groups {
+            let none = Folded {
+                bias: zeros,
+                multiplier: [zeros; 2],
+                round: [zeros; 2],
+                negative: [zeros; 2],
+                shift: [zeros; 2],
+            };
+            let mut folded = [none; SETS];
+            for (j, f) in folded.iter_mut().enumerate() {
+                let o = 16 * (group * SETS + j);
+                // SAFETY: channels o .. o + 16 exist (o + 16 ≤ c); `QuantizedMultiplier` is
+                // `repr(C)` of two `i32`, so `m` is 2·len `i32` (multiplier, shift) in a row.
+                let (b, p0, p1) = unsafe {
+                    (
+                        _mm512_loadu_si512(bias.as_ptr().add(o).cast()),
+                        _mm512_loadu_si512(pairs.add(2 * o).cast()),
+                        _mm512_loadu_si512(pairs.add(2 * o + 16).cast()),
+                    )
+                };
+                *f = Folded::new(
+                    b,
+                    _mm512_permutex2var_epi32(p0, even, p1),
+                    _mm512_permutex2var_epi32(p0, odd, p1),
+                    zero,
+                );
+            }
+            for step in (group..steps).step_by(groups) {
+                let at = 64 * step;
+                let mut v = [zeros; 4];
+                for (j, v) in v.iter_mut().enumerate() {
+                    // SAFETY: at + 64 ≤ done·c ≤ acc.len().
+                    let x = unsafe { _mm512_loadu_si512(acc.as_ptr().add(at + 16 * j).cast()) };
+                    *v = folded[j % SETS].apply(x);
+                }
+                let bytes = _mm512_packs_epi16(
+                    _mm512_packs_epi32(v[0], v[1]),
+                    _mm512_packs_epi32(v[2], v[3]),
+                );
+                let bytes = _mm512_permutexvar_epi32(order, bytes);
+                let bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, low), high);
+                // SAFETY: at + 64 ≤ done·c ≤ out.len(), as for the loads.
+                unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), bytes) };
+            }
+        }
+    }
+
     /// `count` (≤ 16) lanes of `v` (already within int8) stored as bytes.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     #[inline]
@@ -535,6 +721,11 @@ pub(crate) mod avx512 {
         range: [i8; 2],
         out: &mut [i8],
     ) {
+        let done = requantize_packed(acc, bias, m, zero, range, out);
+        let (acc, out) = (&acc[done * bias.len()..], &mut out[done * bias.len()..]);
+        if out.is_empty() {
+            return;
+        }
         let (c, rows) = super::channel_rows(acc, bias, m, out);
         let (zero, low, high) = (
             _mm512_set1_epi32(zero),
@@ -1012,6 +1203,77 @@ mod tests {
                         // SAFETY: the CPU has AVX-512F, BW and VL (checked just above).
                         unsafe { avx512::add(&a, &b, &p, &mut got) };
                         assert_eq!(got, expected, "avx512 add n {n}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The AVX-512 path that packs four vectors per store (16, 32 or a multiple of 64
+    /// channels without left shifts) equals the scalar arithmetic: rows that fill whole steps
+    /// and rows left over, shifts from 0 to −23, extreme accumulators and multipliers, every
+    /// zero point's sign, full and narrow clamps.
+    #[test]
+    fn the_packed_requantization_equals_the_scalar_arithmetic() {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            if !(std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vl"))
+            {
+                return;
+            }
+            let mut next = random();
+            for c in [16, 32, 64, 128, 192] {
+                for rows in [1, 2, 3, 4, 5, 8, 9] {
+                    for _ in 0..20 {
+                        let mut value = || match next() % 8 {
+                            0 => i32::MIN,
+                            1 => i32::MAX,
+                            2 => (next() % 3) as i32 - 1,
+                            3..=5 => (next() % 40001) as i32 - 20000,
+                            _ => (next() as i32) >> (next() % 24),
+                        };
+                        let acc: Vec<i32> = (0..rows * c).map(|_| value()).collect();
+                        let bias: Vec<i32> = (0..c).map(|_| (next() as i32) >> 12).collect();
+                        let m: Vec<QuantizedMultiplier> = (0..c)
+                            .map(|_| {
+                                QuantizedMultiplier::new(
+                                    match next() % 6 {
+                                        0 => i32::MAX,
+                                        1 => 1 << 30,
+                                        2 => -(1 << 30),
+                                        3 => i32::MIN + 1,
+                                        _ => (next() as i32) & i32::MAX,
+                                    },
+                                    match next() % 4 {
+                                        0 => 0,
+                                        1 => -23,
+                                        _ => -((next() % 24) as i32),
+                                    },
+                                )
+                            })
+                            .collect();
+                        let zero = match next() % 3 {
+                            0 => -128,
+                            1 => 127,
+                            _ => (next() % 256) as i32 - 128,
+                        };
+                        let range = match next() % 3 {
+                            0 => [-128, 127],
+                            1 => [zero.clamp(-128, 127) as i8, 127],
+                            _ => [-100, 20],
+                        };
+                        let expected: Vec<i8> = (0..rows * c)
+                            .map(|i| {
+                                let o = i % c;
+                                let v = m[o].apply(acc[i].wrapping_add(bias[o])).wrapping_add(zero);
+                                v.clamp(range[0] as i32, range[1] as i32) as i8
+                            })
+                            .collect();
+                        let mut got = vec![0i8; rows * c];
+                        // SAFETY: the CPU has AVX-512F, BW and VL (checked above).
+                        unsafe { avx512::requantize(&acc, &bias, &m, zero, range, &mut got) };
+                        assert_eq!(got, expected, "{c} channels, {rows} rows");
                     }
                 }
             }

@@ -8,7 +8,7 @@
 //! `f32` transcendentals (`math.rs`), their
 //! AVX2+FMA builds (`x86.rs`, chosen at run time by `dispatch.rs`), and heap construction
 //! (`heap.rs`: in place through `Zeros::zeros_in_place`, and zeroed behind [`ZeroBits`]),
-//! and the int8 kernels (`int8.rs`, `int8_packed.rs`, `int8_depthwise.rs`,
+//! and the int8 kernels (`int8.rs`, `int8_packed.rs`, `int8_window.rs`, `int8_depthwise.rs`,
 //! `int8_requantize.rs`: portable, AVX2 and AVX-512 builds with the same bits). Each vector
 //! kernel is tested against its portable twin (`accuracy.rs`, `tests.rs`, and each int8
 //! file's own tests).
@@ -28,6 +28,7 @@ mod int8;
 mod int8_depthwise;
 mod int8_packed;
 mod int8_requantize;
+mod int8_window;
 pub(crate) mod lane_sums;
 pub(crate) mod math;
 #[cfg(feature = "std")]
@@ -57,6 +58,7 @@ pub(crate) use int8_packed::{
     int8_eight_pixels, int8_packed_product, int8_packed_rows, packable, packed_index,
 };
 pub(crate) use int8_requantize::{AddParams, int8_add, int8_requantize};
+pub(crate) use int8_window::{WindowRuns, int8_window_product, int8_windows_in_place};
 
 /// Chooses the AVX2+FMA build of a kernel when the CPU has it, else the portable one.
 macro_rules! dispatch {

@@ -65,6 +65,17 @@ pub struct Int8Conv2d<
     options: PhantomData<O>,
 }
 
+/// The stack buffer of `Int8Conv2d::banded_forward`: room for `KH` rows of `2·W` pixels,
+/// more than a row's windows read (`(W_OUT − 1)·stride + KW` pixels, with padding).
+type Band<const C: usize, const KH: usize, const W: usize> = [[[[u8; C]; W]; KH]; 2];
+
+/// The accumulators of the in-place forward passes (8 KiB on the stack): as many pixels at
+/// a time as fit (all of a row of ResNet-8's), requantized together.
+const ACCUMULATORS: usize = 2048;
+
+/// The most bytes of weights `Int8Conv2d::relaid` lays out on the stack.
+const RELAID_BYTES: usize = 4096;
+
 /// An image `[[[i8; C]; W]; H]`.
 pub type Image<const C: usize, const W: usize, const H: usize> = [[[i8; C]; W]; H];
 
@@ -413,6 +424,190 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
         );
     }
 
+    /// The bytes of a filter row's window as the in-place product reads it: `KW · C_IN`
+    /// rounded up to whole quads (the bytes past the window, of the next pixel, meet zero
+    /// weights).
+    const RUN: usize = (KW * C_IN).next_multiple_of(4);
+
+    /// Whether the in-place product needs the weights laid out again, each filter row's
+    /// `KW · C_IN` values followed by zeros up to [`RUN`](Self::RUN) (and the room for it).
+    const RELAID: bool = Self::RUN != KW * C_IN;
+
+    /// Whether [`banded_forward`](Self::banded_forward) can read the windows in place: packed
+    /// weights, undilated columns (each filter row's window is `KW · C_IN` contiguous bytes
+    /// of its input row), weights laid out again in at most 4 KiB where a row's window is
+    /// not a whole number of quads, and a band of at most 16 KiB on the stack that holds a
+    /// row's windows and the last window's rounding.
+    const IN_PLACE: bool = Self::PACKED
+        && O::DILATION[1] == 1
+        && (!Self::RELAID || C_OUT * KH * Self::RUN <= RELAID_BYTES)
+        && C_OUT <= ACCUMULATORS
+        && core::mem::size_of::<Band<C_IN, KH, W>>() <= 16 << 10
+        && KH * ((W_OUT - 1) * O::STRIDE[1] + KW) * C_IN + Self::RUN - KW * C_IN
+            <= core::mem::size_of::<Band<C_IN, KH, W>>();
+
+    /// The packed weights with each filter row's window rounded up to [`RUN`](Self::RUN)
+    /// bytes by zeros, in `buffer` (see [`RELAID`](Self::RELAID)).
+    fn relaid<'b>(&self, buffer: &'b mut [i8; RELAID_BYTES]) -> &'b [i8] {
+        let k = KH * Self::RUN;
+        let weights = self.weights.as_flattened().as_flattened().as_flattened();
+        let buffer = &mut buffer[..C_OUT * k];
+        buffer.fill(0);
+        for o in 0..C_OUT {
+            for u in 0..KH {
+                for b in 0..KW * C_IN {
+                    let to = crate::kernel::packed_index(o, u * Self::RUN + b, k, C_OUT);
+                    buffer[to] = weights[Self::at(o, u * KW * C_IN + b)];
+                }
+            }
+        }
+        buffer
+    }
+
+    /// The accumulators of `acc.len()` pixels whose windows are the runs of `band` from
+    /// `starts`, `step` bytes further for each next pixel.
+    #[inline(always)]
+    fn window_products(
+        &self,
+        band: &[u8],
+        starts: &[usize; KH],
+        step: usize,
+        weights: &[i8],
+        acc: &mut [[i32; C_OUT]],
+    ) {
+        let windows = crate::kernel::WindowRuns {
+            band,
+            starts,
+            run: Self::RUN,
+            step,
+        };
+        let pixels = acc.len();
+        let acc = acc.as_flattened_mut();
+        crate::kernel::int8_window_product(windows, pixels, weights, &self.weight_sums, acc);
+    }
+
+    /// The forward pass with the windows read in place: [`banded_forward`](Self::banded_forward),
+    /// or [`contiguous_forward`](Self::contiguous_forward) for an unpadded 1×1 filter at
+    /// stride 1, with the weights laid out again first where [`RELAID`](Self::RELAID).
+    #[inline(never)]
+    fn in_place_forward(
+        &self,
+        x: &Image<C_IN, W, H>,
+        y: &mut Image<C_OUT, W_OUT, H_OUT>,
+        contiguous: bool,
+    ) {
+        let mut buffer;
+        let weights = if Self::RELAID {
+            buffer = [0i8; RELAID_BYTES];
+            self.relaid(&mut buffer)
+        } else {
+            self.weights.as_flattened().as_flattened().as_flattened()
+        };
+        if contiguous {
+            self.contiguous_forward(x, y, weights)
+        } else {
+            self.banded_forward(x, y, weights)
+        }
+    }
+
+    /// `banded_forward` for a 1×1 filter at stride 1 without padding, whose windows are the
+    /// input pixels themselves: up to 16 of them at a time (in row-major order, across rows)
+    /// flipped into the band.
+    #[inline(always)]
+    fn contiguous_forward(
+        &self,
+        x: &Image<C_IN, W, H>,
+        y: &mut Image<C_OUT, W_OUT, H_OUT>,
+        weights: &[i8],
+    ) {
+        let mut band: Band<C_IN, KH, W> = [[[[0u8; C_IN]; W]; KH]; 2];
+        let band = band.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        // Room for the last window's rounding up to whole quads.
+        let slack = Self::RUN - C_IN;
+        let mut acc = [0i32; ACCUMULATORS];
+        let (acc, _) = acc.as_chunks_mut::<C_OUT>();
+        let span = acc.len().min((band.len() - slack) / C_IN).max(1);
+        let pixels = x.as_flattened().chunks(span);
+        for (input, outputs) in pixels.zip(y.as_flattened_mut().chunks_mut(span)) {
+            let count = input.len();
+            let inside = input.as_flattened();
+            for (b, &v) in band.iter_mut().zip(inside) {
+                *b = v as u8 ^ 0x80;
+            }
+            let band = &band[..inside.len() + slack];
+            self.window_products(band, &[0; KH], C_IN, weights, &mut acc[..count]);
+            super::fixed_point::requantize_channels(
+                acc[..count].as_flattened(),
+                &self.folded_bias,
+                &self.multipliers,
+                self.output.zero_point,
+                self.range,
+                outputs.as_flattened_mut(),
+            );
+        }
+    }
+
+    /// The forward pass with the windows read in place (see `kernel::int8_window_product`):
+    /// for each output row, the `KH` input rows it reads copied into a band, flipped to
+    /// unsigned and padded with the zero point; then up to 16 pixels of the row at a time,
+    /// eight, four or one per product, and one requantization of them.
+    #[inline(always)]
+    fn banded_forward(
+        &self,
+        x: &Image<C_IN, W, H>,
+        y: &mut Image<C_OUT, W_OUT, H_OUT>,
+        weights: &[i8],
+    ) {
+        let (rows, columns) = (axis::<O>(0, H, KH), axis::<O>(1, W, KW));
+        let [stride_y, stride_x] = O::STRIDE;
+        let dilation_y = O::DILATION[0];
+        // The band's columns: the padded ones the row's windows read, from the first
+        // window's first.
+        let width = (W_OUT - 1) * stride_x + KW;
+        let row_bytes = width * C_IN;
+        let flipped_zero = (super::clamp_i8(self.input.zero_point) as u8) ^ 0x80;
+        let mut band: Band<C_IN, KH, W> = [[[[0u8; C_IN]; W]; KH]; 2];
+        let band = band.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        // The rows, and room for the last window's rounding up to whole quads.
+        let band = &mut band[..KH * row_bytes + Self::RUN - KW * C_IN];
+        // The image's columns in the band: from `left` up to `right`.
+        let left = columns.before.min(width);
+        let right = (columns.before + W).min(width);
+        let mut acc = [0i32; ACCUMULATORS];
+        let (acc, _) = acc.as_chunks_mut::<C_OUT>();
+        let span = acc.len().max(1);
+        for (oy, out_row) in y.iter_mut().enumerate() {
+            for (u, band_row) in band.chunks_exact_mut(row_bytes).enumerate() {
+                let iy = (oy * stride_y + u * dilation_y) as isize - rows.before as isize;
+                if iy < 0 || iy as usize >= H {
+                    band_row.fill(flipped_zero);
+                    continue;
+                }
+                let input = x[iy as usize].as_flattened();
+                band_row[..left * C_IN].fill(flipped_zero);
+                band_row[right * C_IN..].fill(flipped_zero);
+                let inside = &input[..(right - left) * C_IN];
+                for (b, &v) in band_row[left * C_IN..right * C_IN].iter_mut().zip(inside) {
+                    *b = v as u8 ^ 0x80;
+                }
+            }
+            for (first, outputs) in out_row.chunks_mut(span).enumerate() {
+                let at = first * span * stride_x * C_IN;
+                let starts: [usize; KH] = core::array::from_fn(|u| u * row_bytes + at);
+                let span = outputs.len();
+                self.window_products(band, &starts, stride_x * C_IN, weights, &mut acc[..span]);
+                super::fixed_point::requantize_channels(
+                    acc[..span].as_flattened(),
+                    &self.folded_bias,
+                    &self.multipliers,
+                    self.output.zero_point,
+                    self.range,
+                    outputs.as_flattened_mut(),
+                );
+            }
+        }
+    }
+
     /// A grouped convolution's accumulators for one output pixel: each group's `C_OUT / G`
     /// filters over its `CG` channels of every tap of `window` (`KH · KW` taps of `C_IN`
     /// channels, padding already the zero point), the weights in `OHWI` order.
@@ -484,6 +679,9 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
             && W_OUT == W
             && rows.before == 0
             && columns.before == 0;
+        if Self::IN_PLACE && crate::kernel::int8_windows_in_place() {
+            return self.in_place_forward(x, y, contiguous);
+        }
         let eight_pixels = Self::PACKED && C_OUT <= 64 && crate::kernel::int8_eight_pixels();
         while start < total {
             let span = (total - start).min(SPAN);
