@@ -369,24 +369,31 @@ impl<const OUT: usize> crate::kernel::SimdTask for ExactPass<'_, OUT> {
     fn run<M: crate::kernel::MulAdd>(self) {
         let (low, high) = (self.range[0] as i32, self.range[1] as i32);
         // 1.5 · 2^52: an integer-valued f64 v with |v| < 2^51 added to it lands on the
-        // integer grid of [2^52, 2^53), so its bits minus this constant's bits are v (as i64).
-        // All in f64 and bit operations, which vectorize (a saturating `as i32` does not).
+        // integer grid of [2^52, 2^53), so its bits minus this constant's bits are v (as i64):
+        // a conversion that vectorizes (a saturating `as i32` does not).
         const GRID: f64 = 6_755_399_441_055_744.0;
         let (min, max) = (i32::MIN as f64, i32::MAX as f64);
-        let zero = self.zero_point as f64;
         for o in 0..OUT {
             let x = self.acc[o].wrapping_add(self.bias[o]) as f64 * self.scales[o];
-            // Truncation, then the half away from zero (exact: x − t is exact in f64); out of
-            // the i32 range the result saturates, as the integer form does.
-            let t = num_traits::float::FloatCore::trunc(x);
-            let fraction = x - t;
-            let step = (fraction >= 0.5) as i32 as f64 - (fraction <= -0.5) as i32 as f64;
-            let rounded = (t + step).clamp(min, max);
-            // `rounded.wrapping_add(zero_point)` of the integer form.
-            let shifted = ((rounded + zero + GRID).to_bits() as i64 - GRID.to_bits() as i64) as i32;
-            self.out[o] = shifted.clamp(low, high) as i8;
+            // Out of the i32 range the result saturates, as the integer form does; the zero
+            // point's addition wraps as there.
+            let rounded = round_half_away(x).clamp(min, max);
+            let rounded = ((rounded + GRID).to_bits() as i64 - GRID.to_bits() as i64) as i32;
+            self.out[o] = rounded.wrapping_add(self.zero_point).clamp(low, high) as i8;
         }
     }
+}
+
+/// `x` rounded half away from zero, as C's `round`, written so it vectorizes: `x` plus the
+/// largest `f64` below one half with `x`'s sign, truncated. The sum reaches the next integer
+/// exactly when `x`'s fraction is at least one half (a fraction of one half less an ulp or
+/// more stays below it or rounds, as an exact tie, to the even integer above; integral `x`
+/// stay integral).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+fn round_half_away(x: f64) -> f64 {
+    const BELOW_HALF: f64 = 0.499_999_999_999_999_94;
+    num_traits::float::FloatCore::trunc(x + BELOW_HALF.copysign(x))
 }
 
 #[cfg(test)]
@@ -436,6 +443,46 @@ mod tests {
         many.use_fixed_point();
         assert_eq!(many.forward(&[-3]), [-1; 16]);
         assert_eq!(many.forward(&[3]), [2; 16]);
+    }
+
+    /// `round_half_away` is C's `round` on ties, their neighbours an ulp away, integers, the
+    /// ranges where the ulp is 1/2 and 1, and random values of every magnitude.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[test]
+    fn rounding_half_away_is_c_round() {
+        let mut state = 0x2468_ace0_1357_9bdfu64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let round = num_traits::float::FloatCore::round;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -2.5,
+            4503599627370495.5,
+            2f64.powi(52),
+        ];
+        for k in -2000..2000 {
+            let tie = k as f64 + 0.5;
+            values.extend([tie, tie.next_up(), tie.next_down(), k as f64]);
+        }
+        for _ in 0..100_000 {
+            let x = f64::from_bits(next());
+            if x.is_finite() {
+                values.push(x);
+            }
+            let scaled = (next() as i32) as f64 * ((next() % 1_000_000) as f64 / 7e5);
+            values.extend([scaled, scaled.next_up(), scaled.next_down()]);
+        }
+        for x in values {
+            assert_eq!(round_half_away(x), round(x), "{x:e}");
+        }
     }
 
     /// The vectorized exact pass rounds as the integer emulation does, ties included (scale
