@@ -493,8 +493,10 @@ pub(crate) mod vnni {
 
     /// `quad(lane, set)` for the lanes `0..count` in order: with `dual`, the even lanes into
     /// `totals` and the odd ones into `odd` (an odd last lane into `totals`); else every
-    /// lane into `totals`.
-    #[inline(always)]
+    /// lane into `totals`. With the kernel's target features, so that `quad` (a closure of
+    /// `group_pass`, which has them) inlines here: it did not always without.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    #[inline]
     fn over_lanes<S>(
         count: usize,
         dual: bool,
@@ -530,8 +532,10 @@ pub(crate) mod vnni {
         let rows = acc.len() / P;
         let quads = k / 4;
         // Each block's `16·k` packed weights.
-        let weights: [&[i8]; G] =
-            core::array::from_fn(|g| &packed[(block + g) * 16 * k..(block + g + 1) * 16 * k]);
+        let mut weights: [&[i8]; G] = [&[]; G];
+        for (g, w) in weights.iter_mut().enumerate() {
+            *w = &packed[(block + g) * 16 * k..(block + g + 1) * 16 * k];
+        }
         let mut totals = [[_mm512_setzero_si512(); G]; P];
         // With one block for up to 8 inputs each chain of `vpdpbusd`s would wait on its own
         // latency: the odd quads go to a second set, added at the end (wrapping integer
