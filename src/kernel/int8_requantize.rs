@@ -640,9 +640,6 @@ pub(crate) mod avx512 {
     ) {
         let c = bias.len();
         let (low, high) = (_mm512_set1_epi8(range[0]), _mm512_set1_epi8(range[1]));
-        // After the two packs, dword `4·L + j` of the result holds values `4·L .. 4·L + 4`
-        // of vector j: put them back in order.
-        let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
         let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         let pairs = m.as_ptr().cast::<i32>();
@@ -684,16 +681,66 @@ pub(crate) mod avx512 {
                     let x = unsafe { _mm512_loadu_si512(acc.as_ptr().add(at + 16 * j).cast()) };
                     *v = folded[j % SETS].apply(x);
                 }
-                let bytes = _mm512_packs_epi16(
-                    _mm512_packs_epi32(v[0], v[1]),
-                    _mm512_packs_epi32(v[2], v[3]),
-                );
-                let bytes = _mm512_permutexvar_epi32(order, bytes);
-                let bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, low), high);
-                // SAFETY: at + 64 ≤ done·c ≤ out.len(), as for the loads.
-                unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), bytes) };
+                let (chunk, _) = out[at..at + 64].as_chunks_mut::<64>();
+                store_four(&mut chunk[0], &v, low, high);
             }
         }
+    }
+
+    /// Four vectors of int32 results narrowed to int8 with signed saturation (two packs and
+    /// a permutation back into order), clamped to `[low, high]` (bytes) and stored as the 64
+    /// bytes of `out`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn store_four(out: &mut [i8; 64], v: &[__m512i; 4], low: __m512i, high: __m512i) {
+        // After the two packs, dword `4·L + j` of the result holds values `4·L .. 4·L + 4`
+        // of vector j.
+        let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        let bytes = _mm512_packs_epi16(
+            _mm512_packs_epi32(v[0], v[1]),
+            _mm512_packs_epi32(v[2], v[3]),
+        );
+        let bytes = _mm512_permutexvar_epi32(order, bytes);
+        let bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, low), high);
+        // SAFETY: `out` is 64 writable bytes; the store is unaligned.
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), bytes) };
+    }
+
+    /// The first `⌊n / 64⌋ · 64` values of an ADD whose operands run in 32-bit lanes and
+    /// whose output rescaling [`foldable`] accepts (`folded`, without bias), 64 per step as
+    /// `requantize_packed` stores them. Returns how many it did.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn add_packed(
+        first: &[i8],
+        second: &[i8],
+        range: [i8; 2],
+        out: &mut [i8],
+        operands: (&Operand, &Operand),
+        folded: &Folded,
+    ) -> usize {
+        let (low, high) = (_mm512_set1_epi8(range[0]), _mm512_set1_epi8(range[1]));
+        let (chunks, _) = out.as_chunks_mut::<64>();
+        let (first, _) = first.as_chunks::<64>();
+        let (second, _) = second.as_chunks::<64>();
+        let mut done = 0;
+        for ((out, a), b) in chunks.iter_mut().zip(first).zip(second) {
+            let mut v = [_mm512_setzero_si512(); 4];
+            for (j, v) in v.iter_mut().enumerate() {
+                // SAFETY: bytes 16·j .. 16·j + 16 of the 64-byte chunks.
+                let (a, b) = unsafe {
+                    (
+                        _mm512_cvtepi8_epi32(_mm_loadu_si128(a.as_ptr().add(16 * j).cast())),
+                        _mm512_cvtepi8_epi32(_mm_loadu_si128(b.as_ptr().add(16 * j).cast())),
+                    )
+                };
+                let sum = _mm512_add_epi32(operands.0.apply(a), operands.1.apply(b));
+                *v = folded.apply(sum);
+            }
+            store_four(out, &v, low, high);
+            done += 64;
+        }
+        done
     }
 
     /// `count` (≤ 16) lanes of `v` (already within int8) stored as bytes.
@@ -840,7 +887,10 @@ pub(crate) mod avx512 {
     #[derive(Clone, Copy)]
     pub(super) struct Operand {
         zero: __m512i,
+        /// Per 32-bit lane the int16 pair `(mh mod 64, mh / 64)`: `vpmaddwd` of it with the
+        /// pair `(v, 64·v)` is `v·mh` (each part fits int16: `mh < 2^20`).
         high: __m512i,
+        /// Per 32-bit lane the int16 pair `(ml, 0)`: `vpmaddwd` with `(v, 64·v)` is `v·ml`.
         low: __m512i,
         /// `C` for `v ≥ 0` and for `v < 0`.
         round: __m512i,
@@ -863,9 +913,10 @@ pub(crate) mod avx512 {
                 let c = (1 << 10) + (1 << (r + 10));
                 (c, c - (1 << 11))
             };
+            let high = m.multiplier >> 11;
             Some(Operand {
                 zero: _mm512_set1_epi32(zero),
-                high: _mm512_set1_epi32(m.multiplier >> 11),
+                high: _mm512_set1_epi32((high & 63) | ((high >> 6) << 16)),
                 low: _mm512_set1_epi32(m.multiplier & 0x7ff),
                 round: _mm512_set1_epi32(round),
                 round_negative: _mm512_set1_epi32(round_negative),
@@ -873,16 +924,24 @@ pub(crate) mod avx512 {
             })
         }
 
-        /// The rescaled operand of 16 int8 values `x` (sign-extended).
+        /// The rescaled operand of 16 int8 values `x` (sign-extended): both products by
+        /// `vpmaddwd` (one uop each, where `vpmulld` takes two) on the int16 pair
+        /// `(v, 64·v)` of each lane (`|64·v| ≤ 16320`).
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
         #[inline]
         pub(super) fn apply(&self, x: __m512i) -> __m512i {
             let v = _mm512_sub_epi32(x, self.zero);
+            // (v & 0xffff) | (v << 22): v in the low int16, 64·v in the high one.
+            let pair = _mm512_ternarylogic_epi32::<0xEA>(
+                v,
+                _mm512_set1_epi32(0xffff),
+                _mm512_slli_epi32::<22>(v),
+            );
             let negative = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
             let c = _mm512_mask_blend_epi32(negative, self.round, self.round_negative);
-            let t = _mm512_srai_epi32::<11>(_mm512_add_epi32(_mm512_mullo_epi32(v, self.low), c));
+            let t = _mm512_srai_epi32::<11>(_mm512_add_epi32(_mm512_madd_epi16(pair, self.low), c));
             _mm512_srav_epi32(
-                _mm512_add_epi32(_mm512_mullo_epi32(v, self.high), t),
+                _mm512_add_epi32(_mm512_madd_epi16(pair, self.high), t),
                 self.right,
             )
         }
@@ -907,7 +966,15 @@ pub(crate) mod avx512 {
             Operand::new(p.second_zero, p.second),
             p.output.multiplier != i32::MIN,
         ) {
-            // The operands in 32-bit lanes, the sum's one 64-bit step.
+            // The operands in 32-bit lanes, the sum's one 64-bit step: 64 values per store
+            // where the output rescaling allows, the rest one vector at a time.
+            let done = if foldable(&[p.output], p.output_zero) {
+                let folded = Folded::new(_mm512_setzero_si512(), mo, so, p.output_zero);
+                add_packed(first, second, p.range, out, (&o1, &o2), &folded)
+            } else {
+                0
+            };
+            let (first, second, out) = (&first[done..], &second[done..], &mut out[done..]);
             let ro = Rescale::new(mo, so);
             add_with(
                 first,
@@ -1301,7 +1368,11 @@ mod tests {
         let (mut got, mut expected) = (vec![0i8; 65536], vec![0i8; 65536]);
         for (i, &first) in reals.iter().enumerate() {
             let second = reals[(i * 7 + 3) % reals.len()];
-            for zeros in [(-128, 127), (127, -128), (0, -1), (5, 0)] {
+            for (z, zeros) in [(-128, 127), (127, -128), (0, -1), (5, 0)]
+                .into_iter()
+                .enumerate()
+            {
+                let output_zero = (next() % 256) as i32 - 128;
                 let p = AddParams {
                     first_zero: zeros.0,
                     first: QuantizedMultiplier::from_real(first),
@@ -1310,8 +1381,13 @@ mod tests {
                     output: QuantizedMultiplier::from_real(
                         (next() % 1000) as f64 / 1e8 + 2.0f64.powi(-(20 + (next() % 6) as i32)),
                     ),
-                    output_zero: (next() % 256) as i32 - 128,
-                    range: [-128, 127],
+                    output_zero,
+                    // The full range, and a fused ReLU's.
+                    range: if z % 2 == 0 {
+                        [-128, 127]
+                    } else {
+                        [output_zero as i8, 127]
+                    },
                 };
                 portable::add(&a, &b, &p, &mut expected);
                 // SAFETY: the CPU has AVX-512F, BW and VL (checked above).
