@@ -65,8 +65,9 @@ pub struct Int8Conv2d<
     options: PhantomData<O>,
 }
 
-/// The stack buffer of `Int8Conv2d::banded_forward`: room for `KH` rows of `2·W` pixels,
-/// more than a row's windows read (`(W_OUT − 1)·stride + KW` pixels, with padding).
+/// The stack buffer of `Int8Conv2d`'s in-place forward passes: room for `KH` rows of `2·W`
+/// pixels, which `IN_PLACE` checks holds a row's windows (`(W_OUT − 1)·stride + KW` pixels,
+/// with padding).
 type Band<const C: usize, const KH: usize, const W: usize> = [[[[u8; C]; W]; KH]; 2];
 
 /// The accumulators of the in-place forward passes (8 KiB on the stack): as many pixels at
@@ -511,8 +512,8 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
     }
 
     /// `banded_forward` for a 1×1 filter at stride 1 without padding, whose windows are the
-    /// input pixels themselves: up to 16 of them at a time (in row-major order, across rows)
-    /// flipped into the band.
+    /// input pixels themselves: as many of them at a time as the band and the accumulators
+    /// hold (in row-major order, across rows), flipped into the band.
     #[inline(always)]
     fn contiguous_forward(
         &self,
@@ -549,8 +550,9 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
 
     /// The forward pass with the windows read in place (see `kernel::int8_window_product`):
     /// for each output row, the `KH` input rows it reads copied into a band, flipped to
-    /// unsigned and padded with the zero point; then up to 16 pixels of the row at a time,
-    /// eight, four or one per product, and one requantization of them.
+    /// unsigned and padded with the zero point; then the row's pixels, as many at a time as
+    /// the accumulators hold (all of them in ResNet-8), in one product and one
+    /// requantization.
     #[inline(always)]
     fn banded_forward(
         &self,
