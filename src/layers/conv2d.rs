@@ -537,8 +537,7 @@ conv2d_impl!(impl Conv2d {
                 let count = if j + P <= W_OUT { P } else { W_OUT - j };
                 for chunk in 0..C_OUT / OB {
                     let first = chunk * OB;
-                    let mut acc: [[T; OB]; P] =
-                        [core::array::from_fn(|k| self.bias[first + k]); P];
+                    let mut acc: [[T; OB]; P] = [Self::bias_block(&self.bias, first); P];
                     for u in 0..KH {
                         let Some(r) = Self::source(i, u, 0, H) else { continue };
                         for v in 0..KW {
@@ -612,19 +611,21 @@ conv2d_impl!(impl Conv2d {
         first: usize,
         clamp: Option<(T, T)>,
     ) {
-        let mut acc: [[T; OB]; Q] = [core::array::from_fn(|k| self.bias[first + k]); Q];
+        let mut acc: [[T; OB]; Q] = [Self::bias_block(&self.bias, first); Q];
         let zero = [T::zero(); C_IN];
         for u in 0..KH {
             let Some(r) = Self::source(i, u, 0, H) else { continue };
             for v in 0..KW {
                 let taps = &self.weight[v][u];
-                let cols: [Option<usize>; Q] = core::array::from_fn(|p| Self::source(j + p, v, 1, W));
+                let mut cols: [Option<usize>; Q] = [None; Q];
+                for (p, col) in cols.iter_mut().enumerate() {
+                    *col = Self::source(j + p, v, 1, W);
+                }
                 if cols.iter().all(Option::is_some) {
-                    // Inside the image: the pixels at fixed offsets from one address.
-                    let pixels = core::array::from_fn(|p| &x[r][cols[p].unwrap_or(0)]);
+                    let pixels = Self::pixels(&x[r], &cols, &zero, true);
                     Self::block_taps::<K, Q, OB>(pixels, taps, first, &mut acc);
                 } else {
-                    let pixels = core::array::from_fn(|p| cols[p].map_or(&zero, |col| &x[r][col]));
+                    let pixels = Self::pixels(&x[r], &cols, &zero, false);
                     Self::block_taps::<K, Q, OB>(pixels, taps, first, &mut acc);
                 }
             }
@@ -636,6 +637,37 @@ conv2d_impl!(impl Conv2d {
         for (p, out) in acc.iter().enumerate() {
             row[j + p][first..first + OB].copy_from_slice(out);
         }
+    }
+
+    /// The bias of output channels `first..first + OB`. Loops, not `array::from_fn`, here
+    /// and in [`pixels`](Self::pixels): inside a SIMD task `from_fn`'s closure stayed an
+    /// out-of-line call (KWS's `f32` profile).
+    #[inline(always)]
+    fn bias_block<const OB: usize>(bias: &[T; C_OUT], first: usize) -> [T; OB] {
+        let mut block = [T::zero(); OB];
+        block.copy_from_slice(&bias[first..first + OB]);
+        block
+    }
+
+    /// The pixels of a block's columns in input row `row`: with `inside` (every column in
+    /// the image) at fixed offsets from one address, which the compiler sees; else `zero`
+    /// for a column in the padding or past the row's end.
+    #[inline(always)]
+    fn pixels<'a, const Q: usize>(
+        row: &'a [[T; C_IN]; W],
+        cols: &[Option<usize>; Q],
+        zero: &'a [T; C_IN],
+        inside: bool,
+    ) -> [&'a [T; C_IN]; Q] {
+        let mut pixels = [zero; Q];
+        for (pixel, col) in pixels.iter_mut().zip(cols) {
+            if inside {
+                *pixel = &row[col.unwrap_or(0)];
+            } else if let Some(col) = col {
+                *pixel = &row[*col];
+            }
+        }
+        pixels
     }
 
     /// One tap of a block: `acc[p][k] += Σ_c pixels[p][c] · taps[c][first + k]`, the input
@@ -687,16 +719,15 @@ conv2d_impl!(impl Conv2d {
                         let taps = &self.weight[v][u];
                         // Past the row's end (a ragged last block) the block reads zeros too,
                         // into accumulators that are not written out.
-                        let cols: [Option<usize>; P] = core::array::from_fn(|p| {
-                            if p < count { Self::source(j + p, v, 1, W) } else { None }
-                        });
+                        let mut cols: [Option<usize>; P] = [None; P];
+                        for (p, col) in cols.iter_mut().enumerate().take(count) {
+                            *col = Self::source(j + p, v, 1, W);
+                        }
                         if cols.iter().all(Option::is_some) {
-                            // Inside the image: the pixels at fixed offsets from one address.
-                            let pixels = core::array::from_fn(|p| &x[r][cols[p].unwrap_or(0)]);
+                            let pixels = Self::pixels(&x[r], &cols, &zero, true);
                             Self::block_taps::<K, P, C_OUT>(pixels, taps, 0, &mut acc);
                         } else {
-                            let pixels =
-                                core::array::from_fn(|p| cols[p].map_or(&zero, |col| &x[r][col]));
+                            let pixels = Self::pixels(&x[r], &cols, &zero, false);
                             Self::block_taps::<K, P, C_OUT>(pixels, taps, 0, &mut acc);
                         }
                     }
