@@ -428,72 +428,52 @@ pub(crate) mod avx512 {
         )
     }
 
-    /// The 64-bit constants of [`Rescale::apply`] for right shifts `right` (16 lanes in
-    /// `0..=31`), as (even, odd) pairs of 8 lanes: the rounding constant `2^30 + [r ≥ 1] ·
-    /// 2^(r+30) + zero · 2^(31+r)` (adding a multiple of the divisor adds `zero` to the
-    /// quotient; `zero` is 0 there, the output zero point in [`Folded`]), the correction for
-    /// products below −2^30 (`2^31` where r ≥ 1) and the total shift `31 + r`. Loops rather
-    /// than closures: a closure passed to `array::map` is a call that cannot inline this
-    /// function's vector instructions.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    #[inline]
-    fn rounding(right: __m512i, zero: i32) -> ([__m512i; 2], [__m512i; 2], [__m512i; 2]) {
-        let none = _mm512_setzero_si512();
-        let rights = [
-            _mm512_and_si512(right, _mm512_set1_epi64(0xffff_ffff)),
-            _mm512_srli_epi64::<32>(right),
-        ];
-        let (mut round, mut negative, mut shift) = ([none; 2], [none; 2], [none; 2]);
-        for half in 0..2 {
-            let r = rights[half];
-            let some = _mm512_cmpgt_epi64_mask(r, none);
-            let extra = _mm512_sllv_epi64(
-                _mm512_set1_epi64(1),
-                _mm512_add_epi64(r, _mm512_set1_epi64(30)),
-            );
-            shift[half] = _mm512_add_epi64(r, _mm512_set1_epi64(31));
-            let zero_part = _mm512_sllv_epi64(_mm512_set1_epi64(zero as i64), shift[half]);
-            round[half] = _mm512_add_epi64(
-                _mm512_add_epi64(
-                    _mm512_set1_epi64(1 << 30),
-                    _mm512_maskz_mov_epi64(some, extra),
-                ),
-                zero_part,
-            );
-            negative[half] = _mm512_maskz_mov_epi64(some, _mm512_set1_epi64(1 << 31));
-        }
-        (round, negative, shift)
-    }
-
-    /// The per-lane constants of [`Rescale::apply`] for 16 channels.
+    /// gemmlowp's two roundings as one 64-bit step on 16 lanes ([`Step::apply`]): per
+    /// 64-bit lane (even, odd) the multiplier in the low half, the rounding constant, the
+    /// correction for products below −2^30 and the total right shift `31 + r`.
     #[derive(Clone, Copy)]
-    struct Rescale {
-        left: __m512i,
-        /// The multipliers of the even and the odd lanes, each in the low half of a 64-bit
-        /// lane.
+    struct Step {
         multiplier: [__m512i; 2],
-        /// Per 64-bit lane (even, odd): the rounding constant, the correction for negative
-        /// high parts, and the total right shift `31 + right`.
         round: [__m512i; 2],
         negative: [__m512i; 2],
         shift: [__m512i; 2],
     }
 
-    impl Rescale {
-        /// From each lane's multiplier and shift (no multiplier may be `i32::MIN`: see
-        /// `apply`).
+    impl Step {
+        /// From each lane's multiplier `m` and right shift `right` (in `0..=31`). The
+        /// rounding constant is `2^30 + [r ≥ 1] · 2^(r+30) + zero · 2^(31+r)`: adding a
+        /// multiple of the divisor adds `zero` to the quotient (0 for none, the output zero
+        /// point in [`Folded`]); the correction is `2^31` where r ≥ 1. Loops rather than
+        /// closures: a closure passed to `array::map` is a call that cannot inline this
+        /// function's vector instructions.
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
         #[inline]
-        fn new(m: __m512i, s: __m512i) -> Rescale {
-            let zero = _mm512_setzero_si512();
-            let left = _mm512_max_epi32(s, zero);
-            let right = _mm512_min_epi32(
-                _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
-                _mm512_set1_epi32(31),
-            );
-            let (round, negative, shift) = rounding(right, 0);
-            Rescale {
-                left,
+        fn new(m: __m512i, right: __m512i, zero: i32) -> Step {
+            let none = _mm512_setzero_si512();
+            let rights = [
+                _mm512_and_si512(right, _mm512_set1_epi64(0xffff_ffff)),
+                _mm512_srli_epi64::<32>(right),
+            ];
+            let (mut round, mut negative, mut shift) = ([none; 2], [none; 2], [none; 2]);
+            for half in 0..2 {
+                let r = rights[half];
+                let some = _mm512_cmpgt_epi64_mask(r, none);
+                let extra = _mm512_sllv_epi64(
+                    _mm512_set1_epi64(1),
+                    _mm512_add_epi64(r, _mm512_set1_epi64(30)),
+                );
+                shift[half] = _mm512_add_epi64(r, _mm512_set1_epi64(31));
+                let zero_part = _mm512_sllv_epi64(_mm512_set1_epi64(zero as i64), shift[half]);
+                round[half] = _mm512_add_epi64(
+                    _mm512_add_epi64(
+                        _mm512_set1_epi64(1 << 30),
+                        _mm512_maskz_mov_epi64(some, extra),
+                    ),
+                    zero_part,
+                );
+                negative[half] = _mm512_maskz_mov_epi64(some, _mm512_set1_epi64(1 << 31));
+            }
+            Step {
                 multiplier: [m, _mm512_srli_epi64::<32>(m)],
                 round,
                 negative,
@@ -501,17 +481,17 @@ pub(crate) mod avx512 {
             }
         }
 
-        /// `MultiplyByQuantizedMultiplier` on 16 lanes, with both roundings in one 64-bit
-        /// step. With `a = x << left`, `p = a · m`: gemmlowp's doubling high multiply is
-        /// `h = ⌊(p + 2^30) / 2^31⌋` and its rounding division `⌊(h + 2^(r−1) − [h < 0]) /
-        /// 2^r⌋` (r ≥ 1), so the result is `⌊(p + 2^30 + 2^(r+30) − 2^31 · [p < −2^30]) /
-        /// 2^(31+r)⌋` (nested floor divisions by positive integers compose), and `h` itself
-        /// when r = 0. Exact unless `a = m = i32::MIN` (gemmlowp saturates that product),
-        /// which a multiplier other than `i32::MIN` rules out.
+        /// `MultiplyByQuantizedMultiplier` of `a` (already shifted left) on 16 lanes, with
+        /// both roundings in one 64-bit step. With `p = a · m`: gemmlowp's doubling high
+        /// multiply is `h = ⌊(p + 2^30) / 2^31⌋` and its rounding division `⌊(h + 2^(r−1) −
+        /// [h < 0]) / 2^r⌋` (r ≥ 1), so the result is `⌊(p + 2^30 + 2^(r+30) − 2^31 · [p <
+        /// −2^30]) / 2^(31+r)⌋` (nested floor divisions by positive integers compose), and
+        /// `h` itself when r = 0; plus the zero point folded into the rounding constant.
+        /// Exact unless `a = m = i32::MIN` (gemmlowp saturates that product), which a
+        /// multiplier other than `i32::MIN` rules out.
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
         #[inline]
-        fn apply(&self, x: __m512i) -> __m512i {
-            let a = _mm512_sllv_epi32(x, self.left);
+        fn apply(&self, a: __m512i) -> __m512i {
             let halves = [a, _mm512_srli_epi64::<32>(a)];
             let threshold = _mm512_set1_epi64(-(1 << 30));
             let mut out = [_mm512_setzero_si512(); 2];
@@ -532,16 +512,46 @@ pub(crate) mod avx512 {
         }
     }
 
-    /// The per-lane constants of [`Folded::apply`] for 16 channels: [`Rescale`]'s for
-    /// channels without a left shift, with the bias added first and the output zero point
-    /// folded into the rounding constant.
+    /// `MultiplyByQuantizedMultiplier` for 16 channels: each lane's left shift, then its
+    /// [`Step`].
+    #[derive(Clone, Copy)]
+    struct Rescale {
+        left: __m512i,
+        step: Step,
+    }
+
+    impl Rescale {
+        /// From each lane's multiplier and shift (no multiplier may be `i32::MIN`: see
+        /// [`Step::apply`]).
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        fn new(m: __m512i, s: __m512i) -> Rescale {
+            let zero = _mm512_setzero_si512();
+            let left = _mm512_max_epi32(s, zero);
+            let right = _mm512_min_epi32(
+                _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
+                _mm512_set1_epi32(31),
+            );
+            Rescale {
+                left,
+                step: Step::new(m, right, 0),
+            }
+        }
+
+        /// `MultiplyByQuantizedMultiplier` on 16 lanes.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        #[inline]
+        fn apply(&self, x: __m512i) -> __m512i {
+            self.step.apply(_mm512_sllv_epi32(x, self.left))
+        }
+    }
+
+    /// `M(acc + bias) + zero` for 16 channels without a left shift: the bias added first,
+    /// the output zero point folded into the [`Step`]'s rounding constant.
     #[derive(Clone, Copy)]
     struct Folded {
         bias: __m512i,
-        multiplier: [__m512i; 2],
-        round: [__m512i; 2],
-        negative: [__m512i; 2],
-        shift: [__m512i; 2],
+        step: Step,
     }
 
     /// Whether every channel suits [`Folded`]: no left shift, a right shift `r` of at most
@@ -557,40 +567,19 @@ pub(crate) mod avx512 {
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
         #[inline]
         fn new(bias: __m512i, m: __m512i, s: __m512i, zero: i32) -> Folded {
-            let zero_lanes = _mm512_setzero_si512();
-            let right = _mm512_sub_epi32(zero_lanes, s);
-            let (round, negative, shift) = rounding(right, zero);
+            let right = _mm512_sub_epi32(_mm512_setzero_si512(), s);
             Folded {
                 bias,
-                multiplier: [m, _mm512_srli_epi64::<32>(m)],
-                round,
-                negative,
-                shift,
+                step: Step::new(m, right, zero),
             }
         }
 
-        /// `M(acc + bias) + zero` on 16 lanes: [`Rescale::apply`]'s one 64-bit step (whose
-        /// comparison with −2^30 is of the product alone, before the zero point's part).
+        /// `M(acc + bias) + zero` on 16 lanes (the [`Step`]'s comparison with −2^30 is of the
+        /// product alone, before the zero point's part).
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
         #[inline]
         fn apply(&self, acc: __m512i) -> __m512i {
-            let a = _mm512_add_epi32(acc, self.bias);
-            let halves = [a, _mm512_srli_epi64::<32>(a)];
-            let threshold = _mm512_set1_epi64(-(1 << 30));
-            let mut out = [_mm512_setzero_si512(); 2];
-            for (half, o) in out.iter_mut().enumerate() {
-                let p = _mm512_mul_epi32(halves[half], self.multiplier[half]);
-                let sum = _mm512_add_epi64(p, self.round[half]);
-                let sum = _mm512_mask_sub_epi64(
-                    sum,
-                    _mm512_cmplt_epi64_mask(p, threshold),
-                    sum,
-                    self.negative[half],
-                );
-                *o = _mm512_srav_epi64(sum, self.shift[half]);
-            }
-            let pick = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-            _mm512_permutex2var_epi32(out[0], pick, out[1])
+            self.step.apply(_mm512_add_epi32(acc, self.bias))
         }
     }
 
@@ -651,10 +640,12 @@ pub(crate) mod avx512 {
         for group in 0..groups {
             let none = Folded {
                 bias: zeros,
-                multiplier: [zeros; 2],
-                round: [zeros; 2],
-                negative: [zeros; 2],
-                shift: [zeros; 2],
+                step: Step {
+                    multiplier: [zeros; 2],
+                    round: [zeros; 2],
+                    negative: [zeros; 2],
+                    shift: [zeros; 2],
+                },
             };
             let mut folded = [none; SETS];
             for (j, f) in folded.iter_mut().enumerate() {

@@ -465,6 +465,19 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
         buffer
     }
 
+    /// The outputs of `acc.len()` pixels from their accumulators.
+    #[inline(always)]
+    fn requantize(&self, acc: &[[i32; C_OUT]], out: &mut [[i8; C_OUT]]) {
+        super::fixed_point::requantize_channels(
+            acc.as_flattened(),
+            &self.folded_bias,
+            &self.multipliers,
+            self.output.zero_point,
+            self.range,
+            out.as_flattened_mut(),
+        );
+    }
+
     /// The accumulators of `acc.len()` pixels whose windows are the runs of `band` from
     /// `starts`, `step` bytes further for each next pixel.
     #[inline(always)]
@@ -537,14 +550,7 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
             }
             let band = &band[..inside.len() + slack];
             self.window_products(band, &[0; KH], C_IN, weights, &mut acc[..count]);
-            super::fixed_point::requantize_channels(
-                acc[..count].as_flattened(),
-                &self.folded_bias,
-                &self.multipliers,
-                self.output.zero_point,
-                self.range,
-                outputs.as_flattened_mut(),
-            );
+            self.requantize(&acc[..count], outputs);
         }
     }
 
@@ -598,14 +604,7 @@ crate::quant::int8_window_impl!(impl[] Int8Conv2d {
                 let starts: [usize; KH] = core::array::from_fn(|u| u * row_bytes + at);
                 let span = outputs.len();
                 self.window_products(band, &starts, stride_x * C_IN, weights, &mut acc[..span]);
-                super::fixed_point::requantize_channels(
-                    acc[..span].as_flattened(),
-                    &self.folded_bias,
-                    &self.multipliers,
-                    self.output.zero_point,
-                    self.range,
-                    outputs.as_flattened_mut(),
-                );
+                self.requantize(&acc[..span], outputs);
             }
         }
     }
@@ -735,14 +734,7 @@ crate::quant::int8_window_impl!(impl[] Int8Layer for Int8Conv2d {
                 }
                 p += 1;
             }
-            super::fixed_point::requantize_channels(
-                acc[..span].as_flattened(),
-                &self.folded_bias,
-                &self.multipliers,
-                self.output.zero_point,
-                self.range,
-                outputs[start..start + span].as_flattened_mut(),
-            );
+            self.requantize(&acc[..span], &mut outputs[start..start + span]);
             start += span;
         }
     }
