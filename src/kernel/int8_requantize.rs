@@ -428,6 +428,41 @@ pub(crate) mod avx512 {
         )
     }
 
+    /// The bias, multipliers and shifts of channels `o .. o + count` (`count ≤ 16`) in the
+    /// first `count` lanes (the rest zero): `m`'s (multiplier, shift) pairs loaded and
+    /// separated.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn channels(
+        bias: &[i32],
+        m: &[QuantizedMultiplier],
+        o: usize,
+        count: usize,
+    ) -> (__m512i, __m512i, __m512i) {
+        assert!(count <= 16 && o + count <= bias.len() && o + count <= m.len());
+        let lanes: __mmask16 = ((1u32 << count) - 1) as u16;
+        let first_pairs: __mmask16 = ((1u32 << (2 * count.min(8))) - 1) as u16;
+        let second_pairs: __mmask16 = ((1u32 << (2 * count.saturating_sub(8))) - 1) as u16;
+        let pairs = m.as_ptr().cast::<i32>();
+        // SAFETY: the masks read only entries o .. o + count of `bias` and `m` (checked
+        // above); `QuantizedMultiplier` is `repr(C)` of two `i32`, so `m` is 2·len `i32`
+        // (multiplier, shift) in a row.
+        let (b, p0, p1) = unsafe {
+            (
+                _mm512_maskz_loadu_epi32(lanes, bias.as_ptr().add(o)),
+                _mm512_maskz_loadu_epi32(first_pairs, pairs.add(2 * o)),
+                _mm512_maskz_loadu_epi32(second_pairs, pairs.add(2 * o + 16)),
+            )
+        };
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        (
+            b,
+            _mm512_permutex2var_epi32(p0, even, p1),
+            _mm512_permutex2var_epi32(p0, odd, p1),
+        )
+    }
+
     /// gemmlowp's two roundings as one 64-bit step on 16 lanes ([`Step::apply`]): per
     /// 64-bit lane (even, odd) the multiplier in the low half, the rounding constant, the
     /// correction for products below −2^30 and the total right shift `31 + r`.
@@ -631,9 +666,6 @@ pub(crate) mod avx512 {
     ) {
         let c = bias.len();
         let (low, high) = (_mm512_set1_epi8(range[0]), _mm512_set1_epi8(range[1]));
-        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        let pairs = m.as_ptr().cast::<i32>();
         let zeros = _mm512_setzero_si512();
         let steps = done * c / 64;
         let groups = c.div_ceil(64);
@@ -649,22 +681,8 @@ pub(crate) mod avx512 {
             };
             let mut folded = [none; SETS];
             for (j, f) in folded.iter_mut().enumerate() {
-                let o = 16 * (group * SETS + j);
-                // SAFETY: channels o .. o + 16 exist (o + 16 ≤ c); `QuantizedMultiplier` is
-                // `repr(C)` of two `i32`, so `m` is 2·len `i32` (multiplier, shift) in a row.
-                let (b, p0, p1) = unsafe {
-                    (
-                        _mm512_loadu_si512(bias.as_ptr().add(o).cast()),
-                        _mm512_loadu_si512(pairs.add(2 * o).cast()),
-                        _mm512_loadu_si512(pairs.add(2 * o + 16).cast()),
-                    )
-                };
-                *f = Folded::new(
-                    b,
-                    _mm512_permutex2var_epi32(p0, even, p1),
-                    _mm512_permutex2var_epi32(p0, odd, p1),
-                    zero,
-                );
+                let (b, multiplier, shift) = channels(bias, m, 16 * (group * SETS + j), 16);
+                *f = Folded::new(b, multiplier, shift, zero);
             }
             for step in (group..steps).step_by(groups) {
                 let at = 64 * step;
@@ -830,28 +848,7 @@ pub(crate) mod avx512 {
             } else {
                 (1u16 << count) - 1
             };
-            let first_pairs: __mmask16 = if count >= 8 {
-                0xffff
-            } else {
-                (1u16 << (2 * count)) - 1
-            };
-            let second_pairs: __mmask16 = if count > 8 {
-                ((1u32 << (2 * (count - 8))) - 1) as u16
-            } else {
-                0
-            };
-            // SAFETY: the masks read only entries o .. o + count of `bias` and `m` (both at
-            // least c long); `QuantizedMultiplier` is `repr(C)` of two `i32`, so `m` is
-            // 2·len `i32` (multiplier, shift) in a row.
-            let (b, p0, p1) = unsafe {
-                (
-                    _mm512_maskz_loadu_epi32(lanes, bias.as_ptr().add(o)),
-                    _mm512_maskz_loadu_epi32(first_pairs, pairs.add(2 * o)),
-                    _mm512_maskz_loadu_epi32(second_pairs, pairs.add(2 * o + 16)),
-                )
-            };
-            let multiplier = _mm512_permutex2var_epi32(p0, even, p1);
-            let shift = _mm512_permutex2var_epi32(p0, odd, p1);
+            let (b, multiplier, shift) = channels(bias, m, o, count);
             let rescale = Rescale::new(multiplier, shift);
             for row in 0..rows {
                 let at = row * c + o;
